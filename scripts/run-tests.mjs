@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under packages/, examples/ and bench/ with Node's built-in runner (TypeScript via tsx).
+// Node 20's `--test` takes no globs, so the files are listed here. Extra arguments filter by substring.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith('.test.ts') && !path.includes('/web/src/')) files.push(relative(root, path));
+  }
+}
+for (const top of ['packages', 'examples', 'bench']) walk(join(root, top));
+const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+if (selected.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...selected],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(r.status ?? 1);
