@@ -2,7 +2,7 @@
 // Runs every *.test.ts under packages/, examples/ and bench/ with Node's built-in runner (TypeScript via tsx).
 // Node 20's `--test` takes no globs, so the files are listed here. Extra arguments filter by substring.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -21,6 +21,13 @@ const selected = files.filter((f) => filters.length === 0 || filters.some((s) =>
 if (selected.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
+}
+// The web app's end-to-end tests need its static build; build it once, before any test runs.
+const webPkg = JSON.parse(readFileSync(join(root, 'packages/web/package.json'), 'utf8'));
+if (webPkg.scripts?.build && selected.some((f) => f.startsWith('packages/web/'))) {
+  console.log('building packages/web for the end-to-end tests…');
+  const b = spawnSync('npm', ['run', 'build', '-w', '@sirius/web', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
 }
 const r = spawnSync(
   process.execPath,

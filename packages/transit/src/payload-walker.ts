@@ -1,0 +1,262 @@
+import { ByteReader, corrupt, truncated } from './byte-reader.js';
+import { resolveLimits } from './limits.js';
+import { TransitError } from './model.js';
+import type { DecodeLimits } from './model.js';
+import { HAS_PROPERTIES, NEGATIVE_DELTA, TAG_COUNT, TAG_MASK, Tag } from './payload-layout.js';
+import { decodeUtf8 } from './utf8.js';
+
+/**
+ * The block's dependencies section, decoded once per payload. Events refer to strings and descriptors by
+ * index into these arrays, so a columnar consumer can treat the ids as dictionary indices.
+ */
+export interface BlockTables {
+  /** the payload the offsets below point into */
+  readonly bytes: Uint8Array;
+  /** the string table, by id */
+  readonly strings: string[];
+  /** UTF-8 byte range of string `i` in `bytes`: [stringStart[i], stringEnd[i]) */
+  readonly stringStart: Uint32Array;
+  readonly stringEnd: Uint32Array;
+  /** metric descriptor `i` → string ids */
+  readonly metricName: Uint32Array;
+  readonly metricUnit: Uint32Array;
+  readonly metricTarget: Uint32Array;
+  /** span descriptor `i` → string ids and line */
+  readonly spanName: Uint32Array;
+  readonly spanTarget: Uint32Array;
+  readonly spanFilename: Uint32Array;
+  readonly spanLine: Uint32Array;
+  /** events per tag: [log, int_metric, float_metric, begin_thread_span, end_thread_span, begin_async_span, end_async_span] */
+  readonly counts: readonly number[];
+  readonly eventCount: number;
+}
+
+/**
+ * Receives the events of a payload in order, as primitives: no object is created per event.
+ * `props` holds `propCount` (key id, value id) pairs in `props[0 .. 2*propCount)`; it is reused between
+ * calls, so copy what you keep. `propCount` is -1 when the event has no property list (null).
+ * Log messages are not interned: they are the UTF-8 bytes `tables.bytes[msgStart, msgEnd)`.
+ */
+export interface PayloadVisitor {
+  tables?(tables: BlockTables): void;
+  log(ticks: number, level: number, targetId: number, msgStart: number, msgEnd: number, props: Uint32Array, propCount: number): void;
+  intMetric(ticks: number, metricId: number, value: bigint, props: Uint32Array, propCount: number): void;
+  floatMetric(ticks: number, metricId: number, value: number, props: Uint32Array, propCount: number): void;
+  threadSpan(ticks: number, begin: boolean, spanDescId: number): void;
+  asyncSpan(ticks: number, begin: boolean, spanDescId: number, spanId: number, parentSpanId: number): void;
+}
+
+/**
+ * Walks an uncompressed payload, calling `visitor` once per event — the allocation-light path for ETL.
+ * Throws only TransitError; checks every count against the remaining bytes and `limits` before allocating.
+ *
+ * @example
+ * let errors = 0;
+ * forEachEvent(payload, { log: (t, level) => { if (level <= 2) errors++; }, intMetric() {}, floatMetric() {},
+ *   threadSpan() {}, asyncSpan() {} });
+ */
+export function forEachEvent(payload: Uint8Array, visitor: PayloadVisitor, limits?: DecodeLimits, expectedEvents?: number): BlockTables {
+  try {
+    return walk(payload, visitor, limits, expectedEvents);
+  } catch (e) {
+    if (e instanceof TransitError) throw e;
+    // A visitor's own errors pass through untouched; anything else from us is a decoding bug on bad input.
+    if (e instanceof VisitorError) throw e.cause;
+    throw new TransitError('corrupt', `undecodable payload: ${String(e)}`);
+  }
+}
+
+class VisitorError {
+  constructor(readonly cause: unknown) {}
+}
+
+function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined): BlockTables {
+  const limits = resolveLimits(limitsIn);
+  if (!(payload instanceof Uint8Array)) throw corrupt('payload is not a Uint8Array');
+  if (payload.length > limits.maxPayloadBytes) {
+    throw new TransitError('limit_exceeded', `payload of ${payload.length} bytes exceeds maxPayloadBytes ${limits.maxPayloadBytes}`);
+  }
+  const r = new ByteReader(payload);
+  const counts: number[] = [];
+  let eventCount = 0;
+  for (let i = 0; i < TAG_COUNT; i++) {
+    const c = r.varuint32();
+    counts.push(c);
+    eventCount += c;
+  }
+  if (eventCount > limits.maxEvents) throw new TransitError('limit_exceeded', `${eventCount} events exceed maxEvents ${limits.maxEvents}`);
+  if (expectedEvents !== undefined && eventCount !== expectedEvents) {
+    throw corrupt(`payload holds ${eventCount} events, block header says ${expectedEvents}`);
+  }
+
+  // Strings: each takes at least its length byte, which bounds the count before anything is allocated.
+  const nStrings = r.varuint32();
+  if (nStrings > r.remaining) throw truncated();
+  const stringStart = new Uint32Array(nStrings);
+  const stringEnd = new Uint32Array(nStrings);
+  const strings = new Array<string>(nStrings);
+  for (let i = 0; i < nStrings; i++) {
+    const len = r.varuint32();
+    if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `string of ${len} bytes exceeds maxStringBytes`);
+    const at = r.skip(len);
+    stringStart[i] = at;
+    stringEnd[i] = at + len;
+    strings[i] = decodeUtf8(payload, at, at + len);
+  }
+
+  const nMetrics = r.varuint32();
+  if (nMetrics * 3 > r.remaining) throw truncated();
+  const metricName = new Uint32Array(nMetrics);
+  const metricUnit = new Uint32Array(nMetrics);
+  const metricTarget = new Uint32Array(nMetrics);
+  for (let i = 0; i < nMetrics; i++) {
+    metricName[i] = stringRef(r, nStrings);
+    metricUnit[i] = stringRef(r, nStrings);
+    metricTarget[i] = stringRef(r, nStrings);
+  }
+
+  const nSpans = r.varuint32();
+  if (nSpans * 4 > r.remaining) throw truncated();
+  const spanName = new Uint32Array(nSpans);
+  const spanTarget = new Uint32Array(nSpans);
+  const spanFilename = new Uint32Array(nSpans);
+  const spanLine = new Uint32Array(nSpans);
+  for (let i = 0; i < nSpans; i++) {
+    spanName[i] = stringRef(r, nStrings);
+    spanTarget[i] = stringRef(r, nStrings);
+    spanFilename[i] = stringRef(r, nStrings);
+    spanLine[i] = r.varuint32();
+  }
+
+  const ticksLen = r.varuint32();
+  const ticksStart = r.skip(ticksLen);
+  // Every event has at least one tick byte and one op byte: a cheap bound on the declared counts.
+  if (eventCount > ticksLen) throw corrupt('fewer tick bytes than declared events');
+  const opsLen = r.varuint32();
+  const opsStart = r.skip(opsLen);
+  if (eventCount > opsLen) throw corrupt('fewer op bytes than declared events');
+  const ticks = new ByteReader(payload, ticksStart, ticksStart + ticksLen);
+  const ops = new ByteReader(payload, opsStart, opsStart + opsLen);
+  const data = new ByteReader(payload, r.pos, payload.length);
+
+  const tables: BlockTables = {
+    bytes: payload,
+    strings,
+    stringStart,
+    stringEnd,
+    metricName,
+    metricUnit,
+    metricTarget,
+    spanName,
+    spanTarget,
+    spanFilename,
+    spanLine,
+    counts,
+    eventCount,
+  };
+  call(() => visitor.tables?.(tables));
+
+  const seen = new Array<number>(TAG_COUNT).fill(0);
+  let props = new Uint32Array(16);
+  let t = 0;
+  let spanId = 0;
+  let parentSpanId = 0;
+  for (let n = 0; n < eventCount; n++) {
+    const op = ops.u8();
+    const delta = ticks.varuint53();
+    t = op & NEGATIVE_DELTA ? t - delta : t + delta;
+    if (t < 0 || t > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
+    const tag = op & TAG_MASK;
+    if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${op}`);
+    if (++seen[tag - 1]! > counts[tag - 1]!) throw corrupt('more events of a kind than the header declares');
+    const hasProps = (op & HAS_PROPERTIES) !== 0;
+    if (hasProps && tag > Tag.floatMetric) throw corrupt('span events carry no properties');
+    switch (tag) {
+      case Tag.log: {
+        const level = ops.u8();
+        const target = stringRef(ops, nStrings);
+        let propCount = -1;
+        if (hasProps) {
+          propCount = ops.varuint32();
+          if (propCount * 2 > ops.remaining) throw truncated();
+          if (props.length < propCount * 2) props = new Uint32Array(propCount * 2);
+          for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
+        }
+        const len = data.varuint32();
+        if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
+        const at = data.skip(len);
+        try {
+          visitor.log(t, level, target, at, at + len, props, propCount);
+        } catch (e) {
+          throw new VisitorError(e);
+        }
+        break;
+      }
+      case Tag.intMetric:
+      case Tag.floatMetric: {
+        const desc = ops.varuint32();
+        if (desc >= nMetrics) throw corrupt(`metric descriptor ${desc} is not defined in this block`);
+        let propCount = -1;
+        if (hasProps) {
+          propCount = ops.varuint32();
+          if (propCount * 2 > ops.remaining) throw truncated();
+          if (props.length < propCount * 2) props = new Uint32Array(propCount * 2);
+          for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
+        }
+        try {
+          if (tag === Tag.intMetric) {
+            const v = data.zigzag64();
+            visitor.intMetric(t, desc, v, props, propCount);
+          } else {
+            const v = data.f64();
+            visitor.floatMetric(t, desc, v, props, propCount);
+          }
+        } catch (e) {
+          throw e instanceof TransitError ? e : new VisitorError(e);
+        }
+        break;
+      }
+      case Tag.beginThreadSpan:
+      case Tag.endThreadSpan: {
+        const desc = ops.varuint32();
+        if (desc >= nSpans) throw corrupt(`span descriptor ${desc} is not defined in this block`);
+        try {
+          visitor.threadSpan(t, tag === Tag.beginThreadSpan, desc);
+        } catch (e) {
+          throw new VisitorError(e);
+        }
+        break;
+      }
+      default: {
+        const desc = ops.varuint32();
+        if (desc >= nSpans) throw corrupt(`span descriptor ${desc} is not defined in this block`);
+        spanId += data.zigzag53();
+        parentSpanId += data.zigzag53();
+        if (spanId < 0 || spanId > Number.MAX_SAFE_INTEGER || parentSpanId < 0 || parentSpanId > Number.MAX_SAFE_INTEGER) {
+          throw corrupt('span id outside 0..2^53-1');
+        }
+        try {
+          visitor.asyncSpan(t, tag === Tag.beginAsyncSpan, desc, spanId, parentSpanId);
+        } catch (e) {
+          throw new VisitorError(e);
+        }
+      }
+    }
+  }
+  if (ticks.remaining !== 0 || ops.remaining !== 0 || data.remaining !== 0) throw corrupt('trailing bytes after the last event');
+  return tables;
+}
+
+function stringRef(r: ByteReader, nStrings: number): number {
+  const id = r.varuint32();
+  if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
+  return id;
+}
+
+function call(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    throw new VisitorError(e);
+  }
+}

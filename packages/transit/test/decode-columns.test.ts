@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
+import type { TransitEvent } from '../src/index.js';
+import { prng } from './support/prng.js';
+import { randomPayload } from './support/random-block.js';
+
+/** Rebuilds event objects from the columns, merged back into payload order by a per-kind cursor. */
+function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
+  const c = decodeColumns(payload);
+  const s = c.tables.strings;
+  const text = new TextDecoder();
+  const props = (p: { propOffsets: Int32Array; propKeys: Uint32Array; propValues: Uint32Array }, i: number): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (let j = p.propOffsets[i]!; j < p.propOffsets[i + 1]!; j++) out[s[p.propKeys[j]!]!] = s[p.propValues[j]!]!;
+    return out;
+  };
+  const order: string[] = [];
+  forEachEvent(payload, {
+    log: () => order.push('log'),
+    intMetric: () => order.push('int'),
+    floatMetric: () => order.push('float'),
+    threadSpan: () => order.push('thread'),
+    asyncSpan: () => order.push('async'),
+  });
+  const at = { log: 0, int: 0, float: 0, thread: 0, async: 0 };
+  return order.map((k): TransitEvent => {
+    if (k === 'log') {
+      const i = at.log++;
+      const l = c.logs;
+      const msg = text.decode(l.msgData.subarray(l.msgOffsets[i], l.msgOffsets[i + 1]));
+      return { kind: 'log', ticks: l.ticks[i]!, level: l.level[i]!, target: s[l.target[i]!]!, msg, properties: props(l, i) };
+    }
+    if (k === 'int' || k === 'float') {
+      const m = k === 'int' ? c.intMetrics : c.floatMetrics;
+      const i = at[k]++;
+      const base = { ticks: m.ticks[i]!, name: s[m.name[i]!]!, unit: s[m.unit[i]!]!, target: s[m.target[i]!]!, properties: props(m, i) };
+      return k === 'int' ? { kind: 'int_metric', ...base, value: c.intMetrics.value[i]! } : { kind: 'float_metric', ...base, value: c.floatMetrics.value[i]! };
+    }
+    const sp = k === 'thread' ? c.threadSpans : c.asyncSpans;
+    const i = at[k as 'thread' | 'async']++;
+    const base = { ticks: sp.ticks[i]!, name: s[sp.name[i]!]!, target: s[sp.target[i]!]!, filename: s[sp.filename[i]!]!, line: sp.line[i]! };
+    if (k === 'thread') return { kind: sp.begin[i] ? 'begin_thread_span' : 'end_thread_span', ...base };
+    return {
+      kind: sp.begin[i] ? 'begin_async_span' : 'end_async_span',
+      ...base,
+      span_id: c.asyncSpans.spanId[i]!,
+      parent_span_id: c.asyncSpans.parentSpanId[i]!,
+    };
+  });
+}
+
+test('columns carry the same events as the object decoder', () => {
+  const rand = prng(99);
+  for (let n = 0; n < 300; n++) {
+    const { payload } = randomPayload(rand);
+    // Columns do not distinguish a null property list from an empty one.
+    const expected = decodePayload(payload).map((e) => ('properties' in e ? { ...e, properties: e.properties ?? {} } : e));
+    assert.deepEqual(eventsFromColumns(payload), expected);
+  }
+});
+
+test('column lengths come from the header counts', () => {
+  const { payload } = randomPayload(prng(3));
+  const c = decodeColumns(payload);
+  const total = c.logs.count + c.intMetrics.count + c.floatMetrics.count + c.threadSpans.count + c.asyncSpans.count;
+  assert.equal(total, c.tables.eventCount);
+  assert.equal(c.logs.ticks.length, c.logs.count);
+  assert.equal(c.logs.msgOffsets.length, c.logs.count + 1);
+  assert.equal(c.threadSpans.line.length, c.threadSpans.count);
+});
+
+test('an error thrown by a visitor reaches the caller unchanged', () => {
+  const { payload } = randomPayload(prng(5));
+  const mine = new Error('mine');
+  const throwing = () => {
+    throw mine;
+  };
+  assert.throws(
+    () => forEachEvent(payload, { tables: throwing, log: throwing, intMetric: throwing, floatMetric: throwing, threadSpan: throwing, asyncSpan: throwing }),
+    (e: unknown) => e === mine,
+  );
+});

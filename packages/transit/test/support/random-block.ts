@@ -1,0 +1,28 @@
+import { BlockEncoder } from '../../src/index.js';
+import { randInt } from './prng.js';
+
+const WORDS = ['', 'game', 'render', 'physics', 'ünï', '🎮', 'a'.repeat(200), 'net', 'k', 'v'];
+
+function word(rand: () => number): string {
+  return WORDS[randInt(rand, 0, WORDS.length - 1)]!;
+}
+
+/** A valid payload with a random mix of every event kind; returns it with its event count. */
+export function randomPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
+  const n = randInt(rand, 0, 40);
+  let ticks = randInt(rand, 0, 1000);
+  for (let i = 0; i < n; i++) {
+    ticks = Math.max(0, ticks + randInt(rand, -50, 20000));
+    const props = rand() < 0.3 ? { [word(rand)]: word(rand) } : null;
+    const kind = randInt(rand, 0, 6);
+    const line = randInt(rand, 0, 5000);
+    if (kind === 0) enc.log(ticks, randInt(rand, 1, 6), word(rand), word(rand) + i, props);
+    else if (kind === 1) enc.intMetric(ticks, word(rand), word(rand), word(rand), BigInt(randInt(rand, -1e9, 1e9)) * 1000003n, props);
+    else if (kind === 2) enc.floatMetric(ticks, word(rand), word(rand), word(rand), (rand() - 0.5) * 1e6, props);
+    else if (kind === 3) enc.beginThreadSpan(ticks, word(rand), word(rand), word(rand), line);
+    else if (kind === 4) enc.endThreadSpan(ticks, word(rand), word(rand), word(rand), line);
+    else if (kind === 5) enc.beginAsyncSpan(ticks, randInt(rand, 0, 1e6), randInt(rand, 0, 1e6), word(rand), word(rand), word(rand), line);
+    else enc.endAsyncSpan(ticks, randInt(rand, 0, 1e6), randInt(rand, 0, 1e6), word(rand), word(rand), word(rand), line);
+  }
+  return { payload: enc.finish(), count: n };
+}
