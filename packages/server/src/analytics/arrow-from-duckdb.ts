@@ -1,0 +1,288 @@
+/**
+ * Turns a DuckDB result into an Apache Arrow table column by column, straight from DuckDB's vector memory:
+ * fixed-width columns are byte copies, strings are copied as bytes into one buffer plus offsets, validity
+ * bitmaps are copied as bitmaps (DuckDB and Arrow share the LSB-first layout). No per-row JS objects are
+ * built for flat columns; nested values (lists, structs, maps) go through DuckDB's value objects, which is
+ * fine for the small results they appear in (histograms, property maps).
+ *
+ * 64-bit integers stay 64-bit (BigInt-safe). HUGEINT (what `sum(bigint)` returns) becomes Int64 when every
+ * value fits, else a decimal string column.
+ */
+import duckdb from '@duckdb/node-bindings';
+import {
+  Binary, Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, Int8, List, Map_, RecordBatch, Schema, Struct, Table,
+  TimeMicrosecond, TimeNanosecond, TimestampMicrosecond, TimestampMillisecond, TimestampNanosecond, TimestampSecond,
+  Uint16, Uint32, Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data, type DataType,
+} from 'apache-arrow';
+import {
+  DuckDBTypeId, type DuckDBDataChunk, type DuckDBResult, type DuckDBType, type DuckDBValue, DuckDBListValue, DuckDBStructValue,
+  DuckDBMapValue, DuckDBListType, DuckDBStructType, DuckDBMapType,
+} from '@duckdb/node-api';
+import { BitBuffer, ByteBuffer } from './growable.js';
+
+export class ResultTooLargeError extends Error {
+  override readonly name = 'ResultTooLargeError';
+}
+
+interface Sink {
+  push(vector: duckdb.Vector, count: number, chunk: DuckDBDataChunk, column: number): void;
+  finish(length: number): { type: DataType; data: Data };
+}
+
+function validityOf(vector: duckdb.Vector, count: number): Uint8Array | null {
+  const bytes = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+  return bytes ? bytes : null;
+}
+
+/** fixed-width values whose bytes are the Arrow layout already */
+function fixedSink(width: number, type: DataType): Sink {
+  const data = new ByteBuffer();
+  const valid = new BitBuffer();
+  return {
+    push(vector, count) {
+      data.append(duckdb.vector_get_data(vector, count * width));
+      valid.appendBitmap(validityOf(vector, count), count);
+    },
+    finish(length) {
+      const bytes = data.finish();
+      const Arr = (type as { ArrayType: new (b: ArrayBuffer, o: number, n: number) => ArrayBufferView }).ArrayType;
+      const values = new Arr(bytes.buffer as ArrayBuffer, 0, bytes.byteLength / (Arr as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+      const d = makeData({
+        type: type as Int32,
+        length,
+        nullCount: valid.nullCount,
+        nullBitmap: valid.nullCount > 0 ? valid.finish() : null,
+        data: values as Int32Array,
+      });
+      return { type, data: d as Data };
+    },
+  };
+}
+
+function boolSink(): Sink {
+  const values = new BitBuffer();
+  const valid = new BitBuffer();
+  return {
+    push(vector, count) {
+      const bytes = duckdb.vector_get_data(vector, count);
+      for (let i = 0; i < count; i++) values.appendBit(bytes[i] !== 0);
+      valid.appendBitmap(validityOf(vector, count), count);
+    },
+    finish(length) {
+      const type = new Bool();
+      const d = makeData({ type, length, nullCount: valid.nullCount, nullBitmap: valid.nullCount > 0 ? valid.finish() : null, data: values.finish() });
+      return { type, data: d as Data };
+    },
+  };
+}
+
+/** VARCHAR and BLOB: DuckDB string_t is 16 bytes: u32 length, then ≤ 12 inline bytes or a prefix + pointer */
+function bytesSink(type: Utf8 | Binary): Sink {
+  const data = new ByteBuffer();
+  const valid = new BitBuffer();
+  let offsets = new Int32Array(1024);
+  let n = 0;
+  return {
+    push(vector, count) {
+      const raw = duckdb.vector_get_data(vector, count * 16);
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const validity = validityOf(vector, count);
+      valid.appendBitmap(validity, count);
+      if (n + count + 1 > offsets.length) {
+        let cap = offsets.length * 2;
+        while (cap < n + count + 1) cap *= 2;
+        const next = new Int32Array(cap);
+        next.set(offsets.subarray(0, n + 1));
+        offsets = next;
+      }
+      for (let i = 0; i < count; i++) {
+        const isValid = validity === null || (validity[i >> 3]! & (1 << (i & 7))) !== 0;
+        if (isValid) {
+          const at = i * 16;
+          const len = view.getUint32(at, true);
+          if (len <= 12) data.append(raw.subarray(at + 4, at + 4 + len));
+          else data.append(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, len));
+          if (data.length > 0x7fffffff) throw new ResultTooLargeError('result has more than 2 GiB of text in one column');
+        }
+        offsets[++n] = data.length;
+      }
+    },
+    finish(length) {
+      const d = makeData({
+        type: type as Utf8,
+        length,
+        nullCount: valid.nullCount,
+        nullBitmap: valid.nullCount > 0 ? valid.finish() : null,
+        valueOffsets: offsets.slice(0, n + 1),
+        data: data.finish(),
+      });
+      return { type, data: d as Data };
+    },
+  };
+}
+
+/** HUGEINT / UHUGEINT: Int64 when every value fits, else decimal strings */
+function hugeSink(signed: boolean): Sink {
+  const words = new ByteBuffer();
+  const valid = new BitBuffer();
+  return {
+    push(vector, count) {
+      words.append(duckdb.vector_get_data(vector, count * 16));
+      valid.appendBitmap(validityOf(vector, count), count);
+    },
+    finish(length) {
+      const bytes = words.finish();
+      const u = new BigUint64Array(bytes.buffer, 0, length * 2);
+      const wide: bigint[] = new Array(length);
+      let fits = true;
+      for (let i = 0; i < length; i++) {
+        const lo = u[2 * i]!;
+        const hi = signed ? BigInt.asIntN(64, u[2 * i + 1]!) : u[2 * i + 1]!;
+        const v = (hi << 64n) | lo;
+        wide[i] = v;
+        if (v > 9223372036854775807n || v < -9223372036854775808n) fits = false;
+      }
+      const nullBitmap = valid.nullCount > 0 ? valid.finish() : null;
+      if (fits) {
+        const type = new Int64();
+        const out = new BigInt64Array(length);
+        for (let i = 0; i < length; i++) out[i] = wide[i]!;
+        return { type, data: makeData({ type, length, nullCount: valid.nullCount, nullBitmap, data: out }) as Data };
+      }
+      const text = wide.map((v, i) => (nullBitmap && !(nullBitmap[i >> 3]! & (1 << (i & 7))) ? null : v.toString()));
+      const vec = vectorFromArray(text, new Utf8());
+      return { type: vec.type, data: vec.data[0]! as Data };
+    },
+  };
+}
+
+/** anything else: through DuckDB's value objects, into an Arrow builder */
+function valueSink(duckType: DuckDBType): Sink {
+  const type = arrowTypeFor(duckType);
+  const values: unknown[] = [];
+  return {
+    push(_vector, count, chunk, column) {
+      const vec = chunk.getColumnVector(column);
+      for (let i = 0; i < count; i++) values.push(toJs(vec.getItem(i), duckType));
+    },
+    finish() {
+      const vec = vectorFromArray(values, type);
+      const data = vec.data.length === 1 ? vec.data[0]! : (vec as unknown as { data: Data[] }).data[0]!;
+      return { type, data: data as Data };
+    },
+  };
+}
+
+/** Arrow type for a value converted by `toJs` (nested and exotic types) */
+function arrowTypeFor(t: DuckDBType): DataType {
+  switch (t.typeId) {
+    case DuckDBTypeId.BOOLEAN: return new Bool();
+    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT: case DuckDBTypeId.USMALLINT: return new Int32();
+    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UINTEGER: case DuckDBTypeId.UBIGINT: return new Int64();
+    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE: case DuckDBTypeId.DECIMAL: return new Float64();
+    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY: {
+      const child = (t as DuckDBListType).valueType;
+      return new List(new Field('item', arrowTypeFor(child), true));
+    }
+    case DuckDBTypeId.STRUCT: {
+      const s = t as DuckDBStructType;
+      return new Struct(s.entryNames.map((n, i) => new Field(n, arrowTypeFor(s.entryTypes[i]!), true)));
+    }
+    case DuckDBTypeId.MAP: {
+      const m = t as DuckDBMapType;
+      const entries = new Struct([new Field('key', arrowTypeFor(m.keyType), false), new Field('value', arrowTypeFor(m.valueType), true)]);
+      return new Map_(new Field('entries', entries, false) as never);
+    }
+    default: return new Utf8();
+  }
+}
+
+function toJs(v: DuckDBValue, t: DuckDBType): unknown {
+  if (v === null) return null;
+  switch (t.typeId) {
+    case DuckDBTypeId.BOOLEAN: return v as boolean;
+    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT: case DuckDBTypeId.USMALLINT: return v as number;
+    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UINTEGER: case DuckDBTypeId.UBIGINT: return BigInt.asIntN(64, BigInt(v as bigint | number));
+    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE: return v as number;
+    case DuckDBTypeId.DECIMAL: return Number(String(v));
+    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY: {
+      const child = (t as DuckDBListType).valueType;
+      return (v as DuckDBListValue).items.map((x) => toJs(x, child));
+    }
+    case DuckDBTypeId.STRUCT: {
+      const s = t as DuckDBStructType;
+      const entries = (v as DuckDBStructValue).entries;
+      const out: Record<string, unknown> = {};
+      s.entryNames.forEach((n, i) => (out[n] = toJs(entries[n] ?? null, s.entryTypes[i]!)));
+      return out;
+    }
+    case DuckDBTypeId.MAP: {
+      const m = t as DuckDBMapType;
+      return new Map((v as DuckDBMapValue).entries.map((e) => [toJs(e.key, m.keyType), toJs(e.value, m.valueType)]));
+    }
+    default: return String(v);
+  }
+}
+
+function sinkFor(t: DuckDBType): Sink {
+  switch (t.typeId) {
+    case DuckDBTypeId.BOOLEAN: return boolSink();
+    case DuckDBTypeId.TINYINT: return fixedSink(1, new Int8());
+    case DuckDBTypeId.SMALLINT: return fixedSink(2, new Int16());
+    case DuckDBTypeId.INTEGER: return fixedSink(4, new Int32());
+    case DuckDBTypeId.BIGINT: return fixedSink(8, new Int64());
+    case DuckDBTypeId.UTINYINT: return fixedSink(1, new Uint8());
+    case DuckDBTypeId.USMALLINT: return fixedSink(2, new Uint16());
+    case DuckDBTypeId.UINTEGER: return fixedSink(4, new Uint32());
+    case DuckDBTypeId.UBIGINT: return fixedSink(8, new Uint64());
+    case DuckDBTypeId.FLOAT: return fixedSink(4, new Float32());
+    case DuckDBTypeId.DOUBLE: return fixedSink(8, new Float64());
+    case DuckDBTypeId.DATE: return fixedSink(4, new DateDay());
+    case DuckDBTypeId.TIME: return fixedSink(8, new TimeMicrosecond());
+    case DuckDBTypeId.TIME_NS: return fixedSink(8, new TimeNanosecond());
+    case DuckDBTypeId.TIMESTAMP: return fixedSink(8, new TimestampMicrosecond());
+    case DuckDBTypeId.TIMESTAMP_TZ: return fixedSink(8, new TimestampMicrosecond('UTC'));
+    case DuckDBTypeId.TIMESTAMP_MS: return fixedSink(8, new TimestampMillisecond());
+    case DuckDBTypeId.TIMESTAMP_S: return fixedSink(8, new TimestampSecond());
+    case DuckDBTypeId.TIMESTAMP_NS: return fixedSink(8, new TimestampNanosecond());
+    case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8());
+    case DuckDBTypeId.BLOB: return bytesSink(new Binary());
+    case DuckDBTypeId.HUGEINT: return hugeSink(true);
+    case DuckDBTypeId.UHUGEINT: return hugeSink(false);
+    default: return valueSink(t);
+  }
+}
+
+export interface ArrowResult {
+  table: Table;
+  /** DuckDB's SQL type of each column, e.g. TIMESTAMP_NS, MAP(VARCHAR, VARCHAR) */
+  sqlTypes: string[];
+}
+
+/** Reads every chunk of `result` into one Arrow record batch. */
+export async function resultToArrow(result: DuckDBResult, opts: { maxRows: number; signal?: () => void }): Promise<ArrowResult> {
+  const names = result.deduplicatedColumnNames();
+  const types = result.columnTypes();
+  const sinks = types.map(sinkFor);
+  let rows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk) break;
+    const count = chunk.rowCount;
+    if (count === 0) break;
+    rows += count;
+    if (rows > opts.maxRows) {
+      throw new ResultTooLargeError(`the result has more than ${opts.maxRows} rows: aggregate it or add a LIMIT`);
+    }
+    for (let c = 0; c < sinks.length; c++) sinks[c]!.push(duckdb.data_chunk_get_vector(chunk.chunk, c), count, chunk, c);
+    opts.signal?.();
+  }
+  const built = sinks.map((s) => s.finish(rows));
+  const fields = built.map((b, i) => new Field(names[i]!, b.type, true));
+  const schema = new Schema(fields);
+  const structData = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
+  const table = new Table(schema, [new RecordBatch(schema, structData)]);
+  return { table, sqlTypes: types.map((t) => t.toString()) };
+}

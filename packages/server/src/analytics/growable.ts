@@ -1,0 +1,89 @@
+/**
+ * Append-only byte and bit buffers for building Arrow columns chunk by chunk without per-row objects.
+ */
+
+export class ByteBuffer {
+  bytes = new Uint8Array(1024);
+  length = 0;
+
+  reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    let cap = this.bytes.length * 2;
+    while (cap < this.length + extra) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+  }
+
+  append(src: Uint8Array): void {
+    this.reserve(src.length);
+    this.bytes.set(src, this.length);
+    this.length += src.length;
+  }
+
+  /** a right-sized copy aligned for a typed-array view */
+  finish(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x; x >>= 1) n += x & 1;
+  return n;
+});
+
+/** An LSB-first validity bitmap (Arrow's and DuckDB's layout), grown bit by bit or chunk by chunk. */
+export class BitBuffer {
+  private buf = new ByteBuffer();
+  length = 0;
+  nullCount = 0;
+
+  /** appends `count` bits from an LSB-first bitmap (null bitmap: all valid) */
+  appendBitmap(src: Uint8Array | null, count: number): void {
+    const needed = Math.ceil((this.length + count) / 8) - this.buf.length;
+    if (needed > 0) {
+      this.buf.reserve(needed);
+      this.buf.bytes.fill(0, this.buf.length, this.buf.length + needed);
+      this.buf.length += needed;
+    }
+    const out = this.buf.bytes;
+    if (src === null) {
+      for (let i = 0; i < count; i++) {
+        const bit = this.length + i;
+        out[bit >> 3]! |= 1 << (bit & 7);
+      }
+    } else if ((this.length & 7) === 0) {
+      const start = this.length >> 3;
+      const whole = count >> 3;
+      out.set(src.subarray(0, whole), start);
+      for (let i = whole * 8; i < count; i++) {
+        if (src[i >> 3]! & (1 << (i & 7))) out[(this.length + i) >> 3]! |= 1 << ((this.length + i) & 7);
+      }
+      for (let j = 0; j < whole; j++) this.nullCount += 8 - POPCOUNT[src[j]!]!;
+      for (let i = whole * 8; i < count; i++) if (!(src[i >> 3]! & (1 << (i & 7)))) this.nullCount++;
+    } else {
+      for (let i = 0; i < count; i++) {
+        if (src[i >> 3]! & (1 << (i & 7))) {
+          const bit = this.length + i;
+          out[bit >> 3]! |= 1 << (bit & 7);
+        } else this.nullCount++;
+      }
+    }
+    this.length += count;
+  }
+
+  appendBit(valid: boolean): void {
+    if ((this.length & 7) === 0) {
+      this.buf.reserve(1);
+      this.buf.bytes[this.buf.length++] = 0;
+    }
+    if (valid) this.buf.bytes[this.length >> 3]! |= 1 << (this.length & 7);
+    else this.nullCount++;
+    this.length++;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.finish();
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Why a query failed, typed so the HTTP layer picks a status and clients can show a caret under the SQL.
+ */
+export type QueryErrorCode = 'sql' | 'bad_request' | 'timeout' | 'busy' | 'too_large' | 'internal';
+
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+  constructor(
+    readonly code: QueryErrorCode,
+    message: string,
+    /** 1-based character offset of the error in the SQL the user sent (PostgreSQL's convention) */
+    readonly position?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

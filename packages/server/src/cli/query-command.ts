@@ -1,0 +1,165 @@
+/**
+ * `sirius query "<sql>"`: runs SQL on a Sirius server through `@sirius/client` and prints the result as an
+ * aligned table, CSV, JSON (an array of row objects; integers past 2^53 as strings) or an Arrow IPC stream.
+ * Queries slower than a second show a progress line on stderr (when it is a terminal, or with --progress).
+ */
+import { parseArgs } from 'node:util';
+import { tableToIPC, type Table } from 'apache-arrow';
+import { connect, ConnectionError, QueryError, parseTimeArg, TimeArgError } from '@sirius/client';
+import { tableToJsonRows, tableToStringColumns } from '../endpoints/result-json.js';
+import { UsageError, type Command } from './command.js';
+
+const FORMATS = ['table', 'csv', 'json', 'arrow'] as const;
+type Format = (typeof FORMATS)[number];
+
+const OPTIONS = {
+  begin: { type: 'string', short: 'b' },
+  end: { type: 'string', short: 'e' },
+  format: { type: 'string', short: 'f' },
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  progress: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface QueryCommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function createQueryCommand(io: QueryCommandIo = { stdout: process.stdout, stderr: process.stderr }): Command {
+  return {
+    name: 'query',
+    summary: 'run SQL over a time range on a Sirius server and print the result',
+    help: () => `Usage: sirius query "<sql>" [options]
+
+Runs one SELECT over the time range [begin, end) on a Sirius server.
+
+Options:
+  -b, --begin <time>    start of the range: ISO-8601 (2024-05-01T12:00:00Z) or a duration back from now
+                        such as 15m, 1h, 7d (default 1h)
+  -e, --end <time>      end of the range: ISO-8601 or now (default now)
+  -f, --format <fmt>    table (default), csv, json (array of row objects) or arrow (IPC stream to stdout)
+      --url <url>       server (default $SIRIUS_URL, else http://127.0.0.1:9000)
+      --api-key <key>   sent as a bearer token (default $SIRIUS_API_KEY)
+      --progress        show elapsed time on stderr even when it is not a terminal
+  -h, --help            show this help
+
+Example:
+  sirius query "SELECT level, count(*) AS n FROM log_entries GROUP BY level ORDER BY level" --begin 1h
+`,
+    async run(args) {
+      let parsed;
+      try {
+        parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const { values, positionals } = parsed;
+      if (values.help) {
+        io.stdout.write(this.help());
+        return 0;
+      }
+      if (positionals.length !== 1) throw new UsageError('give exactly one SQL query, quoted: sirius query "SELECT …"');
+      const sql = positionals[0]!;
+      const format = (values.format ?? 'table') as Format;
+      if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${values.format}" (want ${FORMATS.join(', ')})`);
+      const begin = values.begin ?? '1h';
+      const end = values.end ?? 'now';
+      for (const t of [begin, end]) {
+        try {
+          parseTimeArg(t);
+        } catch (err) {
+          if (err instanceof TimeArgError) throw new UsageError(err.message);
+          throw err;
+        }
+      }
+      const url = values.url ?? process.env.SIRIUS_URL ?? 'http://127.0.0.1:9000';
+      const client = connect(url, { apiKey: values['api-key'] ?? process.env.SIRIUS_API_KEY });
+      const stopProgress = startProgress(io.stderr, values.progress === true || io.stderr.isTTY === true);
+      let table: Table;
+      try {
+        table = await client.query(sql, begin, end);
+      } catch (err) {
+        stopProgress();
+        if (err instanceof QueryError) {
+          io.stderr.write(`sirius query: ${err.message}\n${caret(sql, err.position)}`);
+          return 1;
+        }
+        if (err instanceof ConnectionError) {
+          io.stderr.write(`sirius query: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      }
+      stopProgress();
+      await write(io.stdout, render(table, format));
+      return 0;
+    },
+  };
+}
+
+export const queryCommand: Command = createQueryCommand();
+
+function render(table: Table, format: Format): string | Uint8Array {
+  switch (format) {
+    case 'arrow':
+      return tableToIPC(table, 'stream');
+    case 'json':
+      return `${tableToJsonRows(table)}\n`;
+    case 'csv':
+      return toCsv(table);
+    default:
+      return toAligned(table);
+  }
+}
+
+function toCsv(table: Table): string {
+  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const cols = tableToStringColumns(table);
+  const lines = [table.schema.fields.map((f) => esc(f.name)).join(',')];
+  for (let r = 0; r < table.numRows; r++) lines.push(cols.map((c) => esc(c[r]!)).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function toAligned(table: Table): string {
+  const names = table.schema.fields.map((f) => f.name);
+  const cols = tableToStringColumns(table).map((c) => c.map((s) => s.replace(/\n/g, '\\n')));
+  const widths = names.map((n, i) => Math.max(n.length, ...cols[i]!.map((s) => s.length)));
+  const numeric = table.schema.fields.map((f) => /Int|Float|Decimal/.test(String(f.type)));
+  const cell = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
+  const lines = [names.map(cell).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (let r = 0; r < table.numRows; r++) lines.push(cols.map((c, i) => cell(c[r]!, i)).join('  ').trimEnd());
+  lines.push(`(${table.numRows} row${table.numRows === 1 ? '' : 's'})`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** the SQL line holding the error with a caret under it */
+function caret(sql: string, position: number | undefined): string {
+  if (position === undefined || position < 1) return '';
+  const offset = Math.min(position - 1, sql.length);
+  const lineStart = sql.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = sql.indexOf('\n', offset);
+  const line = sql.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  return `  ${line}\n  ${' '.repeat(offset - lineStart)}^\n`;
+}
+
+function startProgress(stderr: QueryCommandIo['stderr'], enabled: boolean): () => void {
+  if (!enabled) return () => {};
+  const started = Date.now();
+  let shown = false;
+  const timer = setInterval(() => {
+    shown = true;
+    stderr.write(`\rquerying… ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 1000);
+  return () => {
+    clearInterval(timer);
+    if (shown) stderr.write('\r\x1b[K');
+  };
+}
+
+function write(out: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}

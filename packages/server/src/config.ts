@@ -1,0 +1,115 @@
+/**
+ * `ServeOptions` → a complete configuration: an option given in code wins, then the environment, then the
+ * defaults of ARCHITECTURE.md. The CLI's help text lists exactly the variables read here.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseKeyList } from './ingestion/api-keys.js';
+
+export const ROLES = ['ingestion', 'daemon', 'analytics', 'web'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ServeOptions {
+  /** roles to run in this process (default: all) */
+  roles?: Role[];
+  /** interface to listen on (default 127.0.0.1) */
+  host?: string;
+  /** HTTP port (default 9000); 0 picks a free port */
+  httpPort?: number;
+  /** default SIRIUS_DATA_DIR, else ./.sirius */
+  dataDir?: string;
+  /** default SIRIUS_SQL_CONNECTION_STRING, else PGlite under the data dir; `memory://` = in-memory PGlite */
+  sqlConnectionString?: string;
+  /** default SIRIUS_OBJECT_STORE_URI, else file://<dataDir>/objects */
+  objectStoreUri?: string;
+  /** default SIRIUS_INGESTION_KEYS (comma-separated); empty = no authentication */
+  ingestionKeys?: string[];
+  /** largest accepted block envelope in bytes (default 16 MiB) */
+  maxBlockBytes?: number;
+  /** how long data is kept, e.g. '90d' (default: forever); applied by the daemon role */
+  retention?: string;
+  /** no startup line or info logs */
+  quiet?: boolean;
+  /** the built web app served by the `web` role (default packages/web/dist) */
+  webDistDir?: string;
+}
+
+export interface ServeConfig {
+  roles: Role[];
+  host: string;
+  httpPort: number;
+  dataDir: string;
+  sqlConnectionString: string | undefined;
+  objectStoreUri: string;
+  ingestionKeys: string[];
+  maxBlockBytes: number;
+  retention: string | undefined;
+  /** `retention` in nanoseconds, undefined = keep forever */
+  retentionNs: bigint | undefined;
+  quiet: boolean;
+  webDistDir: string | undefined;
+}
+
+export const DEFAULT_HTTP_PORT = 9000;
+export const DEFAULT_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+
+/** Environment variables read by `sirius serve`, with what they set (the CLI help prints this list). */
+export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
+  ['SIRIUS_DATA_DIR', 'data folder (default ./.sirius)'],
+  ['SIRIUS_SQL_CONNECTION_STRING', 'postgres://… metadata database (default: embedded PGlite in <data dir>/pglite)'],
+  ['SIRIUS_OBJECT_STORE_URI', 'file:///path, s3://bucket/prefix or memory:// (default file://<data dir>/objects)'],
+  ['SIRIUS_INGESTION_KEYS', 'comma-separated API keys; when set, /ingestion/* requires Authorization: Bearer <key>'],
+  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
+  ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
+];
+
+export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const dataDir = resolve(opts.dataDir ?? nonEmpty(env.SIRIUS_DATA_DIR) ?? '.sirius');
+  const roles = opts.roles ?? [...ROLES];
+  for (const r of roles) if (!ROLES.includes(r)) throw new ConfigError(`unknown role "${r}" (roles: ${ROLES.join(', ')})`);
+  const httpPort = opts.httpPort ?? DEFAULT_HTTP_PORT;
+  if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new ConfigError(`bad HTTP port ${httpPort}`);
+  const maxBlockBytes = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
+  if (!Number.isInteger(maxBlockBytes) || maxBlockBytes < 100) throw new ConfigError(`bad max block size ${maxBlockBytes}`);
+  const retention = opts.retention;
+  return {
+    roles: [...new Set(roles)],
+    host: opts.host ?? '127.0.0.1',
+    httpPort,
+    dataDir,
+    sqlConnectionString: opts.sqlConnectionString ?? nonEmpty(env.SIRIUS_SQL_CONNECTION_STRING),
+    objectStoreUri: opts.objectStoreUri ?? nonEmpty(env.SIRIUS_OBJECT_STORE_URI) ?? pathToFileURL(resolve(dataDir, 'objects')).href,
+    ingestionKeys: opts.ingestionKeys ?? parseKeyList(env.SIRIUS_INGESTION_KEYS),
+    maxBlockBytes,
+    retention,
+    retentionNs: retention === undefined ? undefined : parseDurationNs(retention),
+    quiet: opts.quiet ?? false,
+    webDistDir: opts.webDistDir,
+  };
+}
+
+const UNIT_NS: Record<string, bigint> = { s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };
+
+/** '90d', '12h', '30m', '45s' → nanoseconds */
+export function parseDurationNs(text: string): bigint {
+  const m = /^(\d+)([smhd])$/.exec(text.trim());
+  if (!m || m[1] === '0') throw new ConfigError(`bad duration "${text}": write a positive number followed by s, m, h or d (e.g. 90d)`);
+  return BigInt(m[1]!) * UNIT_NS[m[2]!]!;
+}
+
+/** '16777216', '64KiB', '16MiB', '1GiB' (also KB/MB/GB, read as powers of 1024) → bytes */
+export function parseByteSize(text: string): number {
+  const m = /^(\d+)\s*(|k|kb|kib|m|mb|mib|g|gb|gib)$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`bad size "${text}": write bytes, or a number followed by KiB, MiB or GiB`);
+  const unit = m[2]!.toLowerCase()[0];
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(m[1]) * factor;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

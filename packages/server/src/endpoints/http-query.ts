@@ -1,0 +1,88 @@
+/**
+ * `POST /api/query`: SQL over a time range, answered as an Arrow IPC stream (`Accept:
+ * application/vnd.apache.arrow.stream`) or JSON `{ columns, rows, stats }`.
+ * The lead mounts the returned sub-app at `/api`.
+ *
+ * Request: `{ "sql": "...", "begin": "2024-05-01T00:00:00Z" | "1h", "end": "2024-05-01T01:00:00Z" | "now" }`.
+ * Errors: `{ error, code, position? }` — 400 for bad SQL or input, 408 past the time budget, 413 for an
+ * oversized result, 503 when too many queries wait.
+ *
+ * @example
+ *   curl -s localhost:9000/api/query -H 'content-type: application/json' \
+ *     -d '{"sql":"SELECT level, count(*) AS n FROM log_entries GROUP BY level","begin":"1h","end":"now"}'
+ */
+import { Hono } from 'hono';
+import { tableToIPC } from 'apache-arrow';
+import { QueryError } from '../analytics/query-error.js';
+import type { QueryEngine, QueryStats } from '../analytics/query-engine.js';
+import { tableToJsonRows } from './result-json.js';
+
+export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+/** at most this many file names go into the stats header (the count is always exact) */
+const HEADER_FILES = 50;
+
+export interface QueryRoutesOptions {
+  engine: QueryEngine;
+  /** largest request body, bytes (default 1 MiB) */
+  maxBodyBytes?: number;
+}
+
+const STATUS: Record<QueryError['code'], 400 | 408 | 413 | 500 | 503> = {
+  sql: 400,
+  bad_request: 400,
+  timeout: 408,
+  too_large: 413,
+  busy: 503,
+  internal: 500,
+};
+
+export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
+  const app = new Hono();
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  app.post('/query', async (c) => {
+    const fail = (err: QueryError) =>
+      c.json({ error: err.message, code: err.code, ...(err.position !== undefined ? { position: err.position } : {}) }, STATUS[err.code]);
+    let body: unknown;
+    try {
+      const text = await c.req.text();
+      if (text.length > maxBody) return fail(new QueryError('bad_request', `request body larger than ${maxBody} bytes`));
+      body = JSON.parse(text);
+    } catch {
+      return fail(new QueryError('bad_request', 'the body must be JSON: { "sql": "...", "begin": "...", "end": "..." }'));
+    }
+    const { sql, begin, end } = (body ?? {}) as Record<string, unknown>;
+    if (typeof sql !== 'string') return fail(new QueryError('bad_request', '"sql" must be a string'));
+    if (typeof begin !== 'string' && typeof begin !== 'number') {
+      return fail(new QueryError('bad_request', '"begin" is required: an ISO-8601 time or a duration back from now such as "1h"'));
+    }
+    if (end !== undefined && typeof end !== 'string' && typeof end !== 'number') {
+      return fail(new QueryError('bad_request', '"end" must be an ISO-8601 time or "now"'));
+    }
+    const controller = new AbortController();
+    const rawReq = c.req.raw;
+    rawReq.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    try {
+      const out = await opts.engine.query(sql, { begin, end: end ?? 'now' }, { signal: controller.signal });
+      const statsHeader = JSON.stringify(headerStats(out.stats));
+      if ((c.req.header('accept') ?? '').includes(ARROW_STREAM)) {
+        const bytes = tableToIPC(out.table, 'stream');
+        return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': ARROW_STREAM, 'x-sirius-query-stats': statsHeader });
+      }
+      const columns = out.table.schema.fields.map((f, i) => ({ name: f.name, type: out.sqlTypes[i] ?? String(f.type) }));
+      const json = `{"columns":${JSON.stringify(columns)},"rows":${tableToJsonRows(out.table)},"stats":${JSON.stringify(out.stats)}}`;
+      return c.body(json, 200, { 'content-type': 'application/json; charset=utf-8', 'x-sirius-query-stats': statsHeader });
+    } catch (err) {
+      if (err instanceof QueryError) return fail(err);
+      throw err;
+    }
+  });
+  return app;
+}
+
+function headerStats(stats: QueryStats): QueryStats & { filesTruncated?: boolean } {
+  if (stats.files.length <= HEADER_FILES) return stats;
+  return { ...stats, files: stats.files.slice(0, HEADER_FILES), filesTruncated: true };
+}
+
+export { createAnalytics } from './create-analytics.js';
+export type { Analytics, CreateAnalyticsOptions } from './create-analytics.js';

@@ -1,0 +1,89 @@
+/**
+ * The ingestion HTTP routes, mounted at `/ingestion`:
+ *   POST /insert_process  JSON ProcessInfo      → 200 { inserted: boolean }
+ *   POST /insert_stream   JSON StreamInfo       → 200 { inserted: boolean } (404 when the process is unknown)
+ *   POST /insert_block    binary block envelope → 200 { block_id }          (404 when the stream is unknown)
+ * Bad input answers 400 `{ "error": reason }`, a body over the limit 413, and nothing is written then.
+ * Every insert is idempotent, so clients simply retry on failure.
+ */
+import { Hono } from 'hono';
+import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
+import type { Lake } from '../lake/lake.js';
+import { BlockBatcher } from '../lake/block-batcher.js';
+import { insertProcess, getProcess } from '../lake/process-repository.js';
+import { insertStream } from '../lake/stream-repository.js';
+import { requireApiKey } from './api-keys.js';
+import { ingestBlock } from './block-ingestor.js';
+import { HttpError } from './http-error.js';
+import { readBody, readJson } from './read-body.js';
+import { StreamCache } from './stream-cache.js';
+
+export interface IngestionOptions {
+  /** largest accepted block envelope, bytes */
+  maxBlockBytes: number;
+  /** SHA-256 hashes of accepted API keys; empty = no authentication */
+  keyHashes: readonly Buffer[];
+  /** reports unexpected (500) errors */
+  onError?: (err: unknown) => void;
+}
+
+/** process and stream descriptions are small; this bounds what a client can make us parse */
+const MAX_JSON_BYTES = 1024 * 1024;
+
+export interface IngestionService {
+  app: Hono;
+  /** flushes pending block rows; call before closing the lake */
+  close(): Promise<void>;
+}
+
+export function createIngestionService(lake: Lake, opts: IngestionOptions): IngestionService {
+  const batcher = new BlockBatcher(lake.sql);
+  const streams = new StreamCache(lake.sql);
+  // the payload cannot be larger than what the envelope may expand to
+  const limits = { maxPayloadBytes: Math.max(64 * 1024 * 1024, opts.maxBlockBytes * 4) };
+  const app = new Hono();
+
+  app.use('*', requireApiKey(opts.keyHashes));
+
+  app.post('/insert_process', async (c) => {
+    const info = validated(validateProcessInfo, await readJson(c.req.raw, MAX_JSON_BYTES));
+    return c.json({ inserted: await insertProcess(lake.sql, info) });
+  });
+
+  app.post('/insert_stream', async (c) => {
+    const info = validated(validateStreamInfo, await readJson(c.req.raw, MAX_JSON_BYTES));
+    if (!(await getProcess(lake.sql, info.process_id))) {
+      throw new HttpError(404, `unknown process ${info.process_id}: send insert_process before its streams`);
+    }
+    const inserted = await insertStream(lake.sql, info);
+    // an id already present may belong to another process: let the cache ask the database then
+    if (inserted) streams.remember(info.stream_id, info.process_id);
+    return c.json({ inserted });
+  });
+
+  app.post('/insert_block', async (c) => {
+    const envelope = await readBody(c.req.raw, opts.maxBlockBytes);
+    return c.json(await ingestBlock({ objects: lake.objects, batcher, streams, limits }, envelope));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      return c.json({ error: err.reason }, err.status, err.status === 413 ? { Connection: 'close' } : {});
+    }
+    opts.onError?.(err);
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  return { app, close: () => batcher.close() };
+}
+
+function validated<T>(validate: (v: unknown) => T, value: unknown): T {
+  try {
+    return validate(value);
+  } catch (err) {
+    if (err instanceof TransitError || err instanceof TypeError || err instanceof RangeError) {
+      throw new HttpError(400, err.message);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * `SqlClient` over embedded PGlite: files under `<dataDir>/pglite`, or in memory for tests.
+ * PGlite is one serialized session, so top-level queries and whole transactions go through a queue;
+ * inside a transaction, queries use the session directly (they already own it).
+ *
+ * int8 values are returned as decimal strings, like `pg` does, so repositories see the same shapes on both.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { SerialQueue } from './serial-queue.js';
+import { withSavepoint } from './pg-sql-client.js';
+import type { SqlClient } from './sql-client.js';
+
+export interface PgliteSqlClientOptions {
+  /** folder holding the database files (`<dataDir>/pglite`); ignored when `inMemory` */
+  dataDir?: string;
+  inMemory?: boolean;
+}
+
+type Session = Pick<PGlite, 'query'>;
+
+export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promise<SqlClient> {
+  const parsers = { [types.INT8]: (x: string) => x };
+  let db: PGlite;
+  if (opts.inMemory || !opts.dataDir) {
+    db = new PGlite({ parsers });
+  } else {
+    const dir = join(opts.dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    db = new PGlite(dir, { parsers });
+  }
+  await db.waitReady;
+  const queue = new SerialQueue();
+  let closed: Promise<void> | undefined;
+  const assertOpen = () => {
+    if (closed) throw new Error('the PGlite client is closed');
+  };
+  return {
+    dialect: 'pglite',
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      assertOpen();
+      return queue.run(async () => {
+        assertOpen();
+        return (await db.query<R>(sql, params as unknown[] | undefined)).rows;
+      });
+    },
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+      assertOpen();
+      return queue.run(async () => {
+        assertOpen();
+        await db.query('BEGIN');
+        try {
+          const result = await fn(sessionClient(db, 0));
+          await db.query('COMMIT');
+          return result;
+        } catch (err) {
+          await db.query('ROLLBACK');
+          throw err;
+        }
+      });
+    },
+    close() {
+      // wait for queued work, then shut the engine down (flushing its files)
+      closed ??= queue.run(() => db.close());
+      return closed;
+    },
+  };
+}
+
+function sessionClient(db: Session, depth: number): SqlClient {
+  const self: SqlClient = {
+    dialect: 'pglite',
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      return (await db.query<R>(sql, params as unknown[] | undefined)).rows;
+    },
+    transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => withSavepoint(self, depth + 1, () => fn(sessionClient(db, depth + 1))),
+    async close() {
+      throw new Error('close() called on a transaction; close the client that opened it');
+    },
+  };
+  return self;
+}

@@ -1,0 +1,115 @@
+/**
+ * One materialization step of a block view (`log_entries`, `measures`): the blocks inserted in
+ * [watermark, end) become one partition, and the watermark moves to `end`, in one transaction.
+ *
+ * `end` stops `lagNs` before now, because a block's `insert_time` is taken before its row commits: waiting a
+ * little lets late commits land before their window is read. Windows never cross a minute boundary, so
+ * compaction can merge whole minutes. The step runs under a transaction-scoped advisory lock: a second
+ * daemon skips the view instead of doing the same window, and a daemon killed mid-step leaves at most an
+ * unreferenced object behind (its row and the watermark roll back together).
+ */
+import { nowNs } from '../clock.js';
+import { crashPoint } from './crash-points.js';
+import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { getWatermark, insertPartition, setWatermark, tryLock } from './partition-repository.js';
+import { blocksByInsertTime, blocksHash, loadAllColumns } from './source-blocks.js';
+import { writeParquet } from './parquet-writer.js';
+import { schemaHash } from './view-columns.js';
+import type { BlockViewDefinition } from './view-definitions.js';
+import type { Lake } from '../lake/lake.js';
+import type { SqlClient } from '../lake/sql-client.js';
+
+export const SECOND = 1_000_000_000n;
+export const MINUTE = 60n * SECOND;
+export const HOUR = 60n * MINUTE;
+
+/**
+ * The compaction spans, smallest first: a minute and an hour. SIRIUS_LAKEHOUSE_TEST_SPANS_MS ("2000,6000")
+ * shrinks them so crash tests exercise compaction within seconds; never set in production.
+ */
+export const COMPACTION_SPANS: readonly bigint[] = process.env.SIRIUS_LAKEHOUSE_TEST_SPANS_MS
+  ? process.env.SIRIUS_LAKEHOUSE_TEST_SPANS_MS.split(',').map((ms) => BigInt(ms) * 1_000_000n)
+  : [MINUTE, HOUR];
+
+export interface StepOptions {
+  dataDir: string;
+  /** how far behind the clock windows stop, ns (default 2 s) */
+  lagNs?: bigint;
+  now?: bigint;
+}
+
+export type StepResult = 'busy' | 'idle' | 'progress';
+
+export function floorTo(t: bigint, unit: bigint): bigint {
+  const r = t % unit;
+  return r < 0n ? t - r - unit : t - r;
+}
+
+export async function materializeBlockView(lake: Lake, view: BlockViewDefinition, opts: StepOptions): Promise<StepResult> {
+  const limit = floorTo((opts.now ?? nowNs()) - (opts.lagNs ?? 2n * SECOND), SECOND);
+  return lake.sql.transaction(async (tx) => {
+    if (!(await tryLock(tx, `view:${view.name}`))) return 'busy';
+    let wm = await getWatermark(tx, view.name, 'global');
+    if (wm === null) {
+      const first = await nextInsertTime(tx, view.tag, -1n);
+      wm = first === null ? limit : floorTo(first, SECOND);
+    }
+    if (wm >= limit) {
+      return 'idle';
+    }
+    const span = COMPACTION_SPANS[0]!;
+    const end = minBig(limit, floorTo(wm, span) + span);
+    const blocks = await blocksByInsertTime(tx, view.tag, wm, end);
+    let next = end;
+    if (blocks.length > 0) {
+      const decoded = await loadAllColumns(lake.objects, blocks);
+      const batch = view.rows(blocks, decoded);
+      const path = scratchPath(opts.dataDir, view.name);
+      try {
+        await writeParquet(batch, path, { orderBy: view.timeColumn });
+        const stats = await fileStats(path, view.timeColumn);
+        const key = partitionKey(view.name, 'global', wm, end);
+        await uploadFile(lake.objects, path, key);
+        await crashPoint('uploaded');
+        await insertPartition(tx, {
+          view_set: view.name,
+          view_instance: 'global',
+          begin_insert_time: wm,
+          end_insert_time: end,
+          min_event_time: stats.minTime ?? blocks[0]!.begin_time,
+          max_event_time: stats.maxTime ?? blocks[0]!.begin_time,
+          file_path: key,
+          file_size: stats.fileSize,
+          num_rows: stats.numRows,
+          file_schema_hash: schemaHash(view.columns),
+          source_data_hash: blocksHash(blocks),
+          created_time: nowNs(),
+        });
+      } finally {
+        await removeFile(path);
+      }
+    } else {
+      // nothing in this window: jump over the empty stretch, staying on second boundaries
+      const first = await nextInsertTime(tx, view.tag, end);
+      next = first === null ? limit : minBig(limit, floorTo(first, SECOND));
+      if (next < end) next = end;
+    }
+    await setWatermark(tx, view.name, 'global', next);
+    await crashPoint('before-commit');
+    return 'progress';
+  });
+}
+
+/** The smallest insert_time >= `from` among blocks of streams tagged `tag`, or null. */
+async function nextInsertTime(sql: SqlClient, tag: string, from: bigint): Promise<bigint | null> {
+  const [r] = await sql.query<{ t: string | null }>(
+    `SELECT min(b.insert_time) AS t FROM blocks b JOIN streams s ON s.stream_id = b.stream_id
+     WHERE b.insert_time >= $2 AND $1 = ANY(s.tags)`,
+    [tag, from],
+  );
+  return r?.t == null ? null : BigInt(r.t);
+}
+
+export function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

@@ -1,0 +1,174 @@
+/**
+ * Just-in-time views: partitions of one instance (a process or a stream) built on the first query that needs
+ * them and cached in `lakehouse_partitions`, keyed by a digest of their source blocks. A cached partition whose
+ * blocks changed (new blocks arrived) is rebuilt and replaces the old one in the same transaction.
+ *
+ * `log_entries`/`measures` per process are cut into fixed event-time segments (one hour): a segment's rows
+ * are the events of the blocks overlapping it whose time falls inside it, so segments never share a row.
+ * `thread_spans` (per stream) and `async_events` (per process) are one segment covering all time, because
+ * span ids and depths depend on every earlier event. For JIT partitions `begin/end_insert_time` hold the
+ * segment bounds.
+ */
+import { decodeBlock, noCompression } from '@sirius/transit';
+import { nowNs } from '../clock.js';
+import { lz4Codec } from '../lake/lz4-codec.js';
+import { blobKey } from '../lake/object-store.js';
+import { HOUR, floorTo } from './block-view-materializer.js';
+import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
+import { threadSpansRows, THREAD_SPANS_COLUMNS } from './thread-spans.js';
+import { writeParquet } from './parquet-writer.js';
+import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { insertPartition, retirePartitions, toPartitionRecord } from './partition-repository.js';
+import { blocksByEventTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
+import { schemaHash } from './view-columns.js';
+import { logEntriesView, measuresView, type BlockViewDefinition } from './view-definitions.js';
+import type { ColumnSpec, RowBatch } from './row-batch.js';
+import type { DecodedBlock } from './span-blocks.js';
+import type { TimeRange } from './lakehouse.js';
+import type { Lake } from '../lake/lake.js';
+import type { ObjectStore } from '../lake/object-store.js';
+import type { SqlClient } from '../lake/sql-client.js';
+
+const ALL_TIME: TimeRange = { begin: -(1n << 62n), end: 1n << 62n };
+
+export interface JitView {
+  name: string;
+  columns: readonly ColumnSpec[];
+  /** column compared with the query range */
+  timeColumn: string;
+  /** column holding the latest time of a row, when rows are intervals */
+  timeEndColumn?: string;
+  /** the segments of [begin, end) this view is cut into */
+  segments(range: TimeRange): TimeRange[];
+  /** the source blocks of one segment */
+  blocks(sql: SqlClient, instance: string, segment: TimeRange): Promise<SourceBlock[]>;
+  /** the rows of one segment */
+  rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange): Promise<RowBatch>;
+}
+
+function hourSegments(range: TimeRange): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (let t = floorTo(range.begin, HOUR); t < range.end; t += HOUR) out.push({ begin: t, end: t + HOUR });
+  return out;
+}
+
+function perProcess(view: BlockViewDefinition): JitView {
+  return {
+    name: view.name,
+    columns: view.columns,
+    timeColumn: view.timeColumn,
+    segments: hourSegments,
+    blocks: (sql, processId, seg) => blocksByEventTime(sql, view.tag, 'process', processId, seg.begin, seg.end),
+    async rows(objects, blocks, seg) {
+      const all = view.rows(blocks, await loadAllColumns(objects, blocks));
+      return filterRows(all, all.columns.findIndex((c) => c.name === view.timeColumn), seg);
+    },
+  };
+}
+
+/** Keeps the rows whose time is in [begin, end). */
+function filterRows(batch: RowBatch, timeIndex: number, seg: TimeRange): RowBatch {
+  const times = batch.values[timeIndex] as bigint[];
+  const keep: number[] = [];
+  for (let i = 0; i < batch.length; i++) if (times[i]! >= seg.begin && times[i]! < seg.end) keep.push(i);
+  if (keep.length === batch.length) return batch;
+  return { columns: batch.columns, values: batch.values.map((col) => keep.map((i) => col[i])), length: keep.length };
+}
+
+async function decodedBlocks(objects: ObjectStore, blocks: readonly SourceBlock[]): Promise<DecodedBlock[]> {
+  return Promise.all(
+    blocks.map(async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), [noCompression, lz4Codec])),
+  );
+}
+
+function spanProcess(b: SourceBlock) {
+  return { tsc_frequency: b.tsc_frequency, start_time: b.start_time, start_ticks: b.start_ticks };
+}
+
+const threadSpansView: JitView = {
+  name: 'thread_spans',
+  columns: THREAD_SPANS_COLUMNS,
+  timeColumn: 'begin',
+  timeEndColumn: 'end',
+  segments: () => [ALL_TIME],
+  blocks: (sql, streamId) => blocksByEventTime(sql, 'cpu', 'stream', streamId, ALL_TIME.begin, ALL_TIME.end),
+  async rows(objects, blocks) {
+    return threadSpansRows(await decodedBlocks(objects, blocks), spanProcess(blocks[0]!));
+  },
+};
+
+const asyncEventsView: JitView = {
+  name: 'async_events',
+  columns: ASYNC_EVENTS_COLUMNS,
+  timeColumn: 'time',
+  segments: () => [ALL_TIME],
+  blocks: (sql, processId) => blocksByEventTime(sql, 'cpu', 'process', processId, ALL_TIME.begin, ALL_TIME.end),
+  async rows(objects, blocks) {
+    const byStream = new Map<string, SourceBlock[]>();
+    for (const b of blocks) byStream.set(b.stream_id, [...(byStream.get(b.stream_id) ?? []), b]);
+    const streams = await Promise.all(
+      [...byStream].map(async ([stream_id, bs]) => ({ stream_id, blocks: await decodedBlocks(objects, bs) })),
+    );
+    return asyncEventsRows(streams, spanProcess(blocks[0]!));
+  },
+};
+
+export const jitViews: readonly JitView[] = [perProcess(logEntriesView), perProcess(measuresView), threadSpansView, asyncEventsView];
+
+export function findJitView(name: string): JitView | undefined {
+  return jitViews.find((v) => v.name === name);
+}
+
+/**
+ * The object keys of an instance's partitions covering `range`, building or rebuilding the segments whose
+ * source blocks are not yet materialized. Concurrent callers for one segment wait for each other (an advisory
+ * lock), so a segment is built once.
+ */
+export async function resolveJit(lake: Lake, dataDir: string, view: JitView, instance: string, range: TimeRange): Promise<string[]> {
+  const keys: string[] = [];
+  for (const seg of view.segments(range)) {
+    const key = await lake.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sirius.lakehouse:jit:${view.name}:${instance}:${seg.begin}`]);
+      const blocks = await view.blocks(tx, instance, seg);
+      const existing = (
+        await tx.query<Record<string, unknown>>(
+          `SELECT * FROM lakehouse_partitions WHERE view_set = $1 AND view_instance = $2 AND begin_insert_time = $3`,
+          [view.name, instance, seg.begin],
+        )
+      ).map(toPartitionRecord);
+      const hash = blocksHash(blocks);
+      const current = existing.find((p) => p.source_data_hash === hash && p.file_schema_hash === schemaHash(view.columns));
+      if (current) return current.file_path;
+      const now = nowNs();
+      await retirePartitions(tx, existing.map((p) => p.file_path), now);
+      if (blocks.length === 0) return null;
+      const rows = await view.rows(lake.objects, blocks, seg);
+      const path = scratchPath(dataDir, view.name);
+      try {
+        await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
+        const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
+        const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
+        await uploadFile(lake.objects, path, objectKey);
+        await insertPartition(tx, {
+          view_set: view.name,
+          view_instance: instance,
+          begin_insert_time: seg.begin,
+          end_insert_time: seg.end,
+          min_event_time: stats.minTime ?? seg.begin,
+          max_event_time: stats.maxTime ?? seg.begin,
+          file_path: objectKey,
+          file_size: stats.fileSize,
+          num_rows: stats.numRows,
+          file_schema_hash: schemaHash(view.columns),
+          source_data_hash: hash,
+          created_time: now,
+        });
+        return objectKey;
+      } finally {
+        await removeFile(path);
+      }
+    });
+    if (key !== null) keys.push(key);
+  }
+  return keys;
+}

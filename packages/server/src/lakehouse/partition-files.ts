@@ -1,0 +1,79 @@
+/**
+ * Where partition objects and scratch files go. Object keys follow the contract
+ * `views/<view_set>/<instance>/<begin>_<end>_<file_id>.parquet`; the random file id makes every write a new
+ * key, so an object is never overwritten and a retried step never collides with a crashed one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { sqlString, withConnection } from './duckdb-engine.js';
+import { quoteIdent } from './view-columns.js';
+import type { ObjectStore } from '../lake/object-store.js';
+
+export function partitionKey(viewSet: string, instance: string, begin: bigint, end: bigint): string {
+  return `views/${viewSet}/${instance}/${begin}_${end}_${randomBytes(8).toString('hex')}.parquet`;
+}
+
+/** A fresh local path for a scratch Parquet file under `<dataDir>/tmp/lakehouse`. */
+export function scratchPath(dataDir: string, label: string): string {
+  const dir = join(dataDir, 'tmp', 'lakehouse');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${label.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(8).toString('hex')}.parquet`);
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
+
+export interface FileStats {
+  numRows: number;
+  fileSize: number;
+  minTime: bigint | null;
+  maxTime: bigint | null;
+}
+
+/** Row count and event-time bounds of a local Parquet file (read from its footer statistics). */
+export async function fileStats(path: string, timeColumn: string | null, timeEndColumn?: string): Promise<FileStats> {
+  const size = (await stat(path)).size;
+  return withConnection(async (c) => {
+    const t = timeColumn ? quoteIdent(timeColumn) : null;
+    const te = timeEndColumn ? quoteIdent(timeEndColumn) : t;
+    const sel = t ? `count(*)::BIGINT, epoch_ns(min(${t}))::BIGINT, epoch_ns(max(${te}))::BIGINT` : 'count(*)::BIGINT, NULL, NULL';
+    const r = await c.runAndReadAll(`SELECT ${sel} FROM read_parquet(${sqlString(path)})`);
+    const [n, lo, hi] = r.getRows()[0]! as [bigint, bigint | null, bigint | null];
+    return { numRows: Number(n), fileSize: size, minTime: lo, maxTime: hi };
+  });
+}
+
+/** Uploads a local file as a new object. */
+export async function uploadFile(objects: ObjectStore, path: string, key: string): Promise<void> {
+  await objects.put(key, await readFile(path));
+}
+
+/** A local path DuckDB can read for an object: the store's own file when it has one, else a downloaded copy. */
+export async function localCopy(objects: ObjectStore, key: string, dataDir: string): Promise<{ path: string; release(): Promise<void> }> {
+  const direct = objects.localPath(key);
+  if (direct) return { path: direct, release: async () => {} };
+  const path = scratchPath(dataDir, 'copy');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path, await objects.get(key));
+  return { path, release: () => removeFile(path) };
+}
+
+/** Local copies of many objects; `release` removes the downloaded ones. */
+export async function localCopies(objects: ObjectStore, keys: readonly string[], dataDir: string): Promise<{ paths: string[]; release(): Promise<void> }> {
+  const copies = await Promise.all(keys.map((k) => localCopy(objects, k, dataDir)));
+  return {
+    paths: copies.map((c) => c.path),
+    release: async () => {
+      await Promise.all(copies.map((c) => c.release()));
+    },
+  };
+}
+
+/** `read_parquet([...])` over local files, for DuckDB statements. */
+export function readParquetSql(paths: readonly string[]): string {
+  return `read_parquet([${paths.map(sqlString).join(', ')}])`;
+}

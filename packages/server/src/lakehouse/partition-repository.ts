@@ -1,0 +1,119 @@
+/**
+ * Rows of `lakehouse_partitions`, watermarks and retired objects. Everything that changes what readers see
+ * (adding partitions, replacing them, moving a watermark) takes a transaction handle, so callers compose the
+ * changes into one commit.
+ */
+import type { SqlClient } from '../lake/sql-client.js';
+
+export interface PartitionRecord {
+  view_set: string;
+  view_instance: string;
+  begin_insert_time: bigint;
+  end_insert_time: bigint;
+  min_event_time: bigint;
+  max_event_time: bigint;
+  /** object key */
+  file_path: string;
+  file_size: number;
+  num_rows: number;
+  file_schema_hash: string;
+  source_data_hash: string;
+  created_time: bigint;
+}
+
+const COLUMNS =
+  'view_set, view_instance, begin_insert_time, end_insert_time, min_event_time, max_event_time, file_path, file_size, num_rows, file_schema_hash, source_data_hash, created_time';
+
+export async function insertPartition(tx: SqlClient, p: PartitionRecord): Promise<void> {
+  await tx.query(`INSERT INTO lakehouse_partitions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`, [
+    p.view_set, p.view_instance, p.begin_insert_time, p.end_insert_time, p.min_event_time, p.max_event_time,
+    p.file_path, p.file_size, p.num_rows, p.file_schema_hash, p.source_data_hash, p.created_time,
+  ]);
+}
+
+/**
+ * Removes partition rows (readers stop seeing them at commit) and queues their objects for deletion after
+ * the grace period. Returns how many rows were removed.
+ */
+export async function retirePartitions(tx: SqlClient, filePaths: readonly string[], now: bigint): Promise<number> {
+  if (filePaths.length === 0) return 0;
+  const rows = await tx.query(`DELETE FROM lakehouse_partitions WHERE file_path = ANY($1::text[]) RETURNING file_path`, [filePaths]);
+  await tx.query(
+    `INSERT INTO lakehouse_retired_objects (file_path, retired_time) SELECT unnest($1::text[]), $2 ON CONFLICT (file_path) DO NOTHING`,
+    [filePaths, now],
+  );
+  return rows.length;
+}
+
+export interface PartitionFilter {
+  viewSet?: string;
+  instance?: string;
+  /** keep partitions whose event times overlap [begin, end) */
+  begin?: bigint;
+  end?: bigint;
+  /** keep partitions whose insert range ends at or before this */
+  endInsertBefore?: bigint;
+}
+
+export async function listPartitions(sql: SqlClient, f: PartitionFilter = {}): Promise<PartitionRecord[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (cond: string, v: unknown) => {
+    params.push(v);
+    where.push(cond.replace('?', `$${params.length}`));
+  };
+  if (f.viewSet !== undefined) add('view_set = ?', f.viewSet);
+  if (f.instance !== undefined) add('view_instance = ?', f.instance);
+  if (f.end !== undefined) add('min_event_time < ?', f.end);
+  if (f.begin !== undefined) add('max_event_time >= ?', f.begin);
+  if (f.endInsertBefore !== undefined) add('end_insert_time <= ?', f.endInsertBefore);
+  const rows = await sql.query<Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM lakehouse_partitions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+     ORDER BY view_set, view_instance, begin_insert_time, file_path`,
+    params,
+  );
+  return rows.map(toPartitionRecord);
+}
+
+export function toPartitionRecord(r: Record<string, unknown>): PartitionRecord {
+  return {
+    view_set: String(r.view_set),
+    view_instance: String(r.view_instance),
+    begin_insert_time: BigInt(r.begin_insert_time as string),
+    end_insert_time: BigInt(r.end_insert_time as string),
+    min_event_time: BigInt(r.min_event_time as string),
+    max_event_time: BigInt(r.max_event_time as string),
+    file_path: String(r.file_path),
+    file_size: Number(r.file_size),
+    num_rows: Number(r.num_rows),
+    file_schema_hash: String(r.file_schema_hash),
+    source_data_hash: String(r.source_data_hash),
+    created_time: BigInt(r.created_time as string),
+  };
+}
+
+/** The insert time up to which blocks are accounted for, or null when the view never ran. */
+export async function getWatermark(sql: SqlClient, viewSet: string, instance: string): Promise<bigint | null> {
+  const [r] = await sql.query<{ watermark: string }>(
+    'SELECT watermark FROM lakehouse_watermarks WHERE view_set = $1 AND view_instance = $2',
+    [viewSet, instance],
+  );
+  return r ? BigInt(r.watermark) : null;
+}
+
+export async function setWatermark(tx: SqlClient, viewSet: string, instance: string, watermark: bigint): Promise<void> {
+  await tx.query(
+    `INSERT INTO lakehouse_watermarks (view_set, view_instance, watermark) VALUES ($1, $2, $3)
+     ON CONFLICT (view_set, view_instance) DO UPDATE SET watermark = EXCLUDED.watermark`,
+    [viewSet, instance, watermark],
+  );
+}
+
+/**
+ * Takes a transaction-scoped advisory lock named by `key`, or returns false at once when another session
+ * holds it: this is how several daemons split work without ever doing the same step twice.
+ */
+export async function tryLock(tx: SqlClient, key: string): Promise<boolean> {
+  const [r] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`sirius.lakehouse:${key}`]);
+  return r?.ok === true;
+}

@@ -1,0 +1,139 @@
+/**
+ * Finds the blocks a view is made from, joined with what every row repeats (process identity, clock rate),
+ * and loads their payloads as columns. One SQL statement per lookup, whatever the number of blocks.
+ */
+import { decodeBlockHeader, decodeColumns, decompressBlock, noCompression, TransitError, type TransitColumns } from '@sirius/transit';
+import { createLog } from '../log.js';
+import { lz4Codec } from '../lake/lz4-codec.js';
+import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
+
+const log = createLog('lakehouse');
+import type { SqlClient } from '../lake/sql-client.js';
+
+export interface SourceBlock {
+  block_id: string;
+  stream_id: string;
+  process_id: string;
+  begin_time: bigint;
+  begin_ticks: bigint;
+  end_time: bigint;
+  end_ticks: bigint;
+  nb_objects: number;
+  insert_time: bigint;
+  exe: string;
+  username: string;
+  computer: string;
+  /** ticks per second of the process clock */
+  tsc_frequency: number;
+  start_time: bigint;
+  start_ticks: bigint;
+  process_properties: Record<string, string>;
+}
+
+const SELECT = `
+  SELECT b.block_id, b.stream_id, b.process_id, b.begin_time, b.begin_ticks, b.end_time, b.end_ticks, b.nb_objects,
+         b.insert_time, coalesce(p.exe, '') AS exe, coalesce(p.username, '') AS username,
+         coalesce(p.computer, '') AS computer, coalesce(p.tsc_frequency, 1000000000) AS tsc_frequency,
+         coalesce(p.start_time, 0) AS start_time, coalesce(p.start_ticks, 0) AS start_ticks,
+         coalesce(p.properties, '{}'::jsonb) AS process_properties
+  FROM blocks b
+  JOIN streams s ON s.stream_id = b.stream_id
+  LEFT JOIN processes p ON p.process_id = b.process_id`;
+
+/** Blocks of streams tagged `tag` inserted in [begin, end), in insert order. */
+export async function blocksByInsertTime(sql: SqlClient, tag: string, begin: bigint, end: bigint): Promise<SourceBlock[]> {
+  const rows = await sql.query<Record<string, unknown>>(
+    `${SELECT} WHERE b.insert_time >= $2 AND b.insert_time < $3 AND $1 = ANY(s.tags)
+     ORDER BY b.insert_time, b.block_id`,
+    [tag, begin, end],
+  );
+  return rows.map(toSourceBlock);
+}
+
+/**
+ * Blocks overlapping [begin, end) in event time, of streams tagged `tag`, for one process (`by` 'process')
+ * or one stream (`by` 'stream'), oldest first.
+ */
+export async function blocksByEventTime(
+  sql: SqlClient,
+  tag: string,
+  by: 'process' | 'stream',
+  id: string,
+  begin: bigint,
+  end: bigint,
+): Promise<SourceBlock[]> {
+  const rows = await sql.query<Record<string, unknown>>(
+    `${SELECT} WHERE b.${by}_id = $2 AND b.begin_time < $4 AND b.end_time >= $3 AND $1 = ANY(s.tags)
+     ORDER BY b.begin_time, b.block_id`,
+    [tag, id, begin, end],
+  );
+  return rows.map(toSourceBlock);
+}
+
+function toSourceBlock(r: Record<string, unknown>): SourceBlock {
+  const props = typeof r.process_properties === 'string' ? JSON.parse(r.process_properties) : r.process_properties;
+  return {
+    block_id: String(r.block_id),
+    stream_id: String(r.stream_id),
+    process_id: String(r.process_id),
+    begin_time: BigInt(r.begin_time as string),
+    begin_ticks: BigInt(r.begin_ticks as string),
+    end_time: BigInt(r.end_time as string),
+    end_ticks: BigInt(r.end_ticks as string),
+    nb_objects: Number(r.nb_objects),
+    insert_time: BigInt(r.insert_time as string),
+    exe: String(r.exe),
+    username: String(r.username),
+    computer: String(r.computer),
+    tsc_frequency: Number(r.tsc_frequency),
+    start_time: BigInt(r.start_time as string),
+    start_ticks: BigInt(r.start_ticks as string),
+    process_properties: (props ?? {}) as Record<string, string>,
+  };
+}
+
+/** Loads and decodes a block's payload. */
+export async function loadColumns(objects: ObjectStore, b: SourceBlock): Promise<TransitColumns> {
+  const bytes = await objects.get(blobKey(b.process_id, b.stream_id, b.block_id));
+  const header = decodeBlockHeader(bytes);
+  return decodeColumns(decompressBlock(header, [noCompression, lz4Codec]));
+}
+
+/**
+ * Loads many blocks, a few at a time, keeping their order. A block that cannot be decoded (corrupt payload,
+ * object gone) yields null and is reported once: one bad block must not stop a view forever.
+ */
+export async function loadAllColumns(objects: ObjectStore, blocks: readonly SourceBlock[], parallel = 8): Promise<(TransitColumns | null)[]> {
+  const out = new Array<TransitColumns | null>(blocks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < blocks.length) {
+      const i = next++;
+      try {
+        out[i] = await loadColumns(objects, blocks[i]!);
+      } catch (err) {
+        if (!(err instanceof TransitError) && !(err instanceof ObjectNotFoundError)) throw err;
+        log.error(`skipping block ${blocks[i]!.block_id}: ${err.message}`);
+        out[i] = null;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, blocks.length) }, worker));
+  return out;
+}
+
+/** A stable digest of a set of blocks: equal digests mean the same source data. */
+export function blocksHash(blocks: readonly SourceBlock[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  const ids = blocks.map((b) => b.block_id).sort();
+  for (const id of ids) {
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+    }
+    h1 = Math.imul(h1 ^ 0x2c, 0x01000193) >>> 0;
+  }
+  return `${ids.length}:${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * The roles `startServer` composes besides ingestion: each one is built here from the shared lake, so
+ * serve.ts stays a list of roles and a role can run alone (`sirius serve --roles daemon`).
+ */
+import { Hono } from 'hono';
+import { createAnalytics } from './endpoints/create-analytics.js';
+import { createNotebookRoutes } from './endpoints/notebooks.js';
+import { createLakehouse, startDaemon } from './lakehouse/index.js';
+import type { ServeConfig } from './config.js';
+import type { Lake } from './lake/lake.js';
+import type { Log } from './log.js';
+
+export interface RoleContext {
+  lake: Lake;
+  config: ServeConfig;
+  log: Log;
+}
+
+/** A background service: started once, stopped (gracefully) when the server closes. */
+export interface Service {
+  stop(): Promise<void>;
+}
+
+/** An HTTP role: routes mounted at `/api`, plus anything to release at close. */
+export interface HttpRole {
+  app: Hono;
+  close(): Promise<void>;
+}
+
+/** `daemon` role: the lakehouse daemon (materialization every second, compaction, retention). */
+export async function startDaemonRole(ctx: RoleContext): Promise<Service | null> {
+  return startDaemon({
+    lake: ctx.lake,
+    dataDir: ctx.config.dataDir,
+    retention: ctx.config.retention,
+    quiet: ctx.config.quiet,
+  });
+}
+
+/** `analytics` role: the query API and saved notebooks, mounted at `/api`. */
+export async function createAnalyticsRole(ctx: RoleContext): Promise<HttpRole | null> {
+  const lakehouse = createLakehouse({ lake: ctx.lake, dataDir: ctx.config.dataDir });
+  const analytics = await createAnalytics({ lake: ctx.lake, lakehouse, dataDir: ctx.config.dataDir });
+  const app = new Hono();
+  app.route('/', analytics.app);
+  app.route('/', createNotebookRoutes({ objects: ctx.lake.objects }));
+  return { app, close: () => analytics.close() };
+}

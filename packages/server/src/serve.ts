@@ -1,0 +1,131 @@
+/**
+ * Composes a Sirius server: opens (and migrates) the lake, mounts the HTTP routes of the requested roles
+ * on one Hono app, starts background roles, and listens. `close()` undoes it all in reverse order:
+ * stop accepting, drain requests, flush pending block rows, stop services, close the lake.
+ *
+ * @example
+ *   const server = await startServer({ httpPort: 0, dataDir: tmp, quiet: true });
+ *   await fetch(`${server.url}/health`);
+ *   await server.close();
+ */
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { resolveServeConfig, type ServeConfig, type ServeOptions } from './config.js';
+import { createHealthRoutes } from './health.js';
+import { createIngestionService } from './ingestion/ingestion-app.js';
+import { hashKeys } from './ingestion/api-keys.js';
+import { openLake } from './lake/open-lake.js';
+import { redact } from './lake/open-sql-client.js';
+import type { Lake } from './lake/lake.js';
+import { createLog } from './log.js';
+import { createAnalyticsRole, startDaemonRole, type RoleContext } from './roles.js';
+import { webHandler } from './web-static.js';
+
+export type { ServeOptions, Role } from './config.js';
+
+export interface RunningServer {
+  /** base URL, e.g. http://127.0.0.1:9000 */
+  url: string;
+  port: number;
+  lake: Lake;
+  config: ServeConfig;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const config = resolveServeConfig(opts);
+  const log = createLog('serve', config.quiet);
+  const lake = await openLake({
+    sqlConnectionString: config.sqlConnectionString,
+    dataDir: config.dataDir,
+    objectStoreUri: config.objectStoreUri,
+  });
+  const ctx: RoleContext = { lake, config, log };
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const app = new Hono();
+    app.route('/', createHealthRoutes(lake));
+
+    if (config.roles.includes('ingestion')) {
+      const ingestion = createIngestionService(lake, {
+        maxBlockBytes: config.maxBlockBytes,
+        keyHashes: hashKeys(config.ingestionKeys),
+        onError: (err) => createLog('ingestion').error('request failed', err),
+      });
+      app.route('/ingestion', ingestion.app);
+      closers.push(() => ingestion.close());
+    }
+
+    if (config.roles.includes('analytics')) {
+      const analytics = await createAnalyticsRole(ctx);
+      if (analytics) {
+        app.route('/api', analytics.app);
+        closers.push(() => analytics.close());
+      } else log.info('analytics role: not available in this build');
+    }
+
+    if (config.roles.includes('daemon')) {
+      const daemon = await startDaemonRole(ctx);
+      if (daemon) closers.push(() => daemon.stop());
+      else log.info('daemon role: not available in this build');
+    }
+
+    // last: the web app answers GETs that no other route took
+    if (config.roles.includes('web')) app.get('*', webHandler(config.webDistDir));
+
+    const server = await listen(app, config.host, config.httpPort);
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info(
+      `listening on ${url} — roles: ${config.roles.join(', ')}; sql: ${describeSql(config)}; objects: ${config.objectStoreUri}`,
+    );
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      lake,
+      config,
+      close() {
+        closing ??= (async () => {
+          await stopListening(server);
+          for (const close of closers.reverse()) await close().catch((err) => log.error('close failed', err));
+          await lake.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await lake.close();
+    throw err;
+  }
+}
+
+function describeSql(config: ServeConfig): string {
+  if (config.sqlConnectionString === undefined) return `PGlite in ${config.dataDir}/pglite`;
+  if (config.sqlConnectionString === 'memory://') return 'PGlite in memory';
+  return redact(config.sqlConnectionString);
+}
+
+function listen(app: Hono, hostname: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname, port }) as Server;
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (up to 10 s), then drops what is left. */
+function stopListening(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

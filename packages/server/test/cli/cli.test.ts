@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const main = join(root, 'packages/server/src/cli/main.ts');
+const sirius = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, encoding: 'utf8' });
+
+test('sirius --help lists the commands', () => {
+  const r = sirius('--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Usage: sirius <command>/);
+  assert.match(r.stdout, /serve/);
+});
+
+test('sirius serve --help lists every flag and environment variable', () => {
+  const r = sirius('serve', '--help');
+  assert.equal(r.status, 0);
+  for (const flag of ['--roles', '--host', '--http-port', '--data-dir', '--max-block-bytes', '--retention', '--quiet', '--help']) {
+    assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  }
+  for (const env of ['SIRIUS_DATA_DIR', 'SIRIUS_SQL_CONNECTION_STRING', 'SIRIUS_OBJECT_STORE_URI', 'SIRIUS_INGESTION_KEYS', 'AWS_ENDPOINT_URL']) {
+    assert.ok(r.stdout.includes(env), `missing ${env}`);
+  }
+});
+
+test('an unknown flag exits 2 with a message naming it', () => {
+  const r = sirius('serve', '--no-such-flag');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--no-such-flag/);
+  assert.match(r.stderr, /sirius serve --help/);
+});
+
+test('an unknown command or bad values exit 2', () => {
+  assert.equal(sirius('frobnicate').status, 2);
+  assert.match(sirius('frobnicate').stderr, /unknown command "frobnicate"/);
+  const badRole = sirius('serve', '--roles', 'ingestion,cooking');
+  assert.equal(badRole.status, 2);
+  assert.match(badRole.stderr, /unknown role "cooking"/);
+  assert.equal(sirius('serve', '--retention', 'forever').status, 2);
+  assert.equal(sirius('serve', '--http-port', 'ninety').status, 2);
+  assert.equal(sirius('serve', '--max-block-bytes', 'lots').status, 2);
+});
+
+test('sirius serve starts, prints one line with the URL and backends, and closes on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sirius-cli-'));
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--roles', 'ingestion', '--http-port', '0', '--data-dir', dir], {
+      cwd: root,
+      env: { ...process.env, SIRIUS_SQL_CONNECTION_STRING: '', SIRIUS_OBJECT_STORE_URI: '' },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 45_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline) {
+      url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      if (!url) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(url, `no startup line in: ${out}`);
+    assert.match(out, /PGlite in .*pglite/);
+    assert.match(out, /objects: file:\/\//);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(out, /closed/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,44 @@
+/**
+ * Test data for ingestion: a process, a stream, and real LZ4 block envelopes built with the transit encoder.
+ */
+import { randomUUID } from 'node:crypto';
+import { BlockEncoder, encodeBlock, LogLevel, type BlockMeta, type ProcessInfo, type StreamInfo } from '@sirius/transit';
+import { lz4Codec } from '../../src/lake/lz4-codec.js';
+
+export function makeProcess(): ProcessInfo {
+  return {
+    process_id: randomUUID(),
+    exe: '/usr/bin/game',
+    username: 'alice',
+    realname: 'Alice',
+    computer: 'box',
+    distro: 'debian 12',
+    cpu_brand: 'test cpu',
+    tsc_frequency: 1_000_000_000,
+    start_time: '1763890000000000000',
+    start_ticks: '0',
+    parent_process_id: null,
+    properties: { env: 'test' },
+  };
+}
+
+export function makeStream(processId: string, tags = ['log']): StreamInfo {
+  return { stream_id: randomUUID(), process_id: processId, tags, properties: { thread: 'main' } };
+}
+
+/** A block of `events` log lines (about 30 bytes of payload each before compression). */
+export function makeBlock(stream: StreamInfo, events = 10, blockId = randomUUID()): { meta: BlockMeta; body: Uint8Array } {
+  const enc = new BlockEncoder();
+  for (let i = 0; i < events; i++) enc.log(i * 1000, LogLevel.info, 'game', `frame ${i} took ${(i * 7) % 17} ms`);
+  const meta: BlockMeta = {
+    block_id: blockId,
+    stream_id: stream.stream_id,
+    process_id: stream.process_id,
+    begin_time: 1763890000000000000n,
+    begin_ticks: 0n,
+    end_time: 1763890000000000000n + BigInt(events * 1000),
+    end_ticks: BigInt(events * 1000),
+    nb_objects: events,
+  };
+  return { meta, body: encodeBlock(meta, enc.finish(), lz4Codec) };
+}
