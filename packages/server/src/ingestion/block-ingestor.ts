@@ -6,7 +6,6 @@
  */
 import { blobKey, type ObjectStore } from '../lake/object-store.js';
 import type { BlockBatcher } from '../lake/block-batcher.js';
-import { nowNs } from '../clock.js';
 import type { DecodeLimits } from '@sirius/transit';
 import { HttpError } from './http-error.js';
 import type { StreamCache } from './stream-cache.js';
@@ -38,7 +37,6 @@ export async function ingestBlock(deps: BlockIngestorDeps, envelope: Uint8Array)
     nb_objects: meta.nb_objects,
     object_offset: objectOffset(meta),
     payload_size: envelope.byteLength,
-    insert_time: nowNs(),
   });
   return { block_id: meta.block_id };
 }

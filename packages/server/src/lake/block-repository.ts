@@ -17,8 +17,21 @@ export interface BlockRecord {
   object_offset: bigint;
   /** bytes of the stored object (the envelope as received) */
   payload_size: number;
-  /** server clock when the row was written, ns since epoch */
-  insert_time: bigint;
+  /**
+   * When the row became visible, ns since epoch. Leave it undefined on insert to take the database clock
+   * at the INSERT itself: a time taken earlier (before waiting for a busy PGlite session, say) could fall
+   * behind a lakehouse watermark that has already moved on, and the block would never be materialized.
+   */
+  insert_time?: bigint;
+}
+
+/** The database clock in ns; the same expression stamps `blocks.insert_time`, so watermarks compare like with like. */
+export const DB_CLOCK_NS = `((extract(epoch from clock_timestamp()) * 1000000)::bigint * 1000)`;
+
+/** Reads the database clock (ns since epoch). */
+export async function dbNowNs(sql: SqlClient): Promise<bigint> {
+  const [r] = await sql.query<{ now: string }>(`SELECT ${DB_CLOCK_NS} AS now`);
+  return BigInt(r!.now);
 }
 
 const COLUMNS = 'block_id, stream_id, process_id, begin_time, begin_ticks, end_time, end_ticks, nb_objects, object_offset, payload_size, insert_time';
@@ -26,11 +39,12 @@ const COLUMNS = 'block_id, stream_id, process_id, begin_time, begin_ticks, end_t
 /** Inserts rows, skipping ids already present. Returns how many rows were new. */
 export async function insertBlocks(sql: SqlClient, blocks: readonly BlockRecord[]): Promise<number> {
   if (blocks.length === 0) return 0;
-  const col = <K extends keyof BlockRecord>(k: K) => blocks.map((b) => String(b[k]));
+  const col = <K extends keyof BlockRecord>(k: K) => blocks.map((b) => (b[k] === undefined ? null : String(b[k])));
   const rows = await sql.query(
     `INSERT INTO blocks (${COLUMNS})
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                          $8::integer[], $9::bigint[], $10::bigint[], $11::bigint[])
+     SELECT b, s, p, bt, bk, et, ek, n, o, ps, COALESCE(it, ${DB_CLOCK_NS})
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+                 $8::integer[], $9::bigint[], $10::bigint[], $11::bigint[]) AS t(b, s, p, bt, bk, et, ek, n, o, ps, it)
      ON CONFLICT (block_id) DO NOTHING
      RETURNING block_id`,
     [

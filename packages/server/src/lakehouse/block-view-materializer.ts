@@ -2,13 +2,14 @@
  * One materialization step of a block view (`log_entries`, `measures`): the blocks inserted in
  * [watermark, end) become one partition, and the watermark moves to `end`, in one transaction.
  *
- * `end` stops `lagNs` before now, because a block's `insert_time` is taken before its row commits: waiting a
- * little lets late commits land before their window is read. Windows never cross a minute boundary, so
+ * `end` stops `lagNs` before now, because a block's `insert_time` is stamped by its INSERT statement a moment
+ * before the row commits: waiting a little lets those commits land before their window is read. Windows never cross a minute boundary, so
  * compaction can merge whole minutes. The step runs under a transaction-scoped advisory lock: a second
  * daemon skips the view instead of doing the same window, and a daemon killed mid-step leaves at most an
  * unreferenced object behind (its row and the watermark roll back together).
  */
 import { nowNs } from '../clock.js';
+import { dbNowNs } from '../lake/block-repository.js';
 import { crashPoint } from './crash-points.js';
 import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
 import { getWatermark, insertPartition, setWatermark, tryLock } from './partition-repository.js';
@@ -46,9 +47,10 @@ export function floorTo(t: bigint, unit: bigint): bigint {
 }
 
 export async function materializeBlockView(lake: Lake, view: BlockViewDefinition, opts: StepOptions): Promise<StepResult> {
-  const limit = floorTo((opts.now ?? nowNs()) - (opts.lagNs ?? 2n * SECOND), SECOND);
   return lake.sql.transaction(async (tx) => {
     if (!(await tryLock(tx, `view:${view.name}`))) return 'busy';
+    // The database clock, because it also stamps blocks.insert_time (a JS clock could drift from it).
+    const limit = floorTo((opts.now ?? (await dbNowNs(tx))) - (opts.lagNs ?? 2n * SECOND), SECOND);
     let wm = await getWatermark(tx, view.name, 'global');
     if (wm === null) {
       const first = await nextInsertTime(tx, view.tag, -1n);
