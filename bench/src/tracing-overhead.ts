@@ -1,0 +1,79 @@
+/**
+ * Cost on the calling thread, in ns per event, of @sirius/tracing's `info`, `imetric`, `fmetric` and `span`
+ * (begin + end = two events), next to `performance.now()` itself, a pino log line (synchronous destination
+ * to /dev/null) and an OpenTelemetry span (BasicTracerProvider + BatchSpanProcessor, exporter that drops),
+ * all in one process and one run, with warm-up; rounds interleaved, median kept.
+ * Standalone: `node --import tsx bench/src/tracing-overhead.ts`.
+ */
+import { fileURLToPath } from 'node:url';
+import { runChildJson, withServer } from './tracing-child.js';
+
+export interface OverheadResult {
+  ns_per_event: Record<string, number>;
+  ratios: Record<string, number>;
+}
+
+const ROUNDS = 7;
+const OPS = 500_000;
+
+async function measure(): Promise<Record<string, number>> {
+  const tracing = await import('@sirius/tracing');
+  const { default: pino } = await import('pino');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  tracing.init({ exe: 'bench-tracing-overhead' });
+  const logger = pino(pino.destination({ dest: '/dev/null', sync: true }));
+  const drop = { export: (_s: unknown, cb: (r: { code: number }) => void) => cb({ code: 0 }), shutdown: async () => {} };
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop as never)] });
+  const tracer = provider.getTracer('bench');
+  const noop = (): void => {};
+  let sink = 0;
+  // events per op: span() is a begin and an end
+  const cases: Record<string, [number, (i: number) => void]> = {
+    'performance.now': [1, () => { sink += performance.now(); }],
+    'sirius info': [1, () => tracing.info('player moved')],
+    'sirius imetric': [1, (i) => tracing.imetric('entities', 'count', i)],
+    'sirius fmetric': [1, (i) => tracing.fmetric('frame_time', 'ms', i * 0.5)],
+    'sirius span': [2, () => tracing.span('update', noop)],
+    'pino info': [1, () => logger.info('player moved')],
+    'otel span': [1, () => tracer.startSpan('update').end()],
+  };
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const [name, [events, fn]] of Object.entries(cases)) {
+      const n = round < 0 ? OPS / 5 : OPS;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn(i);
+      const dt = Number(process.hrtime.bigint() - t0);
+      if (round >= 0) samples[name]!.push(dt / n / events);
+    }
+    globalThis.gc?.();
+  }
+  await tracing.shutdown({ timeoutMs: 20_000 });
+  await provider.shutdown();
+  if (sink === 0) console.error('(clock sum was 0)');
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return Math.round(s[Math.floor(s.length / 2)]! * 10) / 10;
+}
+
+export async function run(): Promise<OverheadResult> {
+  const ns = await withServer((server) =>
+    runChildJson<Record<string, number>>(fileURLToPath(import.meta.url), { SIRIUS_TELEMETRY_URL: server.url, SIRIUS_BENCH_CHILD: '1' }),
+  );
+  const clock = ns['performance.now']!;
+  const r = (x: number): number => Math.round(x * 100) / 100;
+  const ratios: Record<string, number> = {};
+  for (const k of ['sirius info', 'sirius imetric', 'sirius fmetric', 'sirius span']) ratios[`${k} / performance.now`] = r(ns[k]! / clock);
+  ratios['pino info / sirius info'] = r(ns['pino info']! / ns['sirius info']!);
+  ratios['otel span / sirius span (per span)'] = r(ns['otel span']! / (2 * ns['sirius span']!));
+  return { ns_per_event: ns, ratios };
+}
+
+if (process.env.SIRIUS_BENCH_CHILD === '1') {
+  console.log(JSON.stringify(await measure()));
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(JSON.stringify(await run(), null, 2));
+}

@@ -1,0 +1,88 @@
+/**
+ * The process-wide memory bound, shared by every thread through a SharedArrayBuffer: bytes charged for
+ * batches queued to the sender plus compressed blocks not yet acknowledged by the server, and the count of
+ * events dropped because of it. Two more cells let worker threads (which post over a channel) know when the
+ * sender listens and let the sender's flush know how many of their batches are still on the way. Calling threads charge before handing a buffer over; the sender releases.
+ */
+const INFLIGHT = 0;
+const DROPPED = 1;
+const REPORTED = 2;
+/** 1 once the sender listens for worker threads' batches */
+const READY = 3;
+/** batches worker threads have posted to the sender's channel */
+const POSTED = 4;
+const CELLS = 5;
+
+export class Budget {
+  private readonly cells: BigInt64Array;
+
+  constructor(readonly shared: SharedArrayBuffer, readonly maxBytes: number) {
+    this.cells = new BigInt64Array(shared);
+  }
+
+  static create(maxBytes: number): Budget {
+    return new Budget(new SharedArrayBuffer(8 * CELLS), maxBytes);
+  }
+
+  /** Charges `bytes` if that keeps the total within the bound; false (nothing charged) otherwise. */
+  tryCharge(bytes: number): boolean {
+    const b = BigInt(Math.ceil(bytes));
+    const before = Atomics.add(this.cells, INFLIGHT, b);
+    if (Number(before) + bytes > this.maxBytes) {
+      Atomics.sub(this.cells, INFLIGHT, b);
+      return false;
+    }
+    return true;
+  }
+
+  /** Charges unconditionally (a compressed block replacing the batch it came from). */
+  charge(bytes: number): void {
+    Atomics.add(this.cells, INFLIGHT, BigInt(Math.ceil(bytes)));
+  }
+
+  release(bytes: number): void {
+    Atomics.sub(this.cells, INFLIGHT, BigInt(Math.ceil(bytes)));
+  }
+
+  get inflight(): number {
+    return Number(Atomics.load(this.cells, INFLIGHT));
+  }
+
+  countDropped(events: number): void {
+    if (events > 0) Atomics.add(this.cells, DROPPED, BigInt(events));
+  }
+
+  get dropped(): number {
+    return Number(Atomics.load(this.cells, DROPPED));
+  }
+
+  /** Marks drops as reported and returns how many were not yet (0 when none). */
+  takeUnreported(): number {
+    const dropped = Atomics.load(this.cells, DROPPED);
+    const reported = Atomics.exchange(this.cells, REPORTED, dropped);
+    return Number(dropped - reported);
+  }
+
+  /** Gives back a count taken by `takeUnreported` whose report could not be sent. */
+  untake(events: number): void {
+    Atomics.sub(this.cells, REPORTED, BigInt(events));
+  }
+
+  /** The sender calls this once it listens on the channel; worker threads hold their batches until then. */
+  markReady(): void {
+    Atomics.store(this.cells, READY, 1n);
+  }
+
+  get ready(): boolean {
+    return Atomics.load(this.cells, READY) === 1n;
+  }
+
+  /** A worker thread posted a batch to the channel (the sender's flush waits until it has seen them all). */
+  countPosted(): void {
+    Atomics.add(this.cells, POSTED, 1n);
+  }
+
+  get posted(): number {
+    return Number(Atomics.load(this.cells, POSTED));
+  }
+}

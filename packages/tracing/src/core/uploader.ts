@@ -1,0 +1,149 @@
+/**
+ * Sends process, stream and block records in order, a few blocks at a time, retrying transient failures
+ * forever with backoff (the memory bound, not a retry limit, decides when data is given up). Process and
+ * stream records are barriers: nothing after them starts before they are stored. A 404 on a block means the
+ * server does not know its stream (for instance a fresh database): the stream is registered again once.
+ */
+import { Backoff, type BackoffOptions } from './backoff.js';
+import type { Budget } from './budget.js';
+import type { Transport } from './transport.js';
+
+export interface Job {
+  kind: 'process' | 'stream' | 'block';
+  path: string;
+  body: Uint8Array | string;
+  contentType: string;
+  /** bytes charged to the budget, released when the job ends */
+  bytes: number;
+  /** events lost if this job is given up */
+  events: number;
+  streamId?: string;
+  reregistered?: boolean;
+  seq?: number;
+}
+
+export interface UploaderOptions {
+  transport: Transport;
+  budget: Budget;
+  concurrency?: number;
+  backoff?: BackoffOptions;
+  /** jobs that register `streamId` (and its process) again */
+  register(streamId: string): Job[];
+  /** after each stored block: a chance to report drops */
+  onBlockStored?(): void;
+  warn?(message: string): void;
+}
+
+export class Uploader {
+  private readonly queue: Job[] = [];
+  private readonly outstanding = new Set<number>();
+  private readonly waiters: { seq: number; resolve: () => void }[] = [];
+  private inFlight = 0;
+  private barrierInFlight = false;
+  private nextSeq = 1;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff: Backoff;
+  private readonly concurrency: number;
+  private warned = new Set<string>();
+  stored = 0;
+  stopped = false;
+
+  constructor(private readonly o: UploaderOptions) {
+    this.backoff = new Backoff(o.backoff);
+    this.concurrency = o.concurrency ?? 2;
+  }
+
+  enqueue(job: Job): number {
+    job.seq = this.nextSeq++;
+    this.outstanding.add(job.seq);
+    this.queue.push(job);
+    this.pump();
+    return job.seq;
+  }
+
+  /** Resolves once every job enqueued so far has been stored or given up. */
+  drained(): Promise<void> {
+    const seq = this.nextSeq - 1;
+    if (this.doneThrough(seq)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  get pending(): number {
+    return this.outstanding.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+  }
+
+  private doneThrough(seq: number): boolean {
+    for (const s of this.outstanding) if (s <= seq) return false;
+    return true;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.retryTimer === undefined && this.queue.length > 0 && !this.barrierInFlight) {
+      const head = this.queue[0]!;
+      const barrier = head.kind !== 'block';
+      if (barrier ? this.inFlight > 0 : this.inFlight >= this.concurrency) return;
+      this.queue.shift();
+      this.inFlight++;
+      if (barrier) this.barrierInFlight = true;
+      void this.run(head);
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const r = await this.o.transport.post(job.path, job.body, job.contentType);
+    this.inFlight--;
+    if (job.kind !== 'block') this.barrierInFlight = false;
+    if (r.ok) {
+      this.backoff.reset();
+      this.finish(job);
+      if (job.kind === 'block') {
+        this.stored++;
+        this.o.onBlockStored?.();
+      }
+    } else if (r.status === 404 && job.kind === 'block' && !job.reregistered && job.streamId !== undefined) {
+      job.reregistered = true;
+      const again = this.o.register(job.streamId);
+      for (const j of again) {
+        j.seq = this.nextSeq++;
+        this.outstanding.add(j.seq);
+      }
+      this.queue.unshift(...again, job);
+    } else if (r.retry && !this.stopped) {
+      this.queue.unshift(job);
+      if (this.retryTimer === undefined) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.pump();
+        }, this.backoff.next());
+      }
+    } else {
+      this.warnOnce(`${job.path} ${r.status}`, `sirius tracing: giving up ${job.kind} (${r.status} ${r.message})`);
+      if (job.events > 0) this.o.budget.countDropped(job.events);
+      this.finish(job);
+    }
+    this.pump();
+  }
+
+  private finish(job: Job): void {
+    this.o.budget.release(job.bytes);
+    this.outstanding.delete(job.seq!);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (this.doneThrough(w.seq)) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    (this.o.warn ?? console.warn)(message);
+  }
+}

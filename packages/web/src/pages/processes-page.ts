@@ -1,0 +1,129 @@
+/**
+ * Processes active in the time range: searchable, sortable, with their error counts; refreshed every few
+ * seconds while the range is live. Search and sort live in the URL.
+ */
+import { h, setChildren, statusBox, debounce } from '../lib/dom.js';
+import { query, describeError, isAbort } from '../app/api.js';
+import { liveLoop, resolved, type PageContext } from '../app/page.js';
+import { patchParams, linkTo } from '../app/router.js';
+import { col, timeColumnMs, numberColumn, stringColumn } from '../lib/arrow-columns.js';
+import { dataTable } from '../components/data-table.js';
+import { formatTime } from '../lib/time-range.js';
+
+export interface ProcessRow {
+  id: string;
+  exe: string;
+  computer: string;
+  username: string;
+  start: number;
+  last: number;
+  errors: number;
+  warnings: number;
+  logs: number;
+}
+
+export const PROCESSES_SQL = `
+SELECT p.process_id, p.exe, p.computer, p.username, p.start_time, p.last_update_time,
+       coalesce(s.errors, 0) AS errors, coalesce(s.warnings, 0) AS warnings, coalesce(s.logs, 0) AS logs
+FROM processes p
+LEFT JOIN (
+  SELECT process_id,
+         sum(count) FILTER (WHERE level <= 2) AS errors,
+         sum(count) FILTER (WHERE level = 3) AS warnings,
+         sum(count) AS logs
+  FROM log_stats GROUP BY process_id
+) s ON s.process_id = p.process_id
+ORDER BY p.last_update_time DESC NULLS LAST
+LIMIT 5000`;
+
+export function shortExe(exe: string): string {
+  const parts = exe.split(/[\\/]/);
+  return parts[parts.length - 1] || exe;
+}
+
+export function matchesSearch(r: ProcessRow, q: string): boolean {
+  if (!q) return true;
+  const needle = q.toLowerCase();
+  return [r.exe, r.computer, r.username, r.id].some((s) => s.toLowerCase().includes(needle));
+}
+
+export async function processesPage(root: HTMLElement, ctx: PageContext): Promise<void> {
+  const params = ctx.route.params;
+  let search = params.get('q') ?? '';
+  const input = h('input', {
+    type: 'search', class: 'search', placeholder: 'Search exe, computer, user, id…', value: search,
+    'aria-label': 'Search processes', 'data-testid': 'process-search',
+  });
+  const summary = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const body = h('div', { class: 'panel-body' });
+  setChildren(root,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Processes'), summary),
+    h('div', { class: 'toolbar' }, input),
+    h('section', { class: 'panel' }, body));
+
+  const sortParam = params.get('sort') ?? '-last';
+  const table = dataTable<ProcessRow>({
+    testId: 'process-table',
+    caption: 'Processes',
+    sort: { key: sortParam.replace(/^-/, ''), desc: sortParam.startsWith('-') },
+    onSort: (s) => patchParams({ sort: `${s.desc ? '-' : ''}${s.key}` }),
+    rowKey: (r) => r.id,
+    columns: [
+      { key: 'exe', label: 'Executable', sort: (r) => shortExe(r.exe).toLowerCase(), cell: (r) =>
+        h('a', { href: linkTo(`/process/${encodeURIComponent(r.id)}`), title: r.exe, class: 'exe-link' }, shortExe(r.exe)) },
+      { key: 'computer', label: 'Computer', sort: (r) => r.computer.toLowerCase(), cell: (r) => r.computer },
+      { key: 'username', label: 'User', sort: (r) => r.username.toLowerCase(), cell: (r) => r.username, secondary: true },
+      { key: 'start', label: 'Started', sort: (r) => r.start, cell: (r) => formatTime(r.start), secondary: true },
+      { key: 'last', label: 'Last activity', sort: (r) => r.last || 0, cell: (r) => (r.last ? formatTime(r.last) : '—') },
+      { key: 'errors', label: 'Errors', align: 'right', sort: (r) => r.errors, cell: (r) =>
+        r.errors > 0 ? h('span', { class: 'badge badge-error' }, r.errors.toLocaleString()) : '0' },
+      { key: 'warnings', label: 'Warnings', align: 'right', sort: (r) => r.warnings, secondary: true, cell: (r) =>
+        r.warnings > 0 ? h('span', { class: 'badge badge-warn' }, r.warnings.toLocaleString()) : '0' },
+      { key: 'logs', label: 'Log lines', align: 'right', sort: (r) => r.logs, secondary: true, cell: (r) => r.logs.toLocaleString() },
+    ],
+  });
+
+  let rows: ProcessRow[] = [];
+  let loaded = false;
+  const show = () => {
+    const visible = rows.filter((r) => matchesSearch(r, search));
+    summary.textContent = loaded ? `${visible.length} of ${rows.length} processes` : '';
+    if (!loaded) return;
+    if (rows.length === 0) setChildren(body, statusBox('empty', 'No process was active in this time range. Widen the range, or start an instrumented program (npm run demo).'));
+    else if (visible.length === 0) setChildren(body, statusBox('empty', `No process matches “${search}”.`));
+    else {
+      if (table.el.parentElement !== body) setChildren(body, table.el);
+      table.setRows(visible);
+    }
+  };
+  input.addEventListener('input', debounce(() => {
+    search = input.value.trim();
+    patchParams({ q: search || null });
+    show();
+  }, 120));
+
+  setChildren(body, statusBox('loading', 'Loading processes…'));
+  liveLoop(ctx, async (first) => {
+    try {
+      const t = await query(PROCESSES_SQL, resolved(ctx), ctx.signal);
+      const ids = stringColumn(col(t, 'process_id'));
+      const exe = stringColumn(col(t, 'exe'));
+      const computer = stringColumn(col(t, 'computer'));
+      const user = stringColumn(col(t, 'username'));
+      const start = timeColumnMs(col(t, 'start_time'));
+      const last = timeColumnMs(col(t, 'last_update_time'));
+      const errors = numberColumn(col(t, 'errors'));
+      const warnings = numberColumn(col(t, 'warnings'));
+      const logs = numberColumn(col(t, 'logs'));
+      rows = ids.map((id, i) => ({
+        id, exe: exe[i]!, computer: computer[i]!, username: user[i]!, start: start[i]!, last: last[i]!,
+        errors: errors[i]!, warnings: warnings[i]!, logs: logs[i]!,
+      }));
+      loaded = true;
+      show();
+    } catch (err) {
+      if (isAbort(err)) return;
+      if (first || !loaded) setChildren(body, statusBox('error', `Could not load processes: ${describeError(err)}`));
+    }
+  });
+}

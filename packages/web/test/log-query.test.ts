@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { logWhere, logCountSql, logPageSql, levelName } from '../src/lib/log-query.js';
+
+const base = { processId: 'p-1', maxLevel: 6, search: '', target: '' };
+
+test('filters become one WHERE clause; user text is quoted and its wildcards escaped', () => {
+  assert.equal(logWhere({ ...base, processId: undefined }), '');
+  assert.equal(logWhere(base), "WHERE process_id = 'p-1'");
+  assert.equal(
+    logWhere({ processId: "it's", maxLevel: 3, search: "50%_off'", target: 'net\\http' }),
+    "WHERE process_id = 'it''s' AND level <= 3 AND msg ILIKE '%50\\%\\_off''%' ESCAPE '\\' AND target ILIKE '%net\\\\http%' ESCAPE '\\'",
+  );
+  assert.equal(logCountSql(base), "SELECT count(*) AS n FROM log_entries WHERE process_id = 'p-1'");
+  assert.equal(levelName(2), 'error');
+  assert.equal(levelName(9), '9');
+});
+
+test('pages in the first half read forward; in the second half backwards from the end', () => {
+  const head = logPageSql(base, 2, 500, 1_000_000);
+  assert.equal(head.reversed, false);
+  assert.match(head.sql, /ORDER BY time, target, msg LIMIT 500 OFFSET 1000$/);
+  const tail = logPageSql(base, 1999, 500, 1_000_000); // rows 999500..999999
+  assert.equal(tail.reversed, true);
+  assert.match(tail.sql, /ORDER BY time DESC, target DESC, msg DESC LIMIT 500 OFFSET 0$/);
+  const partial = logPageSql(base, 2, 500, 1_234); // rows 1000..1233
+  assert.match(partial.sql, /LIMIT 234 OFFSET 0$/);
+  const mid = logPageSql(base, 1, 500, 1_234); // rows 500..999, second half starts at 617
+  assert.equal(mid.reversed, false);
+  assert.equal(logPageSql(base, 3, 500).reversed, false, 'unknown total: forward');
+});
