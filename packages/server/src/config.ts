@@ -16,6 +16,13 @@ export interface ServeOptions {
   host?: string;
   /** HTTP port (default 9000); 0 picks a free port */
   httpPort?: number;
+  /**
+   * Arrow Flight SQL (gRPC) port, served by the analytics role; 0 picks a free port. Off when absent or null
+   * in code, so tests and embedders open only what they ask for; `sirius serve` defaults it to 50051.
+   */
+  flightPort?: number | null;
+  /** PostgreSQL wire-protocol port, served by the analytics role; like `flightPort`, `sirius serve` defaults it to 8432 */
+  pgPort?: number | null;
   /** default SIRIUS_DATA_DIR, else ./.sirius */
   dataDir?: string;
   /** default SIRIUS_SQL_CONNECTION_STRING, else PGlite under the data dir; `memory://` = in-memory PGlite */
@@ -38,6 +45,8 @@ export interface ServeConfig {
   roles: Role[];
   host: string;
   httpPort: number;
+  flightPort: number | null;
+  pgPort: number | null;
   dataDir: string;
   sqlConnectionString: string | undefined;
   objectStoreUri: string;
@@ -51,6 +60,8 @@ export interface ServeConfig {
 }
 
 export const DEFAULT_HTTP_PORT = 9000;
+export const DEFAULT_FLIGHT_PORT = 50051;
+export const DEFAULT_PG_PORT = 8432;
 export const DEFAULT_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 
 /** Environment variables read by `sirius serve`, with what they set (the CLI help prints this list). */
@@ -67,8 +78,9 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
   const dataDir = resolve(opts.dataDir ?? nonEmpty(env.SIRIUS_DATA_DIR) ?? '.sirius');
   const roles = opts.roles ?? [...ROLES];
   for (const r of roles) if (!ROLES.includes(r)) throw new ConfigError(`unknown role "${r}" (roles: ${ROLES.join(', ')})`);
-  const httpPort = opts.httpPort ?? DEFAULT_HTTP_PORT;
-  if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) throw new ConfigError(`bad HTTP port ${httpPort}`);
+  const httpPort = checkPort('HTTP', opts.httpPort ?? DEFAULT_HTTP_PORT);
+  const flightPort = opts.flightPort == null ? null : checkPort('Flight SQL', opts.flightPort);
+  const pgPort = opts.pgPort == null ? null : checkPort('PostgreSQL wire', opts.pgPort);
   const maxBlockBytes = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
   if (!Number.isInteger(maxBlockBytes) || maxBlockBytes < 100) throw new ConfigError(`bad max block size ${maxBlockBytes}`);
   const retention = opts.retention;
@@ -76,6 +88,8 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     roles: [...new Set(roles)],
     host: opts.host ?? '127.0.0.1',
     httpPort,
+    flightPort,
+    pgPort,
     dataDir,
     sqlConnectionString: opts.sqlConnectionString ?? nonEmpty(env.SIRIUS_SQL_CONNECTION_STRING),
     objectStoreUri: opts.objectStoreUri ?? nonEmpty(env.SIRIUS_OBJECT_STORE_URI) ?? pathToFileURL(resolve(dataDir, 'objects')).href,
@@ -86,6 +100,11 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     quiet: opts.quiet ?? false,
     webDistDir: opts.webDistDir,
   };
+}
+
+function checkPort(what: string, port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`bad ${what} port ${port}`);
+  return port;
 }
 
 const UNIT_NS: Record<string, bigint> = { s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };

@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import { createAnalytics } from './endpoints/create-analytics.js';
 import { createNotebookRoutes } from './endpoints/notebooks.js';
 import { createLakehouse, startDaemon } from './lakehouse/index.js';
+import type { QueryEngine } from './analytics/query-engine.js';
+import { startFlightSqlServer } from './endpoints/flight-sql/index.js';
 import type { ServeConfig } from './config.js';
 import type { Lake } from './lake/lake.js';
 import type { Log } from './log.js';
@@ -27,6 +29,11 @@ export interface HttpRole {
   close(): Promise<void>;
 }
 
+/** The analytics role: the HTTP query API plus the engine the SQL protocol endpoints share. */
+export interface AnalyticsRole extends HttpRole {
+  engine: QueryEngine;
+}
+
 /** `daemon` role: the lakehouse daemon (materialization every second, compaction, retention). */
 export async function startDaemonRole(ctx: RoleContext): Promise<Service | null> {
   return startDaemon({
@@ -38,11 +45,29 @@ export async function startDaemonRole(ctx: RoleContext): Promise<Service | null>
 }
 
 /** `analytics` role: the query API and saved notebooks, mounted at `/api`. */
-export async function createAnalyticsRole(ctx: RoleContext): Promise<HttpRole | null> {
+export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRole | null> {
   const lakehouse = createLakehouse({ lake: ctx.lake, dataDir: ctx.config.dataDir });
   const analytics = await createAnalytics({ lake: ctx.lake, lakehouse, dataDir: ctx.config.dataDir });
   const app = new Hono();
   app.route('/', analytics.app);
   app.route('/', createNotebookRoutes({ objects: ctx.lake.objects }));
-  return { app, close: () => analytics.close() };
+  return { app, engine: analytics.engine, close: () => analytics.close() };
+}
+
+/** Arrow Flight SQL and the PostgreSQL wire gateway over the analytics engine, on the ports asked for. */
+export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): Promise<Service[]> {
+  const services: Service[] = [];
+  // The query side is unauthenticated like `/api` (bind it to a private interface); ingestion keys are for writers.
+  const { host, flightPort } = ctx.config;
+  try {
+    if (flightPort !== null) {
+      const flight = await startFlightSqlServer({ engine, host, port: flightPort });
+      ctx.log.info(`Arrow Flight SQL on grpc://${host}:${flight.port}`);
+      services.push({ stop: () => flight.close() });
+    }
+  } catch (err) {
+    await Promise.all(services.map((s) => s.stop()));
+    throw err;
+  }
+  return services;
 }

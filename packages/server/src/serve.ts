@@ -20,7 +20,7 @@ import { openLake } from './lake/open-lake.js';
 import { redact } from './lake/open-sql-client.js';
 import type { Lake } from './lake/lake.js';
 import { createLog } from './log.js';
-import { createAnalyticsRole, startDaemonRole, type RoleContext } from './roles.js';
+import { createAnalyticsRole, startDaemonRole, startSqlProtocols, type RoleContext } from './roles.js';
 import { webHandler } from './web-static.js';
 
 export type { ServeOptions, Role } from './config.js';
@@ -63,6 +63,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (analytics) {
         app.route('/api', analytics.app);
         closers.push(() => analytics.close());
+        for (const service of await startSqlProtocols(ctx, analytics.engine)) closers.push(() => service.stop());
       } else log.info('analytics role: not available in this build');
     }
 

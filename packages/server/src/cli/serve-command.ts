@@ -2,7 +2,7 @@
  * `sirius serve`: runs the server until SIGINT/SIGTERM, then closes it gracefully (requests in flight
  * finish, pending block rows are committed). A second signal exits at once.
  */
-import { DEFAULT_HTTP_PORT, DEFAULT_MAX_BLOCK_BYTES, ROLES, SERVE_ENV_VARS, parseByteSize, parseDurationNs, type Role } from '../config.js';
+import { DEFAULT_FLIGHT_PORT, DEFAULT_HTTP_PORT, DEFAULT_MAX_BLOCK_BYTES, DEFAULT_PG_PORT, ROLES, SERVE_ENV_VARS, parseByteSize, parseDurationNs, type Role } from '../config.js';
 import { startServer } from '../serve.js';
 import { UsageError, type Command } from './command.js';
 import { parseCommandArgs } from './parse.js';
@@ -11,6 +11,8 @@ const OPTIONS = {
   roles: { type: 'string' },
   host: { type: 'string' },
   'http-port': { type: 'string' },
+  'flight-port': { type: 'string' },
+  'pg-port': { type: 'string' },
   'data-dir': { type: 'string' },
   'max-block-bytes': { type: 'string' },
   retention: { type: 'string' },
@@ -29,6 +31,8 @@ Options:
   --roles <list>          comma-separated roles to run: ${ROLES.join(', ')} (default: all)
   --host <address>        interface to listen on (default 127.0.0.1)
   --http-port <port>      HTTP port for ingestion, the query API and the web app (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
+  --flight-port <port>    Arrow Flight SQL (gRPC) port, served with the analytics role (default ${DEFAULT_FLIGHT_PORT}; off to disable)
+  --pg-port <port>        PostgreSQL wire-protocol port, served with the analytics role (default ${DEFAULT_PG_PORT}; off to disable)
   --data-dir <path>       data folder (default: $SIRIUS_DATA_DIR, else ./.sirius)
   --max-block-bytes <n>   largest accepted block, in bytes or with KiB/MiB/GiB (default ${DEFAULT_MAX_BLOCK_BYTES / 1024 / 1024}MiB);
                           larger bodies are refused with 413
@@ -50,6 +54,8 @@ ${SERVE_ENV_VARS.map(([name, what]) => `  ${name}\n      ${what}`).join('\n')}
       roles: values.roles === undefined ? undefined : parseRoles(values.roles),
       host: values.host,
       httpPort: values['http-port'] === undefined ? undefined : parsePort(values['http-port']),
+      flightPort: optionalPort('--flight-port', values['flight-port'], DEFAULT_FLIGHT_PORT),
+      pgPort: optionalPort('--pg-port', values['pg-port'], DEFAULT_PG_PORT),
       dataDir: values['data-dir'],
       maxBlockBytes: values['max-block-bytes'] === undefined ? undefined : usage(() => parseByteSize(values['max-block-bytes']!)),
       retention: values.retention === undefined ? undefined : checkedDuration(values.retention),
@@ -77,9 +83,15 @@ function parseRoles(text: string): Role[] {
   return roles as Role[];
 }
 
-function parsePort(text: string): number {
+/** A protocol port flag: its default when absent, null for `off`. */
+function optionalPort(flag: string, text: string | undefined, fallback: number): number | null {
+  if (text === undefined) return fallback;
+  return text === 'off' ? null : parsePort(text, flag);
+}
+
+function parsePort(text: string, flag = '--http-port'): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n > 65535) throw new UsageError(`bad --http-port "${text}": want 0..65535`);
+  if (!/^\d+$/.test(text) || n > 65535) throw new UsageError(`bad ${flag} "${text}": want 0..65535`);
   return n;
 }
 

@@ -1,0 +1,285 @@
+/**
+ * The FlightService handlers: Flight SQL commands arrive Any-packed in descriptors, tickets and action
+ * bodies and are answered over the query engine.
+ *
+ *   statement:  GetFlightInfo(CommandStatementQuery) → FlightInfo{schema, ticket} → DoGet(ticket) → FlightData…
+ *   prepared:   DoAction(CreatePreparedStatement) → GetFlightInfo(CommandPreparedStatementQuery) → DoGet
+ *               → DoAction(ClosePreparedStatement)
+ *   catalog:    GetFlightInfo(CommandGetTables | GetCatalogs | GetDbSchemas | GetTableTypes | GetSqlInfo)
+ *               → DoGet(ticket = the command itself)
+ *
+ * @example
+ *   server.addService(FLIGHT_SERVICE, createFlightSqlHandlers({ engine, keyHashes: [] }));
+ */
+import {
+  Metadata, status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { Schema, type Table } from 'apache-arrow';
+import type { QueryEngine } from '../../analytics/query-engine.js';
+import { GLOBAL_VIEWS } from '../../analytics/sql-scan.js';
+import { authenticate, FlightError, timeRangeOf, toGrpcError } from './call-context.js';
+import {
+  CATALOGS_SCHEMA_FIELDS, DB_SCHEMAS_FIELDS, getCatalogs, getDbSchemas, getTables, getTableTypes, TABLE_TYPES_FIELDS,
+  TABLES_FIELDS, type CatalogSource, type GetTablesCommand,
+} from './catalog.js';
+import { encapsulatedSchema, tableToIpcMessages } from './ipc-messages.js';
+import {
+  DESCRIPTOR_CMD, encodeMessage, FLIGHT_PACKAGE, packAny, unpackAny, type Action, type ActionType, type FlightData,
+  type FlightDescriptor, type FlightInfo, type HandshakeMessage, type Result, type SchemaResult, type Ticket,
+} from './protocol.js';
+import { sqlInfoFields, sqlInfoTable } from './sql-info.js';
+import { Statements, type StatementLimits } from './statements.js';
+
+export interface FlightSqlHandlerOptions {
+  engine: QueryEngine;
+  /** SHA-256 hashes of the accepted API keys; empty: no authentication */
+  keyHashes: readonly Buffer[];
+  /** the tables GetTables lists (default: the global Sirius views) */
+  views?: readonly string[];
+  limits?: StatementLimits;
+  /** record batches are re-cut to about this many bytes (default 2 MiB) */
+  maxBatchBytes?: number;
+}
+
+export interface FlightSqlHandlers {
+  implementation: UntypedServiceImplementation;
+  /** forgets every open handle (server shutdown) */
+  clear(): void;
+}
+
+const ACTIONS: ActionType[] = [
+  { type: 'CreatePreparedStatement', description: 'Prepare a SQL query; returns a handle and the result schema' },
+  { type: 'ClosePreparedStatement', description: 'Release a prepared statement handle' },
+  { type: 'CloseSession', description: 'End the session (a no-op: Sirius keeps no session state)' },
+];
+
+type Call = { metadata: Metadata; cancelled: boolean; on(event: 'cancelled', fn: () => void): unknown };
+
+function abortOnCancel(call: Call): AbortSignal {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  return controller.signal;
+}
+
+export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSqlHandlers {
+  const statements = new Statements(opts.engine, opts.limits);
+  const views = opts.views ?? GLOBAL_VIEWS;
+  const schemaCache = new Map<string, Promise<Schema>>();
+  const catalog: CatalogSource = {
+    views,
+    schemaOf(view) {
+      let p = schemaCache.get(view);
+      if (!p) {
+        p = opts.engine.query(`SELECT * FROM "${view.replace(/"/g, '""')}" LIMIT 0`, { begin: '1s', end: 'now' }).then((o) => o.table.schema);
+        p.catch(() => schemaCache.delete(view));
+        schemaCache.set(view, p);
+      }
+      return p;
+    },
+  };
+
+  function flightInfo(descriptor: FlightDescriptor, schema: Schema, ticket: Buffer, totalRecords = -1): FlightInfo {
+    return {
+      schema: encapsulatedSchema(schema),
+      flight_descriptor: descriptor,
+      endpoint: [{ ticket: { ticket } }],
+      total_records: totalRecords,
+      total_bytes: -1,
+      ordered: true,
+    };
+  }
+
+  /** the fixed-schema catalog commands: their result schema, or undefined for other commands */
+  function catalogSchema(name: string, message: Record<string, unknown>): Schema | undefined {
+    switch (name) {
+      case 'CommandGetCatalogs': return new Schema(CATALOGS_SCHEMA_FIELDS());
+      case 'CommandGetDbSchemas': return new Schema(DB_SCHEMAS_FIELDS());
+      case 'CommandGetTableTypes': return new Schema(TABLE_TYPES_FIELDS());
+      case 'CommandGetTables': return new Schema(TABLES_FIELDS((message as GetTablesCommand).include_schema === true));
+      case 'CommandGetSqlInfo': return new Schema(sqlInfoFields());
+      default: return undefined;
+    }
+  }
+
+  async function catalogTable(name: string, message: Record<string, unknown>): Promise<Table | undefined> {
+    switch (name) {
+      case 'CommandGetCatalogs': return getCatalogs();
+      case 'CommandGetDbSchemas': return getDbSchemas();
+      case 'CommandGetTableTypes': return getTableTypes();
+      case 'CommandGetTables': return getTables(message as GetTablesCommand, catalog);
+      case 'CommandGetSqlInfo': return sqlInfoTable((message.info as number[] | undefined) ?? []);
+      default: return undefined;
+    }
+  }
+
+  function commandOf(descriptor: FlightDescriptor): { name: string; message: Record<string, unknown> } {
+    if (descriptor.type !== DESCRIPTOR_CMD) {
+      throw new FlightError(status.INVALID_ARGUMENT, 'only command descriptors (type CMD, a Flight SQL command in cmd) are supported');
+    }
+    return unpackAny(descriptor.cmd);
+  }
+
+  function statementTicket(handle: Buffer): Buffer {
+    return packAny('TicketStatementQuery', { statement_handle: handle });
+  }
+
+  function unknownPrepared(): FlightError {
+    return new FlightError(status.NOT_FOUND, 'unknown or expired prepared statement handle: prepare the statement again');
+  }
+
+  async function getFlightInfo(call: ServerUnaryCall<FlightDescriptor, FlightInfo>): Promise<FlightInfo> {
+    authenticate(call.metadata, opts.keyHashes);
+    const descriptor = call.request;
+    const { name, message } = commandOf(descriptor);
+    const range = timeRangeOf(call.metadata);
+    if (name === 'CommandStatementQuery') {
+      const sql = String(message.query ?? '');
+      const { handle, output } = await statements.execute(sql, range, abortOnCancel(call));
+      return flightInfo(descriptor, output.table.schema, statementTicket(handle), output.table.numRows);
+    }
+    if (name === 'CommandPreparedStatementQuery') {
+      const got = await statements.executePrepared(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0), range, abortOnCancel(call));
+      if (!got) throw unknownPrepared();
+      return flightInfo(descriptor, got.output.table.schema, statementTicket(got.handle), got.output.table.numRows);
+    }
+    const schema = catalogSchema(name, message);
+    if (schema) return flightInfo(descriptor, schema, Buffer.from(descriptor.cmd ?? []));
+    throw new FlightError(status.UNIMPLEMENTED, `GetFlightInfo does not support ${name}`);
+  }
+
+  async function getSchema(call: ServerUnaryCall<FlightDescriptor, SchemaResult>): Promise<SchemaResult> {
+    authenticate(call.metadata, opts.keyHashes);
+    const { name, message } = commandOf(call.request);
+    if (name === 'CommandStatementQuery') {
+      const output = await statements.run(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
+      return { schema: encapsulatedSchema(output.table.schema) };
+    }
+    if (name === 'CommandPreparedStatementQuery') {
+      const schema = statements.preparedSchema(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0));
+      if (!schema) throw unknownPrepared();
+      return { schema: encapsulatedSchema(schema) };
+    }
+    const schema = catalogSchema(name, message);
+    if (schema) return { schema: encapsulatedSchema(schema) };
+    throw new FlightError(status.UNIMPLEMENTED, `GetSchema does not support ${name}`);
+  }
+
+  async function doGet(call: ServerWritableStream<Ticket, FlightData>): Promise<void> {
+    authenticate(call.metadata, opts.keyHashes);
+    const { name, message } = unpackAny(call.request.ticket);
+    let table: Table | undefined;
+    if (name === 'TicketStatementQuery') {
+      table = statements.takeResult(message.statement_handle as Buffer ?? Buffer.alloc(0))?.table;
+      if (!table) throw new FlightError(status.NOT_FOUND, 'unknown, expired or already read ticket: call GetFlightInfo again');
+    } else if (name === 'CommandStatementQuery') {
+      table = (await statements.run(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call))).table;
+    } else {
+      table = await catalogTable(name, message);
+    }
+    if (!table) throw new FlightError(status.UNIMPLEMENTED, `DoGet does not support ${name}`);
+    await writeAll(call, tableToIpcMessages(table, opts.maxBatchBytes).map((m) => ({ data_header: m.header, data_body: m.body })));
+  }
+
+  async function doAction(call: ServerWritableStream<Action, Result>): Promise<void> {
+    authenticate(call.metadata, opts.keyHashes);
+    const action = call.request;
+    switch (action.type) {
+      case 'CreatePreparedStatement': {
+        const { name, message } = unpackAny(action.body);
+        if (name !== 'ActionCreatePreparedStatementRequest') throw new FlightError(status.INVALID_ARGUMENT, `CreatePreparedStatement expects ActionCreatePreparedStatementRequest, got ${name}`);
+        const { handle, schema } = await statements.prepare(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
+        const body = packAny('ActionCreatePreparedStatementResult', { prepared_statement_handle: handle, dataset_schema: encapsulatedSchema(schema) });
+        return writeAll(call, [{ body }]);
+      }
+      case 'ClosePreparedStatement': {
+        const { name, message } = unpackAny(action.body);
+        if (name !== 'ActionClosePreparedStatementRequest') throw new FlightError(status.INVALID_ARGUMENT, `ClosePreparedStatement expects ActionClosePreparedStatementRequest, got ${name}`);
+        statements.closePrepared(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0));
+        return writeAll(call, []);
+      }
+      case 'CloseSession':
+        return writeAll(call, [{ body: encodeMessage(`${FLIGHT_PACKAGE}.CloseSessionResult`, { status: 1 }) }]);
+      default:
+        throw new FlightError(status.UNIMPLEMENTED, `unknown action "${action.type}"; supported: ${ACTIONS.map((a) => a.type).join(', ')}`);
+    }
+  }
+
+  /** accepts every handshake when no keys are configured; hands the key back as a bearer token either way */
+  function handshake(call: ServerDuplexStream<HandshakeMessage, HandshakeMessage>): void {
+    let key: string | undefined;
+    try {
+      key = authenticate(call.metadata, opts.keyHashes);
+    } catch (err) {
+      call.emit('error', toGrpcError(err));
+      return;
+    }
+    const md = new Metadata();
+    if (key !== undefined) md.set('authorization', `Bearer ${key}`);
+    call.sendMetadata(md);
+    call.on('data', (req: HandshakeMessage) => {
+      call.write({ protocol_version: req.protocol_version ?? 0, payload: key !== undefined ? Buffer.from(key) : (req.payload ?? Buffer.alloc(0)) });
+    });
+    call.on('end', () => call.end());
+    call.on('error', () => undefined);
+  }
+
+  const unary = <Req, Res>(fn: (call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      fn(call).then((res) => callback(null, res), (err) => callback(toGrpcError(err)));
+    };
+  const streaming = <Req, Res>(fn: (call: ServerWritableStream<Req, Res>) => Promise<void>) =>
+    (call: ServerWritableStream<Req, Res>) => {
+      fn(call).catch((err) => {
+        if (!call.cancelled) call.emit('error', toGrpcError(err));
+      });
+    };
+
+  const implementation: UntypedServiceImplementation = {
+    Handshake: handshake,
+    GetFlightInfo: unary(getFlightInfo),
+    GetSchema: unary(getSchema),
+    DoGet: streaming(doGet),
+    DoAction: streaming(doAction),
+    ListActions: streaming(async (call: ServerWritableStream<unknown, ActionType>) => {
+      authenticate(call.metadata, opts.keyHashes);
+      await writeAll(call, ACTIONS);
+    }),
+    ListFlights: streaming(async (call: ServerWritableStream<unknown, FlightInfo>) => {
+      authenticate(call.metadata, opts.keyHashes);
+      await writeAll(call, []);
+    }),
+    DoPut: (call: ServerDuplexStream<FlightData, unknown>) => {
+      call.on('data', () => undefined);
+      call.on('error', () => undefined);
+      call.emit('error', new FlightError(status.UNIMPLEMENTED, 'Sirius is read-only: DoPut (updates, ingestion, prepared-statement parameters) is not supported'));
+    },
+    DoExchange: (call: ServerDuplexStream<FlightData, FlightData>) => {
+      call.on('data', () => undefined);
+      call.on('error', () => undefined);
+      call.emit('error', new FlightError(status.UNIMPLEMENTED, 'DoExchange is not supported'));
+    },
+  };
+  return { implementation, clear: () => statements.clear() };
+}
+
+/** writes with backpressure (waits for 'drain'), stops if the client goes away, then ends the call */
+async function writeAll<T>(call: ServerWritableStream<unknown, T>, messages: Iterable<T>): Promise<void> {
+  for (const m of messages) {
+    if (call.cancelled) return;
+    if (!call.write(m)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          call.off('drain', done);
+          call.off('cancelled', done);
+          call.off('close', done);
+          resolve();
+        };
+        call.on('drain', done);
+        call.on('cancelled', done);
+        call.on('close', done);
+      });
+    }
+  }
+  if (!call.cancelled) call.end();
+}

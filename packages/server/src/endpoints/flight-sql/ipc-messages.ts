@@ -1,0 +1,101 @@
+/**
+ * Arrow IPC ⇄ Flight framing. Flight sends an Arrow IPC stream one message at a time: each FlightData
+ * carries one IPC message's flatbuffer metadata (`data_header`) and its body (`data_body`), without the
+ * stream's length prefixes. apache-arrow writes whole streams, so we write one and split it at the
+ * message boundaries the IPC streaming format defines:
+ *
+ *   <0xFFFFFFFF continuation> <int32 metadata length> <flatbuffer Message, padded to 8> <body: bodyLength bytes>
+ *   … and an end-of-stream marker <0xFFFFFFFF> <0x00000000>.
+ *
+ * @example
+ *   for (const m of tableToIpcMessages(table)) call.write({ data_header: m.header, data_body: m.body });
+ *   const info = { schema: encapsulatedSchema(table.schema), … };
+ */
+import { Message, RecordBatch, RecordBatchStreamWriter, Table, type Schema } from 'apache-arrow';
+
+export interface IpcMessage {
+  /** the flatbuffer `Message` (schema, dictionary batch or record batch header) */
+  header: Uint8Array;
+  /** the message body; empty for a schema message */
+  body: Uint8Array;
+}
+
+const CONTINUATION = 0xffffffff;
+
+export class IpcFramingError extends Error {
+  override readonly name = 'IpcFramingError';
+}
+
+/** Splits an IPC stream into its messages (views into `bytes`, not copies); stops at end-of-stream. */
+export function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: IpcMessage[] = [];
+  let at = 0;
+  while (at + 4 <= bytes.byteLength) {
+    let len = view.getUint32(at, true);
+    at += 4;
+    // pre-1.0 streams omit the continuation marker; accept both
+    if (len === CONTINUATION) {
+      if (at + 4 > bytes.byteLength) throw new IpcFramingError('truncated IPC stream: a length is missing after the continuation marker');
+      len = view.getUint32(at, true);
+      at += 4;
+    }
+    if (len === 0) break;
+    if (at + len > bytes.byteLength) throw new IpcFramingError(`truncated IPC stream: metadata of ${len} bytes at offset ${at} runs past the end`);
+    const header = bytes.subarray(at, at + len);
+    at += len;
+    const bodyLength = Number(Message.decode(header).bodyLength);
+    if (at + bodyLength > bytes.byteLength) throw new IpcFramingError(`truncated IPC stream: body of ${bodyLength} bytes at offset ${at} runs past the end`);
+    out.push({ header, body: bytes.subarray(at, at + bodyLength) });
+    at += bodyLength;
+  }
+  return out;
+}
+
+/** The inverse, for clients: FlightData messages back into an IPC stream `tableFromIPC` reads. */
+export function joinIpcMessages(messages: Iterable<{ header: Uint8Array; body: Uint8Array }>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const m of messages) {
+    const padded = (m.header.byteLength + 7) & ~7;
+    const prefix = new Uint8Array(8);
+    const dv = new DataView(prefix.buffer);
+    dv.setUint32(0, CONTINUATION, true);
+    dv.setUint32(4, padded, true);
+    parts.push(prefix, m.header, new Uint8Array(padded - m.header.byteLength), m.body);
+  }
+  parts.push(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+  return Buffer.concat(parts);
+}
+
+/** A schema as Flight carries it in FlightInfo.schema and prepared-statement results: one encapsulated IPC message. */
+export function encapsulatedSchema(schema: Schema): Uint8Array {
+  const stream = RecordBatchStreamWriter.writeAll(new Table(schema)).toUint8Array(true);
+  const len = new DataView(stream.buffer, stream.byteOffset, stream.byteLength).getUint32(4, true);
+  return stream.slice(0, 8 + len);
+}
+
+/**
+ * The table's IPC messages, with record batches re-cut so none is much over `maxBatchBytes`: gRPC
+ * clients commonly refuse messages over 4 MiB (Go's and Java's defaults), and one DuckDB chunk of wide
+ * strings can exceed that.
+ */
+export function tableToIpcMessages(table: Table, maxBatchBytes = 2 * 1024 * 1024): IpcMessage[] {
+  const batches: RecordBatch[] = [];
+  for (const batch of table.batches) {
+    const bytes = batchBytes(batch);
+    if (bytes <= maxBatchBytes || batch.numRows <= 1) {
+      batches.push(batch);
+      continue;
+    }
+    const rowsPer = Math.max(1, Math.floor(batch.numRows / Math.ceil(bytes / maxBatchBytes)));
+    for (let start = 0; start < batch.numRows; start += rowsPer) batches.push(batch.slice(start, Math.min(batch.numRows, start + rowsPer)));
+  }
+  const recut = new Table(table.schema, batches);
+  return splitIpcStream(RecordBatchStreamWriter.writeAll(recut).toUint8Array(true));
+}
+
+function batchBytes(batch: RecordBatch): number {
+  let n = 0;
+  for (const child of batch.data.children) n += child.byteLength;
+  return n;
+}

@@ -1,0 +1,324 @@
+/**
+ * Arrow Flight SQL over real gRPC on loopback: a grpc-js client built from the same protos runs plain
+ * and prepared statements, reads the FlightData stream back into Arrow, and checks errors, catalog
+ * commands, authentication and the time budget against a real engine over a real lake.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { Field, Schema, Table as ArrowTable, tableFromArrays, tableFromIPC, tableToIPC, Utf8, type Table } from 'apache-arrow';
+import { startQueryServer, type QueryServer } from './query-server.js';
+import { startFlightSqlServer, type FlightSqlServer } from '../../src/endpoints/flight-sql/index.js';
+import {
+  DESCRIPTOR_CMD, encodeMessage, FLIGHT_SERVICE, packAny, unpackAny, type FlightData, type FlightInfo, type SqlMessageName,
+} from '../../src/endpoints/flight-sql/protocol.js';
+import { IpcFramingError, joinIpcMessages, splitIpcStream, tableToIpcMessages } from '../../src/endpoints/flight-sql/ipc-messages.js';
+import { HandleStore } from '../../src/endpoints/flight-sql/handle-store.js';
+import { likePattern } from '../../src/endpoints/flight-sql/catalog.js';
+
+const BEGIN = '2024-05-01T00:00:00Z';
+const END = '2024-05-01T01:00:00Z';
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+const FlightClient = grpc.makeGenericClientConstructor(FLIGHT_SERVICE, 'FlightService');
+
+function connect(port: number): Client {
+  return new FlightClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client;
+}
+
+function md(headers: Record<string, string> = { 'x-sirius-begin': BEGIN, 'x-sirius-end': END }): grpc.Metadata {
+  const m = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) m.set(k, v);
+  return m;
+}
+
+function unaryCall<T>(c: Client, method: string, req: object, meta: grpc.Metadata): Promise<T> {
+  return new Promise((resolve, reject) => {
+    c[method]!(req, meta, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function streamCall<T>(c: Client, method: string, req: object, meta: grpc.Metadata): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const out: T[] = [];
+    const s = c[method]!(req, meta) as grpc.ClientReadableStream<T>;
+    s.on('data', (m: T) => out.push(m));
+    s.on('error', reject);
+    s.on('end', () => resolve(out));
+  });
+}
+
+const cmd = (name: SqlMessageName, value: object) => ({ type: DESCRIPTOR_CMD, cmd: packAny(name, value) });
+
+async function flightInfo(c: Client, name: SqlMessageName, value: object, meta = md()): Promise<FlightInfo> {
+  return unaryCall<FlightInfo>(c, 'GetFlightInfo', cmd(name, value), meta);
+}
+
+async function readTicket(c: Client, info: FlightInfo, meta = md()): Promise<{ table: Table; messages: FlightData[] }> {
+  assert.equal(info.endpoint?.length, 1);
+  const messages = await streamCall<FlightData>(c, 'DoGet', info.endpoint![0]!.ticket!, meta);
+  const ipc = joinIpcMessages(messages.map((m) => ({ header: m.data_header ?? new Uint8Array(0), body: m.data_body ?? new Uint8Array(0) })));
+  return { table: tableFromIPC(ipc), messages };
+}
+
+/** an encapsulated schema message read back (with an end-of-stream marker appended) */
+function schemaOf(bytes: Uint8Array): string[] {
+  return tableFromIPC(Buffer.concat([bytes, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])])).schema.fields.map((f) => `${f.name}:${f.type}`);
+}
+
+async function rejectsWith(p: Promise<unknown>, code: grpc.status, message?: RegExp): Promise<grpc.ServiceError> {
+  let caught: grpc.ServiceError | undefined;
+  await assert.rejects(p, (err: grpc.ServiceError) => {
+    caught = err;
+    assert.equal(err.code, code, `status ${err.code} (${err.details}), expected ${code}`);
+    if (message) assert.match(err.details, message);
+    return true;
+  });
+  return caught!;
+}
+
+describe('Flight SQL server', () => {
+  let s: QueryServer;
+  let flight: FlightSqlServer;
+  let client: Client;
+  before(async () => {
+    s = await startQueryServer({ timeoutMs: 20_000 });
+    flight = await startFlightSqlServer({ engine: s.engine.engine, port: 0 });
+    client = connect(flight.port);
+  });
+  after(async () => {
+    client?.close();
+    await flight?.close();
+    await s?.close();
+  });
+
+  test('plain statement: GetFlightInfo gives the schema and a ticket; DoGet streams the rows', async () => {
+    const info = await flightInfo(client, 'CommandStatementQuery', { query: 'SELECT time, level, msg FROM log_entries WHERE level <= 2 ORDER BY time' });
+    assert.deepEqual(schemaOf(info.schema!), ['time:Timestamp<NANOSECOND>', 'level:Int32', 'msg:Utf8']);
+    assert.equal(String(info.total_records), '4');
+    assert.equal(unpackAny(info.endpoint![0]!.ticket!.ticket).name, 'TicketStatementQuery');
+    const { table, messages } = await readTicket(client, info);
+    assert.ok(messages.length >= 2, 'a schema message, then record batches');
+    assert.equal(table.numRows, 4);
+    assert.deepEqual(table.getChild('msg')!.toArray(), ['m0', 'm1', 'm6', 'm7']);
+    assert.deepEqual([...table.getChild('level')!.toArray()], [1, 2, 1, 2]);
+    const raw = table.getChild('time')!.data[0]!.values as unknown as BigInt64Array;
+    assert.equal(raw[1], 1_714_521_601_000_000_123n);
+    // tickets are single-use
+    await rejectsWith(readTicket(client, info), grpc.status.NOT_FOUND, /already read/);
+  });
+
+  test('the time range comes from x-sirius-begin / x-sirius-end and defaults to the last 24 h', async () => {
+    let info = await flightInfo(client, 'CommandStatementQuery', { query: 'SELECT count(*) AS n FROM log_entries' },
+      md({ 'x-sirius-begin': BEGIN, 'x-sirius-end': '2024-05-01T00:00:03Z' }));
+    assert.deepEqual((await readTicket(client, info)).table.getChild('n')!.toArray(), BigInt64Array.from([3n]));
+    info = await flightInfo(client, 'CommandStatementQuery', { query: 'SELECT count(*) AS n FROM log_entries' }, md({}));
+    assert.deepEqual((await readTicket(client, info)).table.getChild('n')!.toArray(), BigInt64Array.from([0n]));
+  });
+
+  test('prepared statement: create, execute twice over different ranges, GetSchema, close', async () => {
+    const [res] = await streamCall<{ body: Buffer }>(client, 'DoAction', {
+      type: 'CreatePreparedStatement',
+      body: packAny('ActionCreatePreparedStatementRequest', { query: 'SELECT msg, level FROM log_entries ORDER BY time' }),
+    }, md());
+    const created = unpackAny(res!.body);
+    assert.equal(created.name, 'ActionCreatePreparedStatementResult');
+    const handle = created.message.prepared_statement_handle as Buffer;
+    assert.ok(handle.byteLength > 0);
+    assert.deepEqual(schemaOf(created.message.dataset_schema as Buffer), ['msg:Utf8', 'level:Int32']);
+
+    let info = await flightInfo(client, 'CommandPreparedStatementQuery', { prepared_statement_handle: handle });
+    let { table } = await readTicket(client, info);
+    assert.equal(table.numRows, 10);
+    assert.deepEqual(table.getChild('msg')!.toArray().slice(0, 3), ['m0', 'm1', 'm2']);
+
+    const narrow = md({ 'x-sirius-begin': '2024-05-01T00:00:05Z', 'x-sirius-end': END });
+    info = await flightInfo(client, 'CommandPreparedStatementQuery', { prepared_statement_handle: handle }, narrow);
+    ({ table } = await readTicket(client, info, narrow));
+    assert.deepEqual(table.getChild('msg')!.toArray(), ['m5', 'm6', 'm7', 'm8', 'm9']);
+
+    const schema = await unaryCall<{ schema: Buffer }>(client, 'GetSchema', cmd('CommandPreparedStatementQuery', { prepared_statement_handle: handle }), md());
+    assert.deepEqual(schemaOf(schema.schema), ['msg:Utf8', 'level:Int32']);
+
+    const closed = await streamCall(client, 'DoAction', {
+      type: 'ClosePreparedStatement',
+      body: packAny('ActionClosePreparedStatementRequest', { prepared_statement_handle: handle }),
+    }, md());
+    assert.deepEqual(closed, []);
+    await rejectsWith(flightInfo(client, 'CommandPreparedStatementQuery', { prepared_statement_handle: handle }), grpc.status.NOT_FOUND, /prepared statement/);
+  });
+
+  test('errors: INVALID_ARGUMENT with the engine message and position; bad input; unsupported commands', async () => {
+    const err = await rejectsWith(flightInfo(client, 'CommandStatementQuery', { query: 'SELECT lvl FROM log_entries' }),
+      grpc.status.INVALID_ARGUMENT, /Referenced column "lvl" not found.*\(at position 8\)/s);
+    assert.deepEqual(err.metadata.get('x-sirius-error-position'), ['8']);
+    await rejectsWith(streamCall(client, 'DoAction', {
+      type: 'CreatePreparedStatement',
+      body: packAny('ActionCreatePreparedStatementRequest', { query: 'SELECT * FROM log_entries WHERE' }),
+    }, md()), grpc.status.INVALID_ARGUMENT, /position/);
+    await rejectsWith(flightInfo(client, 'CommandStatementQuery', { query: 'SELECT 1' }, md({ 'x-sirius-begin': 'soon' })),
+      grpc.status.INVALID_ARGUMENT, /cannot read time "soon"/);
+    await rejectsWith(flightInfo(client, 'CommandStatementQuery', { query: 'SELECT 1; SELECT 2' }), grpc.status.INVALID_ARGUMENT, /one statement per query/);
+    const primaryKeys = encodeMessage('google.protobuf.Any', { type_url: 'type.googleapis.com/arrow.flight.protocol.sql.CommandGetPrimaryKeys', value: Buffer.alloc(0) });
+    await rejectsWith(unaryCall(client, 'GetFlightInfo', { type: DESCRIPTOR_CMD, cmd: primaryKeys }, md()), grpc.status.UNIMPLEMENTED, /CommandGetPrimaryKeys/);
+    await rejectsWith(unaryCall(client, 'GetFlightInfo', { type: 1, path: ['x'] }, md()), grpc.status.INVALID_ARGUMENT, /command descriptors/);
+    await rejectsWith(streamCall(client, 'DoGet', { ticket: Buffer.from('garbage') }, md()), grpc.status.INVALID_ARGUMENT);
+    await rejectsWith(streamCall(client, 'DoAction', { type: 'BeginTransaction', body: Buffer.alloc(0) }, md()), grpc.status.UNIMPLEMENTED, /unknown action/);
+  });
+
+  test('catalog: GetTables lists the views (with schemas on request), table types, catalogs, SqlInfo', async () => {
+    let info = await flightInfo(client, 'CommandGetTables', {});
+    let { table } = await readTicket(client, info);
+    assert.deepEqual(schemaOf(info.schema!), ['catalog_name:Utf8', 'db_schema_name:Utf8', 'table_name:Utf8', 'table_type:Utf8']);
+    assert.deepEqual(table.getChild('table_name')!.toArray(), ['blocks', 'log_entries', 'log_stats', 'measures', 'processes', 'streams']);
+    assert.deepEqual([...new Set(table.getChild('table_type')!.toArray())], ['VIEW']);
+
+    info = await flightInfo(client, 'CommandGetTables', { table_name_filter_pattern: 'log%', include_schema: true, table_types: ['VIEW', 'TABLE'] });
+    ({ table } = await readTicket(client, info));
+    assert.deepEqual(table.getChild('table_name')!.toArray(), ['log_entries', 'log_stats']);
+    const logSchema = schemaOf(table.getChild('table_schema')!.get(0) as Uint8Array);
+    assert.ok(logSchema.includes('msg:Utf8') && logSchema.includes('level:Int32'), logSchema.join());
+
+    info = await flightInfo(client, 'CommandGetTables', { table_types: ['TABLE'] });
+    assert.equal((await readTicket(client, info)).table.numRows, 0);
+
+    ({ table } = await readTicket(client, await flightInfo(client, 'CommandGetTableTypes', {})));
+    assert.deepEqual(table.getChild('table_type')!.toArray(), ['VIEW']);
+    ({ table } = await readTicket(client, await flightInfo(client, 'CommandGetCatalogs', {})));
+    assert.equal(table.numRows, 0);
+    ({ table } = await readTicket(client, await flightInfo(client, 'CommandGetDbSchemas', {})));
+    assert.equal(table.numRows, 0);
+
+    info = await flightInfo(client, 'CommandGetSqlInfo', { info: [0, 3, 504] });
+    ({ table } = await readTicket(client, info));
+    assert.deepEqual([...table.getChild('info_name')!.toArray()], [0, 3, 504]);
+    assert.deepEqual(table.getChild('value')!.toArray(), ['Sirius', true, '"']);
+  });
+
+  test('large results are re-cut into record batches a default gRPC client accepts', async () => {
+    const info = await flightInfo(client, 'CommandStatementQuery', { query: `SELECT i, repeat('x', 200) || i::VARCHAR AS s FROM range(60000) t(i)` });
+    const { table, messages } = await readTicket(client, info);
+    assert.equal(table.numRows, 60_000);
+    assert.equal(table.getChild('s')!.get(59_999), `${'x'.repeat(200)}59999`);
+    assert.ok(messages.length > 4, `${messages.length} messages`);
+    for (const m of messages) assert.ok((m.data_body?.byteLength ?? 0) < 4 * 1024 * 1024);
+  });
+
+  test('ListActions, Handshake without keys, DoPut refused', async () => {
+    const actions = await streamCall<{ type: string }>(client, 'ListActions', {}, md());
+    assert.deepEqual(actions.map((a) => a.type), ['CreatePreparedStatement', 'ClosePreparedStatement', 'CloseSession']);
+    const hs = await handshake(client, md({}));
+    assert.equal(hs.responses, 1);
+    const put = (client.DoPut as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, object>)(md());
+    await rejectsWith(new Promise((resolve, reject) => {
+      put.on('data', () => undefined);
+      put.on('error', reject);
+      put.on('end', resolve);
+      put.end();
+    }), grpc.status.UNIMPLEMENTED, /read-only/);
+  });
+
+  describe('with API keys', () => {
+    let secured: FlightSqlServer;
+    let c2: Client;
+    before(async () => {
+      secured = await startFlightSqlServer({ engine: s.engine.engine, port: 0, apiKeys: ['s3cret'] });
+      c2 = connect(secured.port);
+    });
+    after(async () => {
+      c2?.close();
+      await secured?.close();
+    });
+
+    test('calls without a known key are UNAUTHENTICATED; Bearer and Basic (key as password) work', async () => {
+      const q = { query: 'SELECT 1 AS one' };
+      await rejectsWith(flightInfo(c2, 'CommandStatementQuery', q), grpc.status.UNAUTHENTICATED, /missing API key/);
+      await rejectsWith(flightInfo(c2, 'CommandStatementQuery', q, md({ authorization: 'Bearer nope' })), grpc.status.UNAUTHENTICATED, /unknown API key/);
+      await rejectsWith(handshake(c2, md({ authorization: 'Bearer nope' })), grpc.status.UNAUTHENTICATED);
+      const hs = await handshake(c2, md({ authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` }));
+      assert.equal(hs.token, 'Bearer s3cret');
+      const info = await flightInfo(c2, 'CommandStatementQuery', q, md({ authorization: hs.token! }));
+      const { table } = await readTicket(c2, info, md({ authorization: hs.token! }));
+      assert.deepEqual([...table.getChild('one')!.toArray()], [1]);
+    });
+  });
+});
+
+describe('Flight SQL time budget', () => {
+  let s: QueryServer;
+  let flight: FlightSqlServer;
+  let client: Client;
+  before(async () => {
+    s = await startQueryServer({ timeoutMs: 300 });
+    flight = await startFlightSqlServer({ engine: s.engine.engine, port: 0 });
+    client = connect(flight.port);
+  });
+  after(async () => {
+    client?.close();
+    await flight?.close();
+    await s?.close();
+  });
+
+  test('a query past the budget fails with DEADLINE_EXCEEDED and the engine message', async () => {
+    await rejectsWith(flightInfo(client, 'CommandStatementQuery', { query: 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b' }),
+      grpc.status.DEADLINE_EXCEEDED, /time budget of 300 ms/);
+  });
+});
+
+describe('Flight SQL building blocks', () => {
+  test('handles expire after their TTL without use, use pushes expiry back, the store is bounded', () => {
+    let now = 0;
+    const store = new HandleStore<string>({ ttlMs: 100, maxEntries: 2, now: () => now });
+    const a = store.put('a');
+    now = 90;
+    assert.equal(store.get(a), 'a'); // used at 90: lives until 190
+    const b = store.put('b');
+    now = 150;
+    assert.equal(store.get(a), 'a');
+    const c = store.put('c'); // evicts the least recently used: b
+    assert.equal(store.get(b), undefined);
+    assert.equal(store.take(c), 'c');
+    assert.equal(store.take(c), undefined);
+    now = 1_000;
+    assert.equal(store.get(a), undefined);
+    assert.equal(store.size, 0);
+  });
+
+  test('IPC streams split into messages and join back; an empty result is a schema alone; truncation is an error', () => {
+    const t = tableFromArrays({ n: Int32Array.from([1, 2, 3]), s: ['a', 'b', 'c'] });
+    const msgs = splitIpcStream(tableToIPC(t, 'stream'));
+    assert.equal(msgs.length, 3, 'schema, dictionary batch (strings from tableFromArrays are dictionary-encoded), record batch');
+    assert.equal(msgs[0]!.body.byteLength, 0);
+    assert.deepEqual(tableFromIPC(joinIpcMessages(msgs)).getChild('s')!.toArray(), ['a', 'b', 'c']);
+    const empty = tableToIpcMessages(new ArrowTable(new Schema([new Field('x', new Utf8())])));
+    assert.equal(empty.length, 1);
+    assert.equal(tableFromIPC(joinIpcMessages(empty)).numRows, 0);
+    const bytes = tableToIPC(t, 'stream');
+    assert.throws(() => splitIpcStream(bytes.subarray(0, bytes.byteLength - 20)), IpcFramingError);
+  });
+
+  test('filter patterns are SQL LIKE: % any run, _ one character, the rest literal', () => {
+    assert.ok(likePattern('log%').test('log_entries'));
+    assert.ok(likePattern('_easures').test('measures'));
+    assert.ok(!likePattern('log.entries').test('log_entries'));
+    assert.ok(!likePattern('log').test('log_entries'));
+  });
+});
+
+/** one Handshake exchange: the number of responses and the authorization header the server sent back */
+function handshake(c: Client, meta: grpc.Metadata): Promise<{ responses: number; token?: string }> {
+  return new Promise((resolve, reject) => {
+    const call = (c.Handshake as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, object>)(meta);
+    let token: string | undefined;
+    let responses = 0;
+    call.on('metadata', (m: grpc.Metadata) => {
+      const v = m.get('authorization')[0];
+      if (v !== undefined) token = String(v);
+    });
+    call.on('data', () => responses++);
+    call.on('error', reject);
+    call.on('end', () => resolve({ responses, token }));
+    call.write({ protocol_version: 0, payload: Buffer.alloc(0) });
+    call.end();
+  });
+}
