@@ -2,12 +2,17 @@
  * Turns decoded blocks into `log_entries` and `measures` rows. Event time is the block's begin time plus the
  * event's ticks converted with the process clock rate; the per-block columns repeat the block and process
  * identity so each row stands alone in Parquet (dictionary encoding makes the repetition nearly free).
+ *
+ * The batches are lazy: `writeParquet` stages them straight from the typed arrays
+ * (`staging-block-columns.ts`), and the row arrays below are only built if someone reads `values`.
  */
 import type { LogColumns, TransitColumns } from '@sirius/transit';
 
 type PropertyColumns = Pick<LogColumns, 'propOffsets' | 'propKeys' | 'propValues'>;
 import { logEntriesColumns, measuresColumns } from './view-columns.js';
 import type { RowBatch } from './row-batch.js';
+import { stagedBatch } from './staging-batch.js';
+import { stagedLogEntries, stagedMeasures } from './staging-block-columns.js';
 import type { SourceBlock } from './source-blocks.js';
 
 const utf8 = new TextDecoder();
@@ -41,6 +46,19 @@ function pushBlockColumns(v: unknown[][], b: SourceBlock): void {
 }
 
 export function logEntriesRows(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): RowBatch {
+  let n = 0;
+  for (const d of decoded) if (d) n += d.logs.count;
+  return stagedBatch(logEntriesColumns, n, () => logEntriesValues(blocks, decoded).values, () => stagedLogEntries(blocks, decoded));
+}
+
+export function measuresRows(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): RowBatch {
+  let n = 0;
+  for (const d of decoded) if (d) n += d.intMetrics.count + d.floatMetrics.count;
+  return stagedBatch(measuresColumns, n, () => measuresValues(blocks, decoded).values, () => stagedMeasures(blocks, decoded));
+}
+
+/** The rows as value arrays (the `RowBatch` conventions), for readers other than the Parquet writer. */
+export function logEntriesValues(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): RowBatch {
   const v = emptyColumns(logEntriesColumns.length);
   let n = 0;
   blocks.forEach((b, bi) => {
@@ -62,7 +80,7 @@ export function logEntriesRows(blocks: readonly SourceBlock[], decoded: readonly
   return { columns: logEntriesColumns, values: v, length: n };
 }
 
-export function measuresRows(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): RowBatch {
+export function measuresValues(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): RowBatch {
   const v = emptyColumns(measuresColumns.length);
   let n = 0;
   blocks.forEach((b, bi) => {

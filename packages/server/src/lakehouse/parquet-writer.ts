@@ -1,7 +1,12 @@
 /**
- * Writes a `RowBatch` into a local Parquet file through DuckDB: the rows go into a staging table with the
- * appender, then `COPY … (FORMAT parquet)` encodes them (dictionary pages, zstd). The file is complete when
- * this resolves; callers upload it and only then commit the partition row.
+ * Writes a `RowBatch` into a local Parquet file through DuckDB: the rows are staged, then
+ * `COPY … (FORMAT parquet)` encodes them (dictionary pages, zstd). The file is complete when this resolves;
+ * callers upload it and only then commit the partition row.
+ *
+ * Batches of block views stage themselves (`staging-batch.ts`): their columns go from the decoded typed
+ * arrays into an uncompressed Parquet file (`staging-parquet.ts`) that DuckDB reads at tens of millions of
+ * rows/s — about 20× faster than the appender, which costs a native call per value. Other batches (spans,
+ * JIT segments) go through the appender into a staging table.
  *
  * The staging table holds what the appender takes fast: maps as JSON text (appending a MAP value costs
  * ~40 µs, its JSON ~0.3 µs, and one map object shared by many rows is serialized once) and timestamps as
@@ -12,9 +17,12 @@
  */
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { columnsDdl, quoteIdent } from './view-columns.js';
 import { sqlString, withConnection } from './duckdb-engine.js';
 import type { ColumnSpec, RowBatch } from './row-batch.js';
+import { stagingOf } from './staging-batch.js';
+import { writeStagingParquet } from './staging-parquet.js';
 
 export interface WriteParquetOptions {
   /** SQL ORDER BY expression applied while writing (rows sorted by time compress and prune better) */
@@ -25,6 +33,8 @@ export interface WriteParquetOptions {
 export const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880`;
 
 export async function writeParquet(batch: RowBatch, path: string, opts: WriteParquetOptions = {}): Promise<void> {
+  const stage = stagingOf(batch);
+  if (stage) return writeStaged(batch, stage, path, opts);
   if (batch.values.length !== batch.columns.length) {
     throw new Error(`row batch has ${batch.values.length} value arrays for ${batch.columns.length} columns`);
   }
@@ -46,6 +56,28 @@ export async function writeParquet(batch: RowBatch, path: string, opts: WritePar
       await c.run(`DROP TABLE IF EXISTS ${table}`);
     }
   });
+}
+
+/** The staged path: typed arrays → staging Parquet next to `path` → one COPY that casts and sorts. */
+async function writeStaged(batch: RowBatch, stage: NonNullable<ReturnType<typeof stagingOf>>, path: string, opts: WriteParquetOptions): Promise<void> {
+  const staged = stage();
+  const names = staged.columns.map((c) => c.name).join(',');
+  if (staged.length !== batch.length || names !== batch.columns.map((c) => c.name).join(',')) {
+    throw new Error(`writeParquet: staged columns (${names}, ${staged.length} rows) do not match the batch`);
+  }
+  const scratch = `${path}.staging-${randomBytes(6).toString('hex')}.parquet`;
+  try {
+    await writeStagingParquet(scratch, staged.length, staged.columns);
+    await withConnection(async (c) => {
+      // Sorting is ~40% of the COPY; rows already in order keep it (DuckDB preserves insertion order).
+      const sorted = opts.orderBy !== undefined && opts.orderBy.replaceAll('"', '') === staged.sortedBy;
+      const order = opts.orderBy && !sorted ? ` ORDER BY ${opts.orderBy}` : '';
+      const select = batch.columns.map(finalExpression).join(', ');
+      await c.run(`COPY (SELECT ${select} FROM read_parquet(${sqlString(scratch)})${order}) TO ${sqlString(path)} (${PARQUET_OPTIONS})`);
+    });
+  } finally {
+    await rm(scratch, { force: true });
+  }
 }
 
 type Append = (a: DuckDBAppender, v: unknown) => void;

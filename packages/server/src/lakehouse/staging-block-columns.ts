@@ -1,0 +1,275 @@
+/**
+ * Staging columns for `log_entries` and `measures`, built straight from decoded blocks: typed arrays are
+ * copied, interned strings become ids of a batch-wide dictionary, per-block values become runs, messages
+ * stay one UTF-8 buffer. No JS value is created per event except for events that carry properties.
+ *
+ * Each column has the view column's name; its staged form is what `parquet-writer.ts` casts back in SQL:
+ * TIMESTAMP_NS as BIGINT nanoseconds, MAP(VARCHAR, VARCHAR) as JSON text. Values match `block-rows.ts`'s
+ * row conversion exactly (event time rounding, property maps built as JS objects, invalid UTF-8 replaced).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { LogColumns, MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
+import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
+import type { StagingColumn } from './staging-parquet.js';
+import type { SourceBlock } from './source-blocks.js';
+
+export interface StagedRows {
+  length: number;
+  columns: StagingColumn[];
+  /** the column the rows are already in ascending order of, if any: the writer then skips its sort */
+  sortedBy: string | null;
+}
+
+/** Whether (lo, hi) int64 pairs ascend — true for one stream's consecutive blocks, the common batch. */
+function ascending(pairs: Int32Array): boolean {
+  for (let i = 2; i < pairs.length; i += 2) {
+    const ph = pairs[i - 1]!;
+    const h = pairs[i + 1]!;
+    if (h < ph || (h === ph && pairs[i]! >>> 0 < pairs[i - 2]! >>> 0)) return false;
+  }
+  return true;
+}
+
+const TWO32 = 4294967296;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The per-block columns every row repeats, kept as runs. */
+class BlockConstants {
+  private readonly text = { process_id: new TextDictionary(), stream_id: new TextDictionary(), block_id: new TextDictionary(), exe: new TextDictionary(), username: new TextDictionary(), computer: new TextDictionary() };
+  private readonly textRuns = { process_id: new RunColumn(), stream_id: new RunColumn(), block_id: new RunColumn(), exe: new RunColumn(), username: new RunColumn(), computer: new RunColumn() };
+  private readonly insert = new Int64Dictionary();
+  private readonly insertRuns = new RunColumn();
+  private readonly props = new TextDictionary();
+  private readonly propsRuns = new RunColumn();
+  private readonly propsJson = new WeakMap<object, string>();
+
+  /** Closes a run for block `b`, whose rows end at `end`. */
+  push(b: SourceBlock, end: number): void {
+    for (const k of Object.keys(this.text) as (keyof BlockConstants['text'])[]) this.textRuns[k].push(end, this.text[k].add(b[k]));
+    this.insertRuns.push(end, this.insert.add(b.insert_time));
+    const p = b.process_properties;
+    let json = this.propsJson.get(p);
+    if (json === undefined) {
+      json = Object.keys(p).length ? JSON.stringify(p) : '';
+      this.propsJson.set(p, json);
+    }
+    this.propsRuns.push(end, json === '' ? -1 : this.props.add(json));
+  }
+
+  /** The first seven columns (block identity) and process_properties. */
+  columns(): { head: StagingColumn[]; processProperties: StagingColumn } {
+    const t = (name: keyof BlockConstants['text']): StagingColumn => ({ name, kind: 'dict-text', dictionary: this.text[name].values, indices: this.textRuns[name].indices });
+    return {
+      head: [
+        t('process_id'),
+        t('stream_id'),
+        t('block_id'),
+        { name: 'insert_time', kind: 'dict-int64', dictionary: this.insert.pairs, indices: this.insertRuns.indices },
+        t('exe'),
+        t('username'),
+        t('computer'),
+      ],
+      processProperties: { name: 'process_properties', kind: 'dict-text', dictionary: this.props.values, indices: this.propsRuns.indices, nullable: true },
+    };
+  }
+}
+
+/** Event times as (lo, hi) int64 pairs: begin_time + round(ticks·1e9 / frequency), as `eventTime` computes. */
+function fillTimes(out: Int32Array, at: number, b: SourceBlock, ticks: Float64Array, count: number): void {
+  const hiB = Number(BigInt.asIntN(32, b.begin_time >> 32n));
+  const loB = Number(b.begin_time & 0xffffffffn);
+  const scale = 1e9;
+  const f = b.tsc_frequency;
+  for (let i = 0; i < count; i++) {
+    const off = Math.round((ticks[i]! * scale) / f);
+    const hiO = Math.floor(off / TWO32);
+    let lo = loB + (off - hiO * TWO32);
+    let hi = hiB + hiO;
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      hi += 1;
+    }
+    out[2 * (at + i)] = lo | 0;
+    out[2 * (at + i) + 1] = hi | 0;
+  }
+}
+
+/** Grows a byte buffer for property JSON, only touched by events that have properties. */
+class TextBuilder {
+  data = new Uint8Array(1024);
+  length = 0;
+
+  append(s: string): void {
+    for (;;) {
+      const r = encoder.encodeInto(s, this.data.subarray(this.length));
+      if (r.read === s.length) {
+        this.length += r.written;
+        return;
+      }
+      const bigger = new Uint8Array(this.data.length * 2 + s.length * 3);
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+  }
+}
+
+/** Event properties as JSON of the same JS object `block-rows.ts` builds (so key order and duplicates match). */
+class PropertyColumn {
+  readonly present: Uint8Array;
+  readonly offsets: Int32Array;
+  private readonly text = new TextBuilder();
+
+  constructor(rows: number) {
+    this.present = new Uint8Array(rows);
+    this.offsets = new Int32Array(rows + 1);
+  }
+
+  fill(at: number, c: PropertyColumns, strings: readonly string[], count: number): void {
+    const po = c.propOffsets;
+    for (let i = 0; i < count; i++) {
+      const from = po[i]!;
+      const to = po[i + 1]!;
+      if (from !== to) {
+        const obj: Record<string, string> = {};
+        for (let k = from; k < to; k++) obj[strings[c.propKeys[k]!]!] = strings[c.propValues[k]!]!;
+        this.text.append(JSON.stringify(obj));
+        this.present[at + i] = 1;
+      }
+      this.offsets[at + i + 1] = this.text.length;
+    }
+  }
+
+  column(): StagingColumn {
+    return { name: 'properties', kind: 'text', data: this.text.data.subarray(0, this.text.length), offsets: this.offsets, present: this.present };
+  }
+}
+
+function remapInto(out: Uint32Array, at: number, ids: Uint32Array, remap: BlockRemap, count: number): void {
+  for (let i = 0; i < count; i++) out[at + i] = remap.id(ids[i]!);
+}
+
+/** A block's messages as valid UTF-8: invalid sequences become U+FFFD, as TextDecoder does in the row path. */
+function validMessages(logs: LogColumns): { data: Uint8Array; offsets: Int32Array } {
+  const data = logs.msgData.subarray(0, logs.msgOffsets[logs.count]!);
+  if (isUtf8(data)) return { data, offsets: logs.msgOffsets };
+  const parts: Uint8Array[] = [];
+  const offsets = new Int32Array(logs.count + 1);
+  for (let i = 0; i < logs.count; i++) {
+    const bytes = encoder.encode(decoder.decode(logs.msgData.subarray(logs.msgOffsets[i]!, logs.msgOffsets[i + 1]!)));
+    parts.push(bytes);
+    offsets[i + 1] = offsets[i]! + bytes.length;
+  }
+  const out = new Uint8Array(offsets[logs.count]!);
+  parts.forEach((p, i) => out.set(p, offsets[i]!));
+  return { data: out, offsets };
+}
+
+export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
+  let rows = 0;
+  const messages: { data: Uint8Array; offsets: Int32Array }[] = [];
+  let msgBytes = 0;
+  blocks.forEach((_, bi) => {
+    const d = decoded[bi];
+    if (!d || d.logs.count === 0) return;
+    rows += d.logs.count;
+    const m = validMessages(d.logs);
+    messages.push(m);
+    msgBytes += m.data.length;
+  });
+  const consts = new BlockConstants();
+  const time = new Int32Array(2 * rows);
+  const target = new Uint32Array(rows);
+  const targets = new TextDictionary();
+  const level = new Int32Array(rows);
+  const msgData = new Uint8Array(msgBytes);
+  const msgOffsets = new Int32Array(rows + 1);
+  const props = new PropertyColumn(rows);
+  let at = 0;
+  let mi = 0;
+  let msgAt = 0;
+  blocks.forEach((b, bi) => {
+    const d = decoded[bi];
+    if (!d || d.logs.count === 0) return;
+    const { logs, tables } = d;
+    const n = logs.count;
+    fillTimes(time, at, b, logs.ticks, n);
+    remapInto(target, at, logs.target, targets.remap(tables.strings), n);
+    level.set(logs.level, at);
+    const m = messages[mi++]!;
+    msgData.set(m.data, msgAt);
+    for (let i = 1; i <= n; i++) msgOffsets[at + i] = msgAt + m.offsets[i]!;
+    msgAt += m.data.length;
+    props.fill(at, logs, tables.strings, n);
+    at += n;
+    consts.push(b, at);
+  });
+  const { head, processProperties } = consts.columns();
+  return {
+    length: rows,
+    sortedBy: ascending(time) ? 'time' : null,
+    columns: [
+      ...head,
+      { name: 'time', kind: 'int64', values: time },
+      { name: 'target', kind: 'dict-text', dictionary: targets.values, indices: { perRow: target } },
+      { name: 'level', kind: 'int32', values: level },
+      { name: 'msg', kind: 'text', data: msgData, offsets: msgOffsets },
+      props.column(),
+      processProperties,
+    ],
+  };
+}
+
+export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
+  let rows = 0;
+  for (const d of decoded) if (d) rows += d.intMetrics.count + d.floatMetrics.count;
+  const consts = new BlockConstants();
+  const time = new Int32Array(2 * rows);
+  const strings = new TextDictionary();
+  const target = new Uint32Array(rows);
+  const name = new Uint32Array(rows);
+  const unit = new Uint32Array(rows);
+  const value = new Float64Array(rows);
+  const props = new PropertyColumn(rows);
+  let at = 0;
+  blocks.forEach((b, bi) => {
+    const d = decoded[bi];
+    if (!d) return;
+    const n = d.intMetrics.count + d.floatMetrics.count;
+    if (n === 0) return;
+    const remap = strings.remap(d.tables.strings);
+    const metric = (m: MetricColumns) => {
+      fillTimes(time, at, b, m.ticks, m.count);
+      remapInto(target, at, m.target, remap, m.count);
+      remapInto(name, at, m.name, remap, m.count);
+      remapInto(unit, at, m.unit, remap, m.count);
+      props.fill(at, m, d.tables.strings, m.count);
+    };
+    const ints = d.intMetrics;
+    metric(ints);
+    // Number(bigint) rounds to nearest; hi·2³² + lo (unsigned) is exact before one rounding, so it agrees
+    const halves = new Int32Array(ints.value.buffer, ints.value.byteOffset, 2 * ints.count);
+    for (let i = 0; i < ints.count; i++) value[at + i] = halves[2 * i + 1]! * TWO32 + (halves[2 * i]! >>> 0);
+    at += ints.count;
+    metric(d.floatMetrics);
+    value.set(d.floatMetrics.value, at);
+    at += d.floatMetrics.count;
+    consts.push(b, at);
+  });
+  const { head, processProperties } = consts.columns();
+  const dict = (n: string, ids: Uint32Array): StagingColumn => ({ name: n, kind: 'dict-text', dictionary: strings.values, indices: { perRow: ids } });
+  return {
+    length: rows,
+    sortedBy: ascending(time) ? 'time' : null,
+    columns: [
+      ...head,
+      { name: 'time', kind: 'int64', values: time },
+      dict('target', target),
+      dict('name', name),
+      dict('unit', unit),
+      { name: 'value', kind: 'double', values: value },
+      props.column(),
+      processProperties,
+    ],
+  };
+}
