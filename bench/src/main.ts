@@ -6,6 +6,7 @@
 const suites = [
   'tracing-overhead',
   'tracing-sustained',
+  'span-storage',
   'ingestion-throughput',
   'etl-throughput',
   'query-vs-duckdb',
