@@ -8,6 +8,7 @@ import { createNotebookRoutes } from './endpoints/notebooks.js';
 import { createLakehouse, startDaemon } from './lakehouse/index.js';
 import type { QueryEngine } from './analytics/query-engine.js';
 import { startFlightSqlServer } from './endpoints/flight-sql/index.js';
+import { startPgGateway } from './endpoints/pg-wire/index.js';
 import type { ServeConfig } from './config.js';
 import type { Lake } from './lake/lake.js';
 import type { Log } from './log.js';
@@ -58,12 +59,17 @@ export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRo
 export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): Promise<Service[]> {
   const services: Service[] = [];
   // The query side is unauthenticated like `/api` (bind it to a private interface); ingestion keys are for writers.
-  const { host, flightPort } = ctx.config;
+  const { host, flightPort, pgPort } = ctx.config;
   try {
     if (flightPort !== null) {
       const flight = await startFlightSqlServer({ engine, host, port: flightPort });
       ctx.log.info(`Arrow Flight SQL on grpc://${host}:${flight.port}`);
       services.push({ stop: () => flight.close() });
+    }
+    if (pgPort !== null) {
+      const gateway = await startPgGateway({ engine, host, port: pgPort });
+      ctx.log.info(`PostgreSQL wire protocol on postgres://${host}:${gateway.port}`);
+      services.push({ stop: () => gateway.close() });
     }
   } catch (err) {
     await Promise.all(services.map((s) => s.stop()));

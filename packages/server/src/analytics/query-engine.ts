@@ -151,7 +151,9 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
       aborted = true;
       conn?.interrupt();
     };
-    qopts.signal?.addEventListener('abort', onAbort, { once: true });
+    // an already-aborted signal never fires 'abort'
+    if (qopts.signal?.aborted) aborted = true;
+    else qopts.signal?.addEventListener('abort', onAbort, { once: true });
     const checkBudget = () => {
       if (timedOut) throw timeoutError(budgetMs);
       if (aborted) throw new QueryError('bad_request', 'the query was cancelled');
@@ -209,7 +211,10 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
       if (kind !== StatementType.SELECT && kind !== StatementType.EXPLAIN) {
         throw new QueryError('bad_request', `only SELECT queries are allowed (got a ${StatementType[kind] ?? kind} statement)`, 1);
       }
+      checkBudget();
       const result = await prepared.stream();
+      // an interrupt that landed before DuckDB started executing was a no-op: look at the flags again
+      checkBudget();
       const { table, sqlTypes } = await resultToArrow(result, { maxRows, signal: checkBudget });
       checkBudget();
       return {

@@ -1,0 +1,120 @@
+/**
+ * Backend (server → client) messages of the PostgreSQL v3 protocol, as byte buffers: a type byte, an
+ * Int32 length that counts itself, then the body. Only what the gateway sends.
+ *
+ * @example
+ *   socket.write(readyForQuery('I'));
+ */
+import type { PgType } from './pg-types.js';
+
+export type TransactionStatus = 'I' | 'T' | 'E';
+
+function message(type: string, body: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+const cstr = (s: string) => Buffer.from(`${s.replace(/\u0000/g, '')}\u0000`, 'utf8');
+const int32 = (n: number) => {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n);
+  return b;
+};
+const int16 = (n: number) => {
+  const b = Buffer.allocUnsafe(2);
+  b.writeInt16BE(n);
+  return b;
+};
+
+export const authenticationOk = () => message('R', int32(0));
+export const authenticationCleartextPassword = () => message('R', int32(3));
+export const parameterStatus = (name: string, value: string) => message('S', Buffer.concat([cstr(name), cstr(value)]));
+export const backendKeyData = (pid: number, secret: number) => message('K', Buffer.concat([int32(pid), int32(secret)]));
+export const readyForQuery = (status: TransactionStatus) => message('Z', Buffer.from(status, 'latin1'));
+export const parseComplete = () => message('1', Buffer.alloc(0));
+export const bindComplete = () => message('2', Buffer.alloc(0));
+export const closeComplete = () => message('3', Buffer.alloc(0));
+export const noData = () => message('n', Buffer.alloc(0));
+export const portalSuspended = () => message('s', Buffer.alloc(0));
+export const emptyQueryResponse = () => message('I', Buffer.alloc(0));
+export const commandComplete = (tag: string) => message('C', cstr(tag));
+/** the single-byte SSL/GSS refusal: not framed */
+export const sslRefused = () => Buffer.from('N', 'latin1');
+
+export const parameterDescription = (oids: readonly number[]) =>
+  message('t', Buffer.concat([int16(oids.length), ...oids.map((o) => int32(o))]));
+
+export const negotiateProtocolVersion = (minor: number, unrecognized: readonly string[]) =>
+  message('v', Buffer.concat([int32(minor), int32(unrecognized.length), ...unrecognized.map(cstr)]));
+
+export interface FieldDescription {
+  name: string;
+  type: PgType;
+  format: 'text' | 'binary';
+}
+
+export function rowDescription(fields: readonly FieldDescription[]): Buffer {
+  const parts: Buffer[] = [int16(fields.length)];
+  for (const f of fields) {
+    const tail = Buffer.allocUnsafe(18);
+    tail.writeInt32BE(0, 0); // table OID: not a table column
+    tail.writeInt16BE(0, 4); // attribute number
+    tail.writeInt32BE(f.type.oid, 6);
+    tail.writeInt16BE(f.type.size, 10);
+    tail.writeInt32BE(-1, 12); // type modifier
+    tail.writeInt16BE(f.format === 'binary' ? 1 : 0, 16);
+    parts.push(cstr(f.name), tail);
+  }
+  return message('T', Buffer.concat(parts));
+}
+
+export function dataRow(cells: readonly (Buffer | null)[]): Buffer {
+  let size = 2;
+  for (const c of cells) size += 4 + (c ? c.length : 0);
+  const body = Buffer.allocUnsafe(size);
+  body.writeInt16BE(cells.length, 0);
+  let at = 2;
+  for (const c of cells) {
+    if (c === null) {
+      body.writeInt32BE(-1, at);
+      at += 4;
+    } else {
+      body.writeInt32BE(c.length, at);
+      c.copy(body, at + 4);
+      at += 4 + c.length;
+    }
+  }
+  return message('D', body);
+}
+
+export interface ErrorFields {
+  severity: 'ERROR' | 'FATAL' | 'WARNING' | 'NOTICE';
+  /** SQLSTATE */
+  code: string;
+  message: string;
+  /** 1-based character position in the query string */
+  position?: number;
+  detail?: string;
+  hint?: string;
+}
+
+function fieldsBody(e: ErrorFields): Buffer {
+  const parts: Buffer[] = [];
+  const add = (k: string, v: string | undefined) => {
+    if (v !== undefined) parts.push(Buffer.from(k, 'latin1'), cstr(v));
+  };
+  add('S', e.severity);
+  add('V', e.severity);
+  add('C', e.code);
+  add('M', e.message);
+  add('D', e.detail);
+  add('H', e.hint);
+  add('P', e.position === undefined ? undefined : String(e.position));
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+export const errorResponse = (e: ErrorFields) => message('E', fieldsBody(e));
+export const noticeResponse = (e: ErrorFields) => message('N', fieldsBody(e));

@@ -1,0 +1,163 @@
+/**
+ * What BI tools and drivers ask a "PostgreSQL" server before their real query: `version()`,
+ * `current_schema()`, `current_setting(…)`, and `pg_catalog` / `information_schema` reads. Calls to
+ * the PostgreSQL-only functions are rewritten into literals before the SQL reaches DuckDB; catalog reads
+ * DuckDB cannot answer get an empty result with the columns the select list names, so the client's
+ * session goes on instead of failing at connect.
+ *
+ * @example
+ *   rewriteCatalogCalls('SELECT version()', ctx).sql // SELECT 'PostgreSQL 15.0 (Sirius) …' AS "version"
+ */
+import { codeTokens, lexSql, type Token } from './sql-lexer.js';
+import { quoteString } from './parameters.js';
+import { VERSION_STRING } from './session-settings.js';
+
+export interface CatalogContext {
+  user: string;
+  database: string;
+  pid: number;
+  setting(name: string): string | undefined;
+}
+
+export interface RewrittenSql {
+  sql: string;
+  originalOffset(offset: number): number;
+}
+
+/** true when the statement reads PostgreSQL's catalogs */
+export function isCatalogQuery(sql: string): boolean {
+  return codeTokens(sql).some((t) => t.kind === 'word' && (t.value === 'pg_catalog' || t.value === 'information_schema' || /^pg_[a-z_]+$/.test(t.value)));
+}
+
+const NO_PAREN_FUNCS = new Set(['current_user', 'session_user', 'current_role', 'current_catalog']);
+
+/** Replaces PostgreSQL-only function calls with literals; keeps a map for error positions. */
+export function rewriteCatalogCalls(sql: string, ctx: CatalogContext): RewrittenSql {
+  const toks = lexSql(sql).filter((t) => t.kind !== 'comment');
+  const edits: { start: number; end: number; text: string }[] = [];
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.kind !== 'word') continue;
+    const prev = toks[k - 1];
+    const qualified = prev?.text === '.' && toks[k - 2]?.value === 'pg_catalog';
+    if (prev?.text === '.' && !qualified) continue;
+    const start = qualified ? toks[k - 2]!.start : t.start;
+    let literal: string | undefined;
+    let end = t.end;
+    let next = k + 1;
+    if (toks[k + 1]?.text === '(') {
+      const args: Token[] = [];
+      let j = k + 2;
+      while (j < toks.length && toks[j]!.text !== ')') args.push(toks[j++]!);
+      if (j >= toks.length) continue;
+      const noArgs = args.length === 0;
+      const oneString = args.length === 1 && args[0]!.kind === 'string';
+      if (t.value === 'version' && noArgs) literal = VERSION_STRING;
+      else if (t.value === 'current_schema' && noArgs) literal = 'public';
+      else if (t.value === 'current_database' && noArgs) literal = ctx.database;
+      else if (t.value === 'pg_backend_pid' && noArgs) literal = String(ctx.pid);
+      else if (t.value === 'current_setting' && (oneString || (args.length === 3 && args[0]!.kind === 'string'))) {
+        literal = ctx.setting(args[0]!.value) ?? '';
+      }
+      if (literal === undefined) continue;
+      end = toks[j]!.end;
+      next = j + 1;
+    } else if (NO_PAREN_FUNCS.has(t.value)) {
+      literal = t.value === 'current_catalog' ? ctx.database : ctx.user;
+    } else if (t.value === 'current_schema' && toks[k - 1]?.value !== 'as') {
+      literal = 'public';
+    } else {
+      continue;
+    }
+    // a bare select item is named after the function, as PostgreSQL names it
+    const before = toks[qualified ? k - 3 : k - 1];
+    const after = toks[next];
+    const bareItem = (before?.value === 'select' || before?.text === ',') && (!after || after.text === ',' || after.value === 'from' || after.kind === 'semicolon');
+    edits.push({ start, end, text: `${quoteString(literal)}${bareItem ? ` AS "${t.value}"` : ''}` });
+  }
+  return applyEdits(sql, edits);
+}
+
+export function applyEdits(sql: string, edits: readonly { start: number; end: number; text: string }[]): RewrittenSql {
+  const map: { origStart: number; newStart: number; newEnd: number; shiftAfter: number }[] = [];
+  let out = '';
+  let last = 0;
+  for (const e of edits) {
+    out += sql.slice(last, e.start);
+    const newStart = out.length;
+    out += e.text;
+    last = e.end;
+    map.push({ origStart: e.start, newStart, newEnd: out.length, shiftAfter: out.length - e.end });
+  }
+  out += sql.slice(last);
+  return {
+    sql: out,
+    originalOffset(offset) {
+      let shift = 0;
+      for (const e of map) {
+        if (offset < e.newStart) break;
+        if (offset < e.newEnd) return e.origStart;
+        shift = e.shiftAfter;
+      }
+      return offset - shift;
+    },
+  };
+}
+
+const END_OF_LIST = new Set(['from', 'where', 'group', 'order', 'limit', 'having', 'union', 'except', 'intersect', 'into', 'window', 'offset', 'fetch']);
+const NOT_ALIASES = new Set(['end', 'null', 'true', 'false', 'distinct', 'all']);
+
+/** The column names a SELECT's top-level list would produce, read from the text (no types, no `*` expansion). */
+export function selectListNames(sql: string): string[] {
+  const toks = codeTokens(sql);
+  let depth = 0;
+  let k = 0;
+  for (; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && t.value === 'select') break;
+  }
+  if (k >= toks.length) return [];
+  k++;
+  if (toks[k]?.value === 'distinct' || toks[k]?.value === 'all') {
+    k++;
+    if (toks[k]?.value === 'on' && toks[k + 1]?.text === '(') {
+      let d = 0;
+      for (k++; k < toks.length; k++) {
+        if (toks[k]!.text === '(') d++;
+        else if (toks[k]!.text === ')' && --d === 0) break;
+      }
+      k++;
+    }
+  }
+  const items: Token[][] = [[]];
+  depth = 0;
+  for (; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    if (depth === 0 && t.kind === 'word' && END_OF_LIST.has(t.value)) break;
+    if (depth === 0 && t.text === ',') items.push([]);
+    else items[items.length - 1]!.push(t);
+  }
+  return items.filter((i) => i.length > 0).map(itemName);
+}
+
+function itemName(item: Token[]): string {
+  const last = item[item.length - 1]!;
+  const prev = item[item.length - 2];
+  const nameOf = (t: Token) => (t.kind === 'quoted' ? t.value : t.value);
+  if ((last.kind === 'word' || last.kind === 'quoted') && prev?.value === 'as') return nameOf(last);
+  if (item.length === 1 && (last.kind === 'word' || last.kind === 'quoted')) return nameOf(last);
+  if ((last.kind === 'word' || last.kind === 'quoted') && prev?.text === '.' && item.length === 3) return nameOf(last);
+  if ((last.kind === 'word' || last.kind === 'quoted') && prev && prev.kind !== 'operator' && prev.text !== '.' && prev.text !== '(' && !NOT_ALIASES.has(last.value) && prev.value !== 'as') {
+    return nameOf(last);
+  }
+  // a function call: its (unqualified) name
+  let j = 0;
+  while (j + 2 < item.length && item[j + 1]!.text === '.') j += 2;
+  if (item[j]?.kind === 'word' && item[j + 1]?.text === '(') return item[j]!.value;
+  if (item[0]?.value === 'case') return 'case';
+  return '?column?';
+}

@@ -1,0 +1,84 @@
+/**
+ * The PostgreSQL wire-protocol gateway: psql, pandas/SQLAlchemy, Grafana's PostgreSQL data source and
+ * BI tools query Sirius with their stock PostgreSQL drivers. SQL runs on the analytics engine over a
+ * time range: the last 24 h unless the session says otherwise (`SET sirius.begin = '1h'`) or the query
+ * carries a `/* begin=… end=… *\/` comment. No TLS (clients asking for it are told 'N' and go on in clear).
+ *
+ * @example
+ *   const pg = await startPgGateway({ engine, port: 8432 });
+ *   // psql -h 127.0.0.1 -p 8432 -U sirius -c "SELECT count(*) FROM log_entries"
+ *   await pg.close();
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { QueryEngine } from '../../analytics/query-engine.js';
+import { hashKeys } from '../../ingestion/api-keys.js';
+import { PgSession } from './session.js';
+import type { TimeRangeText } from './session-settings.js';
+
+export interface PgGatewayOptions {
+  engine: QueryEngine;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** 0 picks a free port */
+  port: number;
+  /** the range a query covers when the session sets none (default: the last 24 h, `{ begin: '24h', end: 'now' }`) */
+  defaultRange?: Partial<TimeRangeText>;
+  /** when set and not empty, clients must send one of these as their password */
+  apiKeys?: readonly string[];
+  /** largest frontend message, bytes (default 64 MiB) */
+  maxMessageBytes?: number;
+}
+
+export interface PgGateway {
+  port: number;
+  /** stops listening and closes every client connection */
+  close(): Promise<void>;
+}
+
+export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway> {
+  const defaultRange: TimeRangeText = { begin: opts.defaultRange?.begin ?? '24h', end: opts.defaultRange?.end ?? 'now' };
+  const apiKeyHashes = hashKeys(opts.apiKeys ?? []);
+  const sessions = new Map<number, PgSession>();
+  const sockets = new Set<Socket>();
+  let nextPid = randomInt(1000, 30000);
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const pid = nextPid++;
+    const session = new PgSession(socket, {
+      engine: opts.engine,
+      defaultRange,
+      apiKeyHashes,
+      pid,
+      secret: randomInt(0, 2 ** 31 - 1),
+      maxMessageBytes: opts.maxMessageBytes ?? 64 * 1024 * 1024,
+      onCancelRequest(targetPid, secret) {
+        const target = sessions.get(targetPid);
+        if (target && target.key.secret === secret) target.cancel();
+      },
+      onClose: () => sessions.delete(pid),
+    });
+    sessions.set(pid, session);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sessions.values()) s.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Arrow column values in PostgreSQL's text and binary wire formats. Text is what psql and most drivers
+ * ask for: booleans `t`/`f`, timestamps `YYYY-MM-DD HH:MM:SS.ffffff` (microseconds, PostgreSQL's
+ * precision), bytea as `\x<hex>`, nested values as JSON. Binary is offered for the fixed-width simple
+ * types and strings; any other column asked for in binary is sent as `text`, whose binary form is its
+ * UTF-8 bytes, so the answer stays valid.
+ *
+ * @example
+ *   const enc = columnEncoder(table.getChildAt(0)!, PG_TYPES.timestamp, 'text');
+ *   enc.encode(0) // Buffer '2024-05-01 00:00:00.000000'
+ */
+import { Type, type DataType, type Vector } from 'apache-arrow';
+import { OID, PG_TYPES, type PgType } from './pg-types.js';
+import { PG_EPOCH_DAYS, PG_EPOCH_US } from './parameters.js';
+
+export type WireFormat = 'text' | 'binary';
+
+export interface ColumnEncoder {
+  /** the type announced in RowDescription (may differ from the asked one when binary falls back to text) */
+  type: PgType;
+  format: WireFormat;
+  /** the cell at `row`, or null for SQL NULL */
+  encode(row: number): Buffer | null;
+}
+
+const BINARY_OIDS = new Set<number>([OID.bool, OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.text, OID.json, OID.bytea, OID.date, OID.timestamp, OID.timestamptz]);
+/** ns per unit of Arrow's TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND) */
+const UNIT_NS = [1_000_000_000n, 1_000_000n, 1_000n, 1n];
+
+interface Cells {
+  isNull(row: number): boolean;
+  /** the raw 64-bit integer behind timestamp/time/int64 cells */
+  int64(row: number): bigint;
+  /** the raw 32-bit integer behind date cells */
+  int32(row: number): number;
+}
+
+function cellsOf(vector: Vector): Cells {
+  const chunks = vector.data;
+  const starts: number[] = [];
+  let acc = 0;
+  for (const d of chunks) {
+    starts.push(acc);
+    acc += d.length;
+  }
+  const locate = (row: number): [number, number] => {
+    let k = chunks.length - 1;
+    while (k > 0 && starts[k]! > row) k--;
+    return [k, row - starts[k]! + chunks[k]!.offset];
+  };
+  return {
+    isNull(row) {
+      const [k, i] = locate(row);
+      const d = chunks[k]!;
+      if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return false;
+      return (d.nullBitmap[i >> 3]! & (1 << (i & 7))) === 0;
+    },
+    int64(row) {
+      const [k, i] = locate(row);
+      const v = chunks[k]!.values as unknown as BigInt64Array | Int32Array;
+      if (v instanceof BigInt64Array) return v[i]!;
+      return new BigInt64Array(v.buffer, v.byteOffset, v.length >> 1)[i]!;
+    },
+    int32(row) {
+      const [k, i] = locate(row);
+      return (chunks[k]!.values as unknown as Int32Array)[i]!;
+    },
+  };
+}
+
+const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
+
+/** µs since the Unix epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) */
+export function formatTimestampUs(us: bigint): string {
+  const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
+  const secs = floorDiv(us, 1_000_000n);
+  const frac = us - secs * 1_000_000n;
+  const iso = new Date(Number(secs) * 1000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${pad(frac, 6)}`;
+}
+
+function formatTimeUs(us: bigint): string {
+  const s = us / 1_000_000n;
+  return `${pad(s / 3600n, 2)}:${pad((s / 60n) % 60n, 2)}:${pad(s % 60n, 2)}.${pad(us % 1_000_000n, 6)}`;
+}
+
+/** PostgreSQL's float output: shortest round-trip digits, NaN / Infinity spelled its way */
+export function formatFloat(v: number, single = false): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  if (Object.is(v, -0)) return '-0';
+  if (single) {
+    for (let p = 1; p <= 9; p++) {
+      const s = v.toPrecision(p);
+      if (Math.fround(Number(s)) === v) return String(Number(s));
+    }
+  }
+  return String(v);
+}
+
+/** nested Arrow values (maps, structs, lists) as JSON text; 64-bit integers keep every digit */
+export function jsonText(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${formatFloat(v)}"`;
+  if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return JSON.stringify(`\\x${Buffer.from(v).toString('hex')}`);
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${JSON.stringify(String(k))}:${jsonText(x)}`).join(',')}}`;
+  if (Array.isArray(v)) return `[${v.map(jsonText).join(',')}]`;
+  if (ArrayBuffer.isView(v)) return `[${Array.from(v as unknown as ArrayLike<unknown>, jsonText).join(',')}]`;
+  const obj = v as { toJSON?: () => unknown; toArray?: () => unknown };
+  if (typeof obj.toJSON === 'function') {
+    const j = obj.toJSON();
+    if (j !== v) return jsonText(j);
+  }
+  if (typeof obj.toArray === 'function') return jsonText(obj.toArray());
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`).join(',')}}`;
+  return JSON.stringify(String(v));
+}
+
+/** a function giving the text form of a cell (not called for nulls) */
+function textOf(vector: Vector, cells: Cells, pg: PgType): (row: number) => string {
+  const type = vector.type as DataType;
+  switch (type.typeId) {
+    case Type.Bool:
+      return (r) => (vector.get(r) ? 't' : 'f');
+    case Type.Int:
+      return (r) => String(vector.get(r));
+    case Type.Float:
+      return (r) => formatFloat(vector.get(r) as number, pg.oid === OID.float4);
+    case Type.Utf8:
+      return (r) => vector.get(r) as string;
+    case Type.Binary:
+      return (r) => `\\x${Buffer.from(vector.get(r) as Uint8Array).toString('hex')}`;
+    case Type.Date:
+      return (r) => new Date(cells.int32(r) * 86_400_000).toISOString().slice(0, 10);
+    case Type.Time: {
+      const scale = UNIT_NS[(type as unknown as { unit: number }).unit]!;
+      return (r) => formatTimeUs((cells.int64(r) * scale) / 1000n);
+    }
+    case Type.Timestamp: {
+      const scale = UNIT_NS[(type as unknown as { unit: number }).unit]!;
+      const tz = pg.oid === OID.timestamptz ? '+00' : '';
+      return (r) => {
+        const ns = cells.int64(r) * scale;
+        return formatTimestampUs(ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n)) + tz;
+      };
+    }
+    default:
+      return (r) => jsonText(vector.get(r));
+  }
+}
+
+function binaryOf(vector: Vector, cells: Cells, pg: PgType): (row: number) => Buffer {
+  const type = vector.type as DataType;
+  const fixed = (size: number, write: (b: Buffer, r: number) => void) => (r: number) => {
+    const b = Buffer.allocUnsafe(size);
+    write(b, r);
+    return b;
+  };
+  switch (pg.oid) {
+    case OID.bool: return fixed(1, (b, r) => b.writeUInt8(vector.get(r) ? 1 : 0));
+    case OID.int2: return fixed(2, (b, r) => b.writeInt16BE(Number(vector.get(r))));
+    case OID.int4: return fixed(4, (b, r) => b.writeInt32BE(Number(vector.get(r))));
+    case OID.int8: return fixed(8, (b, r) => b.writeBigInt64BE(BigInt(vector.get(r) as bigint | number)));
+    case OID.float4: return fixed(4, (b, r) => b.writeFloatBE(vector.get(r) as number));
+    case OID.float8: return fixed(8, (b, r) => b.writeDoubleBE(vector.get(r) as number));
+    case OID.bytea: return (r) => Buffer.from(vector.get(r) as Uint8Array);
+    case OID.date: return fixed(4, (b, r) => b.writeInt32BE(cells.int32(r) - PG_EPOCH_DAYS));
+    case OID.timestamp:
+    case OID.timestamptz: {
+      const scale = UNIT_NS[(type as unknown as { unit: number }).unit]!;
+      return fixed(8, (b, r) => {
+        const ns = cells.int64(r) * scale;
+        b.writeBigInt64BE((ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n)) - PG_EPOCH_US);
+      });
+    }
+    default: {
+      const text = textOf(vector, cells, pg);
+      return (r) => Buffer.from(text(r), 'utf8');
+    }
+  }
+}
+
+/** an encoder for one result column in the format the client asked for */
+export function columnEncoder(vector: Vector, pg: PgType, format: WireFormat): ColumnEncoder {
+  const cells = cellsOf(vector);
+  const typeId = (vector.type as DataType).typeId;
+  const arrowFits =
+    (pg.oid !== OID.timestamp && pg.oid !== OID.timestamptz) || typeId === Type.Timestamp;
+  if (format === 'binary' && BINARY_OIDS.has(pg.oid) && arrowFits && !(pg.oid === OID.date && typeId !== Type.Date)) {
+    const bin = binaryOf(vector, cells, pg);
+    return { type: pg, format, encode: (r) => (cells.isNull(r) ? null : bin(r)) };
+  }
+  const text = textOf(vector, cells, pg);
+  const type = format === 'binary' ? PG_TYPES.text : pg;
+  return { type, format, encode: (r) => (cells.isNull(r) ? null : Buffer.from(text(r), 'utf8')) };
+}
