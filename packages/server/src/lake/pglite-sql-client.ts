@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { lockPgliteDir } from './pglite-dir-lock.js';
 import { SerialQueue } from './serial-queue.js';
 import { withSavepoint } from './pg-sql-client.js';
 import type { SqlClient } from './sql-client.js';
@@ -23,14 +24,21 @@ type Session = Pick<PGlite, 'query'>;
 export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promise<SqlClient> {
   const parsers = { [types.INT8]: (x: string) => x };
   let db: PGlite;
+  let unlock = () => {};
   if (opts.inMemory || !opts.dataDir) {
     db = new PGlite({ parsers });
   } else {
     const dir = join(opts.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
+    unlock = lockPgliteDir(dir);
     db = new PGlite(dir, { parsers });
   }
-  await db.waitReady;
+  try {
+    await db.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const queue = new SerialQueue();
   let closed: Promise<void> | undefined;
   const assertOpen = () => {
@@ -62,7 +70,7 @@ export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promi
     },
     close() {
       // wait for queued work, then shut the engine down (flushing its files)
-      closed ??= queue.run(() => db.close());
+      closed ??= queue.run(() => db.close()).finally(unlock);
       return closed;
     },
   };
