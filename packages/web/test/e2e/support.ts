@@ -172,9 +172,9 @@ type StartServer = (o: { httpPort: number; dataDir: string; quiet: boolean }) =>
 
 /**
  * Starts a server with every role, runs the scripted program against it and waits until its logs, metrics
- * and log statistics are queryable. Returns a skip reason instead when the server has no query API yet.
+ * and log statistics are queryable.
  */
-export async function startFedServer(startServer: StartServer, expected: { logs: number; measures: number; exe: string }): Promise<FedServer | string> {
+export async function startFedServer(startServer: StartServer, expected: { logs: number; measures: number; exe: string }): Promise<FedServer> {
   const data = await tempDir();
   const server = await startServer({ httpPort: 0, dataDir: data.dir, quiet: true });
   const close = async () => {
@@ -185,7 +185,7 @@ export async function startFedServer(startServer: StartServer, expected: { logs:
     const probe = await fetch(`${server.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sql":"SELECT 1","begin":"1h"}' });
     if (probe.status === 404) {
       await close();
-      return 'the server has no analytics role yet (POST /api/query answers 404): the end-to-end web tests need it';
+      throw new Error('the server has no analytics role (POST /api/query answers 404): the end-to-end web tests need it');
     }
     await runScript(server.url);
     const exe = expected.exe.replace(/'/g, "''");

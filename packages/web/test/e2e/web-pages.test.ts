@@ -12,18 +12,12 @@ import { EXPECTED, SCRIPT, TAIL_LINES } from './scripted-run.js';
 
 let fed: FedServer | undefined;
 let browser: Browser | undefined;
-let skip: string | false = false;
 let pid = '';
 const errors: string[] = [];
 
 before(async () => {
   ensureBuilt();
   const r = await startFedServer(startServer, { logs: EXPECTED.logs, measures: EXPECTED.measures, exe: SCRIPT.exe });
-  if (typeof r === 'string') {
-    skip = r;
-    console.log(`# skipping web end-to-end tests: ${skip}`);
-    return;
-  }
   fed = r;
   pid = r.pid;
   browser = await launchBrowser();
@@ -40,8 +34,7 @@ async function open(path: string, viewport?: { width: number; height: number }):
   return page;
 }
 
-test('processes: the scripted process is listed; search filters the list', async (t) => {
-  if (skip) return t.skip(skip);
+test('processes: the scripted process is listed; search filters the list', async () => {
   const page = await open('/processes');
   const row = page.locator(`[data-testid=process-table] tr[data-key="${pid}"]`);
   await row.waitFor();
@@ -57,8 +50,7 @@ test('processes: the scripted process is listed; search filters the list', async
   await page.close();
 });
 
-test('log viewer: counts, level filter, text search and target filter', async (t) => {
-  if (skip) return t.skip(skip);
+test('log viewer: counts, level filter, text search and target filter', async () => {
   const page = await open(`/process/${pid}?tab=logs`);
   const count = page.locator('[data-testid=log-count]');
   await until('all lines counted', async () => ((await count.innerText()) === `${EXPECTED.logs} lines` ? true : undefined));
@@ -83,8 +75,7 @@ test('log viewer: counts, level filter, text search and target filter', async (t
   await all.close();
 });
 
-test('metrics: one chart per metric; dragging zooms the time range', async (t) => {
-  if (skip) return t.skip(skip);
+test('metrics: one chart per metric; dragging zooms the time range', async () => {
   const from = new Date(fed!.runBegin - 100).toISOString();
   const to = new Date(fed!.runEnd + 100).toISOString();
   const page = await open(`/process/${pid}?tab=metrics&from=${from}&to=${to}`);
@@ -110,8 +101,7 @@ test('metrics: one chart per metric; dragging zooms the time range', async (t) =
   await page.close();
 });
 
-test('timeline and flame graph: the scripted spans are laid out', async (t) => {
-  if (skip) return t.skip(skip);
+test('timeline and flame graph: the scripted spans are laid out', async () => {
   const page = await open(`/process/${pid}?tab=timeline`);
   await page.waitForFunction((n) => window.__sirius?.timeline?.count === n, EXPECTED.spans, { timeout: 30_000 });
   const tl = await page.evaluate(() => {
@@ -136,8 +126,7 @@ test('timeline and flame graph: the scripted spans are laid out', async (t) => {
   await page.close();
 });
 
-test('overview: volume, noisiest targets, processes with errors', async (t) => {
-  if (skip) return t.skip(skip);
+test('overview: volume, noisiest targets, processes with errors', async () => {
   const page = await open('/overview');
   await page.locator('[data-testid=top-targets]').getByText('game/loop').waitFor();
   await page.locator('[data-testid=top-error-processes]').getByText(SCRIPT.exe).waitFor();
@@ -149,8 +138,7 @@ test('overview: volume, noisiest targets, processes with errors', async (t) => {
   await page.close();
 });
 
-test('phone width: pages fit without horizontal scrolling', async (t) => {
-  if (skip) return t.skip(skip);
+test('phone width: pages fit without horizontal scrolling', async () => {
   for (const [path, name] of [['/processes', 'phone-processes'], [`/process/${pid}?tab=logs`, 'phone-logs']] as const) {
     const page = await open(path, { width: 390, height: 844 });
     await page.locator('.status-loading').first().waitFor({ state: 'detached', timeout: 20_000 }).catch(() => {});
@@ -162,8 +150,7 @@ test('phone width: pages fit without horizontal scrolling', async (t) => {
   }
 });
 
-test('processes: a process that starts while the page is open appears without a reload', async (t) => {
-  if (skip) return t.skip(skip);
+test('processes: a process that starts while the page is open appears without a reload', async () => {
   const page = await open('/processes');
   await page.locator(`[data-testid=process-table] tr[data-key="${pid}"]`).waitFor();
   const navigations: string[] = [];
@@ -174,8 +161,7 @@ test('processes: a process that starts while the page is open appears without a 
   await page.close();
 });
 
-test('log viewer: the live tail follows lines logged while it is open', async (t) => {
-  if (skip) return t.skip(skip);
+test('log viewer: the live tail follows lines logged while it is open', async () => {
   const script = await startTailScript(fed!.url, 'e2e-tail');
   try {
     const tailPid = await until('the tail process', async () => {
@@ -197,7 +183,6 @@ test('log viewer: the live tail follows lines logged while it is open', async (t
   }
 });
 
-test('no console errors on any page', (t) => {
-  if (skip) return t.skip(skip);
+test('no console errors on any page', () => {
   assert.deepEqual(errors, []);
 });
