@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { createAnalytics } from './endpoints/create-analytics.js';
 import { createNotebookRoutes } from './endpoints/notebooks.js';
+import { createPerfettoRoutes } from './endpoints/perfetto-export.js';
 import { createLakehouse, startDaemon } from './lakehouse/index.js';
 import type { QueryEngine } from './analytics/query-engine.js';
 import { startFlightSqlServer } from './endpoints/flight-sql/index.js';
@@ -52,6 +53,7 @@ export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRo
   const app = new Hono();
   app.route('/', analytics.app);
   app.route('/', createNotebookRoutes({ objects: ctx.lake.objects }));
+  app.route('/', createPerfettoRoutes({ engine: analytics.engine }));
   return { app, engine: analytics.engine, close: () => analytics.close() };
 }
 

@@ -123,6 +123,12 @@ test('timeline and flame graph: the scripted spans are laid out', async () => {
   for (let i = 0; i < 6; i++) await page.keyboard.press('+');
   await page.waitForFunction((n) => (window.__sirius.flame?.nodes()[0]?.calls ?? n) < n, SCRIPT.frames, { timeout: 10_000 });
   await screenshot(page, 'process-timeline');
+  // the Perfetto link serves the process's trace over the same range
+  const href = await page.getAttribute('[data-testid=perfetto-download]', 'href');
+  assert.ok(href, 'no Perfetto link');
+  const trace = await fetch(new URL(href, fed!.url));
+  assert.equal(trace.status, 200, await trace.clone().text());
+  assert.ok((await trace.arrayBuffer()).byteLength > 100, 'an empty Perfetto trace');
   await page.close();
 });
 

@@ -24,9 +24,17 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     threads.map((t) => h('option', { value: t.streamId, selected: t.streamId === chosen }, t.name)));
   const info = h('span', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'timeline-info' });
   const body = h('div', { class: 'timeline-body' });
+  // every thread of the process over the page's range, for Perfetto's UI (ui.perfetto.dev opens the file)
+  const range = resolved(ctx);
+  const perfetto = h('a', {
+    class: 'muted',
+    'data-testid': 'perfetto-download',
+    href: `/api/perfetto/${encodeURIComponent(ctx.route.id ?? '')}?begin=${new Date(range.begin).toISOString()}&end=${new Date(range.end).toISOString()}`,
+    download: '',
+  }, 'Perfetto trace');
   const el = h('section', { class: 'panel', 'aria-label': 'Thread timeline' },
     h('div', { class: 'toolbar' }, h('label', { class: 'inline' }, 'Thread ', select), h('span', { class: 'spacer' }), info,
-      h('span', { class: 'muted hint' }, 'drag to pan · wheel or +/- to zoom · double-click a span · 0 resets')),
+      h('span', { class: 'muted hint' }, 'drag to pan · wheel or +/- to zoom · double-click a span · 0 resets'), perfetto),
     body);
   let canvases: FlameCanvas[] = [];
   ctx.signal.addEventListener('abort', () => canvases.forEach((c) => c.destroy()));
