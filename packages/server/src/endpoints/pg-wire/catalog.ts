@@ -2,8 +2,9 @@
  * What BI tools and drivers ask a "PostgreSQL" server before their real query: `version()`,
  * `current_schema()`, `current_setting(…)`, and `pg_catalog` / `information_schema` reads. Calls to
  * the PostgreSQL-only functions are rewritten into literals before the SQL reaches DuckDB; catalog reads
- * DuckDB cannot answer get an empty result with the columns the select list names, so the client's
- * session goes on instead of failing at connect.
+ * are answered from tables describing the Sirius views (catalog-dialect.ts), and those DuckDB still cannot
+ * answer get an empty result with the columns the select list names, so the client's session goes on
+ * instead of failing at connect.
  *
  * @example
  *   rewriteCatalogCalls('SELECT version()', ctx).sql // SELECT 'PostgreSQL 15.0 (Sirius) …' AS "version"
@@ -24,9 +25,11 @@ export interface RewrittenSql {
   originalOffset(offset: number): number;
 }
 
+const CATALOG_WORDS = new Set(['pg_catalog', 'information_schema', 'regclass', 'regtype', 'regnamespace', 'regproc']);
+
 /** true when the statement reads PostgreSQL's catalogs */
 export function isCatalogQuery(sql: string): boolean {
-  return codeTokens(sql).some((t) => t.kind === 'word' && (t.value === 'pg_catalog' || t.value === 'information_schema' || /^pg_[a-z_]+$/.test(t.value)));
+  return codeTokens(sql).some((t) => t.kind === 'word' && (CATALOG_WORDS.has(t.value) || /^pg_[a-z_]+$/.test(t.value)));
 }
 
 const NO_PAREN_FUNCS = new Set(['current_user', 'session_user', 'current_role', 'current_catalog']);

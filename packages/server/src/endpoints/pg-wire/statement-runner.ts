@@ -1,8 +1,9 @@
 /**
  * Runs one SQL statement for a session: the session commands PostgreSQL clients send (SET, SHOW,
  * transaction control, DISCARD…) are answered here; everything else goes to the query engine over the
- * session's time range, after PostgreSQL-only function calls are rewritten. Catalog reads DuckDB cannot
- * answer come back empty rather than failing the client's connect sequence.
+ * session's time range, after PostgreSQL-only function calls are rewritten. Catalog reads run over
+ * tables describing the Sirius views; those DuckDB cannot answer come back empty rather than failing the
+ * client's connect sequence.
  *
  * @example
  *   const out = await runStatement({ sql: 'SELECT 1 AS x', originalOffset: (o) => o }, ctx);
@@ -12,6 +13,7 @@ import { QueryError } from '../../analytics/query-error.js';
 import type { QueryEngine } from '../../analytics/query-engine.js';
 import type { TransactionStatus } from './backend-messages.js';
 import { isCatalogQuery, rewriteCatalogCalls, selectListNames, type CatalogContext } from './catalog.js';
+import { catalogToDuckDb } from './catalog-dialect.js';
 import { arrowRows, staticRows, type RowSource } from './row-source.js';
 import { rangeFromComment, SettingError, type SessionSettings } from './session-settings.js';
 import { codeTokens, lexSql, type Token } from './sql-lexer.js';
@@ -103,7 +105,9 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
   const session = ctx.settings.range();
   const comments = lexSql(text.sql).filter((t) => t.kind === 'comment' && t.text.startsWith('/*')).map((t) => t.value);
   const range = { ...session, ...rangeFromComment(comments) };
-  let sql = rewritten.sql;
+  const catalog = isCatalogQuery(text.sql);
+  // catalog reads are answered from tables describing the Sirius views (see catalog-dialect.ts)
+  let sql = catalog ? catalogToDuckDb(rewritten.sql, ctx.catalog) : rewritten.sql;
   let prefix = 0;
   if (opts.describeOnly && /^\s*(select|with|values|from|table)\b/i.test(stripLeadingComments(sql))) {
     const head = 'SELECT * FROM (\n';
@@ -115,13 +119,13 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
     return { kind: 'rows', rows: arrowRows(out.table, out.sqlTypes), tag: `${/^\s*explain\b/i.test(stripLeadingComments(text.sql)) ? 'EXPLAIN' : 'SELECT'} ${out.table.numRows}`.replace(/^EXPLAIN \d+$/, 'EXPLAIN') };
   } catch (err) {
     if (!(err instanceof QueryError)) throw err;
-    if (err.code === 'sql' && isCatalogQuery(text.sql)) {
+    if (err.code === 'sql' && catalog) {
       // a catalog probe DuckDB cannot answer: an empty result keeps the client going
       const names = selectListNames(text.sql);
       return { kind: 'rows', rows: staticRows(names.length > 0 ? names : ['?column?'], []), tag: 'SELECT 0' };
     }
     let offset: number | undefined;
-    if (err.position !== undefined) {
+    if (err.position !== undefined && !catalog) {
       const inSql = err.position - 1 - prefix;
       if (inSql >= 0 && inSql <= rewritten.sql.length) offset = text.originalOffset(rewritten.originalOffset(inSql));
     }
