@@ -1,8 +1,9 @@
 /**
  * The lakehouse daemon: every `intervalMs`, turns newly inserted log and metric blocks into partitions of the
  * global views, updates the SQL views fed by them, compacts finished minutes and hours, deletes objects of
- * retired partitions after their grace period and, when a retention is set, expires old data. Each step is
- * one transaction under an advisory lock, so any number of daemons can share a lake.
+ * retired partitions after their grace period and, when a retention is set, expires old data. Each step plans
+ * and commits in short transactions under an advisory lock and builds its file between them, so any number of
+ * daemons can share a lake and ingestion on a single PGlite session never waits for a Parquet write.
  *
  * @example
  *   const daemon = startDaemon({ lake, dataDir: '.sirius', retention: '90d' });

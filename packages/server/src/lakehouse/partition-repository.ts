@@ -1,7 +1,8 @@
 /**
  * Rows of `lakehouse_partitions`, watermarks and retired objects. Everything that changes what readers see
  * (adding partitions, replacing them, moving a watermark) takes a transaction handle, so callers compose the
- * changes into one commit.
+ * changes into one commit. Those commits are kept short: files are built and uploaded between transactions,
+ * never inside one (on PGlite a transaction holds the only session, and ingestion would wait for it).
  */
 import type { SqlClient } from '../lake/sql-client.js';
 
@@ -111,9 +112,27 @@ export async function setWatermark(tx: SqlClient, viewSet: string, instance: str
 
 /**
  * Takes a transaction-scoped advisory lock named by `key`, or returns false at once when another session
- * holds it: this is how several daemons split work without ever doing the same step twice.
+ * holds it: a daemon planning a step skips the view rather than queue behind another daemon's short
+ * transaction. The lock ends with the transaction, so it guards the planning or the commit of a step, not
+ * the file building in between (that is checked again at commit, see `lock`).
  */
 export async function tryLock(tx: SqlClient, key: string): Promise<boolean> {
   const [r] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`sirius.lakehouse:${key}`]);
   return r?.ok === true;
+}
+
+/**
+ * Takes the same lock as `tryLock`, waiting for it: the commit of a step whose file is already built waits
+ * the few milliseconds another daemon's planning or commit takes instead of throwing the file away. Every
+ * holder is a short transaction that takes no other lock, so the wait is brief and cannot deadlock.
+ */
+export async function lock(tx: SqlClient, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sirius.lakehouse:${key}`]);
+}
+
+/** Which of `filePaths` still have a partition row (compaction and retention remove rows). */
+export async function livePartitionPaths(sql: SqlClient, filePaths: readonly string[]): Promise<Set<string>> {
+  if (filePaths.length === 0) return new Set();
+  const rows = await sql.query<{ file_path: string }>('SELECT file_path FROM lakehouse_partitions WHERE file_path = ANY($1::text[])', [filePaths]);
+  return new Set(rows.map((r) => r.file_path));
 }
