@@ -8,7 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer } from '@sirius/server';
+import { EXPECTED, SCRIPT } from './scripted-run.js';
 
 export const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
@@ -214,4 +217,42 @@ export function takeExpectedError(errors: string[], pattern: RegExp): boolean {
   if (i < 0) return false;
   errors.splice(i, 1);
   return true;
+}
+
+/**
+ * One fed server and one browser for a test file: registers the file's before/after hooks and returns
+ * accessors. `errors` collects every page's console errors for the file's last check.
+ */
+export function useFedApp(): {
+  readonly fed: FedServer;
+  readonly pid: string;
+  readonly errors: string[];
+  open(path: string, viewport?: { width: number; height: number }): Promise<Page>;
+} {
+  let fed: FedServer | undefined;
+  let browser: Browser | undefined;
+  const errors: string[] = [];
+  before(async () => {
+    ensureBuilt();
+    fed = await startFedServer(startServer, { logs: EXPECTED.logs, measures: EXPECTED.measures, exe: SCRIPT.exe });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await fed?.close();
+  });
+  return {
+    get fed() {
+      return fed!;
+    },
+    get pid() {
+      return fed!.pid;
+    },
+    errors,
+    async open(path, viewport) {
+      const page = await newPage(browser!, errors, viewport);
+      await page.goto(`${fed!.url}${path}`);
+      return page;
+    },
+  };
 }

@@ -2,36 +2,14 @@
  * The SQL notebook end to end against a real server fed by the scripted run: a cell shows the right rows,
  * an invalid query shows the engine's error next to the cell, a saved notebook opens again from its URL.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { startServer } from '@sirius/server';
-import { ensureBuilt, launchBrowser, newPage, screenshot, startFedServer, until, takeExpectedError, type FedServer } from './support.js';
+import type { Page } from 'playwright-core';
+import { screenshot, until, takeExpectedError, useFedApp } from './support.js';
 import { EXPECTED, SCRIPT } from './scripted-run.js';
 
-let fed: FedServer | undefined;
-let browser: Browser | undefined;
-let pid = '';
-const errors: string[] = [];
-
-before(async () => {
-  ensureBuilt();
-  const r = await startFedServer(startServer, { logs: EXPECTED.logs, measures: EXPECTED.measures, exe: SCRIPT.exe });
-  fed = r;
-  pid = r.pid;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await fed?.close();
-});
-
-async function open(path: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const page = await newPage(browser!, errors, viewport);
-  await page.goto(`${fed!.url}${path}`);
-  return page;
-}
+const app = useFedApp();
+const open = app.open;
 
 async function typeSql(page: Page, cell: number, text: string) {
   const editor = page.locator('[data-testid=cell] .cm-content').nth(cell);
@@ -46,7 +24,7 @@ test('notebook: a cell shows the right rows, an invalid query shows its error, s
   const page = await open('/notebooks/e2e-notebook?new=1');
   const cells = page.locator('[data-testid=cell]');
   await until('starter cells', async () => ((await cells.count()) >= 2 ? true : undefined));
-  await typeSql(page, 0, `SELECT level, count(*) AS n FROM log_entries WHERE process_id = '${pid}' GROUP BY level ORDER BY level`);
+  await typeSql(page, 0, `SELECT level, count(*) AS n FROM log_entries WHERE process_id = '${app.pid}' GROUP BY level ORDER BY level`);
   await cells.nth(0).locator('[data-testid=cell-view]').selectOption('table');
   assert.match(await cells.nth(0).locator('.cm-content').innerText(), /GROUP BY level ORDER BY level/);
   await cells.nth(0).locator('[data-testid=cell-run]').click();
@@ -63,22 +41,22 @@ test('notebook: a cell shows the right rows, an invalid query shows its error, s
   const err = cells.nth(1).locator('[data-testid=cell-error]');
   await err.waitFor();
   assert.match(await err.innerText(), /levle/);
-  assert.ok(takeExpectedError(errors, /status of 400/), 'the invalid query was answered 400');
+  assert.ok(takeExpectedError(app.errors, /status of 400/), 'the invalid query was answered 400');
   await screenshot(page, 'notebook');
 
-  const listed = await fetch(`${fed!.url}/api/notebooks`);
+  const listed = await fetch(`${app.fed.url}/api/notebooks`);
   if (listed.status === 404) {
     console.log('# notebook save not checked: the server does not mount the notebook routes yet');
   } else {
     await page.click('[data-testid=save-notebook]');
     await until('saved', async () => ((await page.locator('[data-testid=notebook-status]').innerText()) === 'Saved' ? true : undefined));
-    const saved = (await (await fetch(`${fed!.url}/api/notebooks/e2e-notebook`)).json()) as { cells: { sql: string }[] };
+    const saved = (await (await fetch(`${app.fed.url}/api/notebooks/e2e-notebook`)).json()) as { cells: { sql: string }[] };
     assert.match(saved.cells[0]!.sql, /GROUP BY level/);
     const again = await open('/notebooks/e2e-notebook');
     await again.locator('[data-testid=cell] .cm-content').first().getByText('GROUP BY level', { exact: false }).waitFor();
     // reopening runs every cell again, the invalid one included: its error shows, and so does its 400
     await again.locator('[data-testid=cell]').nth(1).locator('[data-testid=cell-error]').waitFor();
-    await until('the reopened invalid cell’s 400', async () => (takeExpectedError(errors, /status of 400/) ? true : undefined));
+    await until('the reopened invalid cell’s 400', async () => (takeExpectedError(app.errors, /status of 400/) ? true : undefined));
     await again.close();
     const list = await open('/notebooks');
     await list.locator('[data-testid=notebook-list] a[href^="/notebooks/e2e-notebook"]').waitFor();
@@ -88,5 +66,5 @@ test('notebook: a cell shows the right rows, an invalid query shows its error, s
 });
 
 test('no console errors in the notebook', () => {
-  assert.deepEqual(errors, []);
+  assert.deepEqual(app.errors, []);
 });

@@ -3,40 +3,18 @@
  * headless Chromium. Each page loads with the known data; filters, search, zoom and the flame graph change
  * what is shown as they should; nothing logs a console error. Screenshots land in test-output/screenshots/.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { startServer } from '@sirius/server';
-import { ensureBuilt, launchBrowser, newPage, screenshot, startFedServer, until, runScript, startTailScript, sql, type FedServer } from './support.js';
+import type { Page } from 'playwright-core';
+import { screenshot, until, runScript, startTailScript, sql , useFedApp } from './support.js';
 import { EXPECTED, SCRIPT, TAIL_LINES } from './scripted-run.js';
 
-let fed: FedServer | undefined;
-let browser: Browser | undefined;
-let pid = '';
-const errors: string[] = [];
-
-before(async () => {
-  ensureBuilt();
-  const r = await startFedServer(startServer, { logs: EXPECTED.logs, measures: EXPECTED.measures, exe: SCRIPT.exe });
-  fed = r;
-  pid = r.pid;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await fed?.close();
-});
-
-async function open(path: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const page = await newPage(browser!, errors, viewport);
-  await page.goto(`${fed!.url}${path}`);
-  return page;
-}
+const app = useFedApp();
+const open = app.open;
 
 test('processes: the scripted process is listed; search filters the list', async () => {
   const page = await open('/processes');
-  const row = page.locator(`[data-testid=process-table] tr[data-key="${pid}"]`);
+  const row = page.locator(`[data-testid=process-table] tr[data-key="${app.pid}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), new RegExp(SCRIPT.exe));
   assert.equal((await row.locator('[data-col=errors]').innerText()).trim(), String(EXPECTED.error));
@@ -51,7 +29,7 @@ test('processes: the scripted process is listed; search filters the list', async
 });
 
 test('log viewer: counts, level filter, text search and target filter', async () => {
-  const page = await open(`/process/${pid}?tab=logs`);
+  const page = await open(`/process/${app.pid}?tab=logs`);
   const count = page.locator('[data-testid=log-count]');
   await until('all lines counted', async () => ((await count.innerText()) === `${EXPECTED.logs} lines` ? true : undefined));
   await page.locator('[data-testid=log-list] .log-row:not(.placeholder)').first().waitFor();
@@ -69,16 +47,16 @@ test('log viewer: counts, level filter, text search and target filter', async ()
   await page.fill('[data-testid=log-target]', 'no-such-target');
   await page.getByText('No log line matches').waitFor();
   await page.close();
-  const all = await open(`/process/${pid}?tab=logs`);
+  const all = await open(`/process/${app.pid}?tab=logs`);
   await all.locator('[data-testid=log-list] .log-row:not(.placeholder)').first().waitFor();
   await screenshot(all, 'process-logs');
   await all.close();
 });
 
 test('metrics: one chart per metric; dragging zooms the time range', async () => {
-  const from = new Date(fed!.runBegin - 100).toISOString();
-  const to = new Date(fed!.runEnd + 100).toISOString();
-  const page = await open(`/process/${pid}?tab=metrics&from=${from}&to=${to}`);
+  const from = new Date(app.fed.runBegin - 100).toISOString();
+  const to = new Date(app.fed.runEnd + 100).toISOString();
+  const page = await open(`/process/${app.pid}?tab=metrics&from=${from}&to=${to}`);
   const charts = page.locator('[data-testid=metric-chart]');
   await until('two charts', async () => ((await charts.count()) === SCRIPT.metrics.length ? true : undefined));
   const names = await charts.locator('figcaption').allInnerTexts();
@@ -95,14 +73,14 @@ test('metrics: one chart per metric; dragging zooms the time range', async () =>
   await until('zoomed URL', async () => (page.url() !== before ? true : undefined));
   const u = new URL(page.url());
   const span = Date.parse(u.searchParams.get('to')!) - Date.parse(u.searchParams.get('from')!);
-  const whole = fed!.runEnd - fed!.runBegin + 200;
+  const whole = app.fed.runEnd - app.fed.runBegin + 200;
   assert.ok(span > whole * 0.4 && span < whole * 0.8, `zoomed range ${span} ms is about 60 % of ${whole} ms`);
   await until('charts redrawn', async () => ((await charts.count()) === SCRIPT.metrics.length ? true : undefined));
   await page.close();
 });
 
 test('timeline and flame graph: the scripted spans are laid out', async () => {
-  const page = await open(`/process/${pid}?tab=timeline`);
+  const page = await open(`/process/${app.pid}?tab=timeline`);
   await page.waitForFunction((n) => window.__sirius?.timeline?.count === n, EXPECTED.spans, { timeout: 30_000 });
   const tl = await page.evaluate(() => {
     const spans = window.__sirius.timeline!.spans();
@@ -126,7 +104,7 @@ test('timeline and flame graph: the scripted spans are laid out', async () => {
   // the Perfetto link serves the process's trace over the same range
   const href = await page.getAttribute('[data-testid=perfetto-download]', 'href');
   assert.ok(href, 'no Perfetto link');
-  const trace = await fetch(new URL(href, fed!.url));
+  const trace = await fetch(new URL(href, app.fed.url));
   assert.equal(trace.status, 200, await trace.clone().text());
   assert.ok((await trace.arrayBuffer()).byteLength > 100, 'an empty Perfetto trace');
   await page.close();
@@ -145,7 +123,7 @@ test('overview: volume, noisiest targets, processes with errors', async () => {
 });
 
 test('phone width: pages fit without horizontal scrolling', async () => {
-  for (const [path, name] of [['/processes', 'phone-processes'], [`/process/${pid}?tab=logs`, 'phone-logs']] as const) {
+  for (const [path, name] of [['/processes', 'phone-processes'], [`/process/${app.pid}?tab=logs`, 'phone-logs']] as const) {
     const page = await open(path, { width: 390, height: 844 });
     await page.locator('.status-loading').first().waitFor({ state: 'detached', timeout: 20_000 }).catch(() => {});
     await page.waitForSelector('[data-testid=process-table], [data-testid=log-list]');
@@ -158,20 +136,20 @@ test('phone width: pages fit without horizontal scrolling', async () => {
 
 test('processes: a process that starts while the page is open appears without a reload', async () => {
   const page = await open('/processes');
-  await page.locator(`[data-testid=process-table] tr[data-key="${pid}"]`).waitFor();
+  await page.locator(`[data-testid=process-table] tr[data-key="${app.pid}"]`).waitFor();
   const navigations: string[] = [];
   page.on('framenavigated', (f) => navigations.push(f.url()));
-  await runScript(fed!.url, { SIRIUS_E2E_EXE: 'e2e-live' });
+  await runScript(app.fed.url, { SIRIUS_E2E_EXE: 'e2e-live' });
   await page.locator('[data-testid=process-table] tr', { hasText: 'e2e-live' }).waitFor({ timeout: 30_000 });
   assert.deepEqual(navigations, [], 'the list refreshed itself');
   await page.close();
 });
 
 test('log viewer: the live tail follows lines logged while it is open', async () => {
-  const script = await startTailScript(fed!.url, 'e2e-tail');
+  const script = await startTailScript(app.fed.url, 'e2e-tail');
   try {
     const tailPid = await until('the tail process', async () => {
-      const rows = await sql(fed!.url, "SELECT process_id FROM processes WHERE exe LIKE '%e2e-tail%'");
+      const rows = await sql(app.fed.url, "SELECT process_id FROM processes WHERE exe LIKE '%e2e-tail%'");
       return rows[0] ? String(rows[0].process_id) : undefined;
     });
     const page = await open(`/process/${tailPid}?tab=logs`);
@@ -190,5 +168,5 @@ test('log viewer: the live tail follows lines logged while it is open', async ()
 });
 
 test('no console errors on any page', () => {
-  assert.deepEqual(errors, []);
+  assert.deepEqual(app.errors, []);
 });
