@@ -1,7 +1,7 @@
 /**
  * Just-in-time views: partitions of one instance (a process or a stream) built on the first query that needs
  * them and cached in `lakehouse_partitions`, keyed by a digest of their source blocks. A cached partition whose
- * blocks changed (new blocks arrived) is rebuilt and replaces the old one in the same transaction.
+ * blocks changed (new blocks arrived) is rebuilt and replaces the old one in one commit (see `resolveSegment`).
  *
  * `log_entries`/`measures` per process are cut into fixed event-time segments (one hour): a segment's rows
  * are the events of the blocks overlapping it whose time falls inside it, so segments never share a row.
@@ -18,7 +18,7 @@ import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
 import { threadSpansRows, THREAD_SPANS_COLUMNS } from './thread-spans.js';
 import { writeParquet } from './parquet-writer.js';
 import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
-import { insertPartition, retirePartitions, toPartitionRecord } from './partition-repository.js';
+import { insertPartition, lock, retirePartitions, toPartitionRecord, type PartitionRecord } from './partition-repository.js';
 import { blocksByEventTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
 import { schemaHash } from './view-columns.js';
 import { logEntriesView, measuresView, type BlockViewDefinition } from './view-definitions.js';
@@ -119,36 +119,102 @@ export function findJitView(name: string): JitView | undefined {
   return jitViews.find((v) => v.name === name);
 }
 
+/** A segment's partition rows as one resolver saw them, and whether one is built from `hash`. */
+interface SegmentState {
+  blocks: SourceBlock[];
+  hash: string;
+  existing: PartitionRecord[];
+  current: PartitionRecord | undefined;
+}
+
+async function segmentState(tx: SqlClient, view: JitView, instance: string, seg: TimeRange): Promise<SegmentState> {
+  const blocks = await view.blocks(tx, instance, seg);
+  const existing = (
+    await tx.query<Record<string, unknown>>(
+      `SELECT * FROM lakehouse_partitions WHERE view_set = $1 AND view_instance = $2 AND begin_insert_time = $3 ORDER BY file_path`,
+      [view.name, instance, seg.begin],
+    )
+  ).map(toPartitionRecord);
+  const hash = blocksHash(blocks);
+  const current = existing.find((p) => p.source_data_hash === hash && p.file_schema_hash === schemaHash(view.columns));
+  return { blocks, hash, existing, current };
+}
+
+function samePaths(a: readonly PartitionRecord[], b: readonly PartitionRecord[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.file_path === b[i]!.file_path);
+}
+
+/** How many times a resolver rebuilds a segment another resolver replaced meanwhile before it wins regardless. */
+const ATTEMPTS = 3;
+
+/**
+ * Builds of one segment under way in this process, per lake: a second query for the same segment joins the
+ * first build instead of decoding the same blocks again. Resolvers in other processes are sorted out at commit.
+ */
+const inFlight = new WeakMap<Lake, Map<string, Promise<string | null>>>();
+
 /**
  * The object keys of an instance's partitions covering `range`, building or rebuilding the segments whose
- * source blocks are not yet materialized. Concurrent callers for one segment wait for each other (an advisory
- * lock), so a segment is built once.
+ * source blocks are not yet materialized.
  */
 export async function resolveJit(lake: Lake, dataDir: string, view: JitView, instance: string, range: TimeRange): Promise<string[]> {
+  let builds = inFlight.get(lake);
+  if (!builds) inFlight.set(lake, (builds = new Map()));
   const keys: string[] = [];
   for (const seg of view.segments(range)) {
-    const key = await lake.sql.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sirius.lakehouse:jit:${view.name}:${instance}:${seg.begin}`]);
-      const blocks = await view.blocks(tx, instance, seg);
-      const existing = (
-        await tx.query<Record<string, unknown>>(
-          `SELECT * FROM lakehouse_partitions WHERE view_set = $1 AND view_instance = $2 AND begin_insert_time = $3`,
-          [view.name, instance, seg.begin],
-        )
-      ).map(toPartitionRecord);
-      const hash = blocksHash(blocks);
-      const current = existing.find((p) => p.source_data_hash === hash && p.file_schema_hash === schemaHash(view.columns));
-      if (current) return current.file_path;
-      const now = nowNs();
-      await retirePartitions(tx, existing.map((p) => p.file_path), now);
-      if (blocks.length === 0) return null;
-      const rows = await view.rows(lake.objects, blocks, seg);
-      const path = scratchPath(dataDir, view.name);
-      try {
-        await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
-        const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
-        const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
-        await uploadFile(lake.objects, path, objectKey);
+    const id = `${view.name}:${instance}:${seg.begin}`;
+    let build = builds.get(id);
+    if (!build) {
+      const started = resolveSegment(lake, dataDir, view, instance, seg).finally(() => builds.delete(id));
+      builds.set(id, (build = started));
+    }
+    const key = await build;
+    if (key !== null) keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * One segment, in the three phases of the daemon's steps so no transaction spans the slow part (on PGlite a
+ * transaction holds the only session, and every ingestion INSERT would wait for it):
+ *   1. a short transaction under the segment's advisory lock lists its blocks and partition rows: a row built
+ *      from exactly these blocks is the answer (the cache);
+ *   2. outside any transaction, the blocks are decoded, written to Parquet and uploaded under a fresh key;
+ *   3. a short transaction under the same lock checks the rows are still those of phase 1, then replaces them
+ *      with the new one. Blocks that arrived meanwhile do not void the build (it answers the query as asked;
+ *      the next query extends it). If another resolver committed meanwhile, the object is deleted and its row
+ *      is the answer when built from the same blocks; otherwise the segment is planned again.
+ * Nothing is visible until phase 3 commits, so a crash leaves at most an unreferenced object behind.
+ */
+async function resolveSegment(lake: Lake, dataDir: string, view: JitView, instance: string, seg: TimeRange): Promise<string | null> {
+  const lockKey = `jit:${view.name}:${instance}:${seg.begin}`;
+  for (let attempt = 1; ; attempt++) {
+    const plan = await lake.sql.transaction(async (tx) => {
+      await lock(tx, lockKey);
+      const state = await segmentState(tx, view, instance, seg);
+      if (state.current) return state.current.file_path;
+      if (state.blocks.length === 0) {
+        await retirePartitions(tx, state.existing.map((p) => p.file_path), nowNs());
+        return null;
+      }
+      return state;
+    });
+    if (plan === null || typeof plan === 'string') return plan;
+    const path = scratchPath(dataDir, view.name);
+    try {
+      const rows = await view.rows(lake.objects, plan.blocks, seg);
+      await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
+      const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
+      const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
+      await uploadFile(lake.objects, path, objectKey);
+      const winner = await lake.sql.transaction(async (tx): Promise<string | undefined> => {
+        await lock(tx, lockKey);
+        const now = await segmentState(tx, view, instance, seg);
+        const theirs = now.existing.find((p) => p.source_data_hash === plan.hash && p.file_schema_hash === schemaHash(view.columns));
+        if (theirs) return theirs.file_path;
+        if (!samePaths(now.existing, plan.existing) && attempt < ATTEMPTS) return undefined;
+        const created = nowNs();
+        await retirePartitions(tx, now.existing.map((p) => p.file_path), created);
         await insertPartition(tx, {
           view_set: view.name,
           view_instance: instance,
@@ -160,15 +226,17 @@ export async function resolveJit(lake: Lake, dataDir: string, view: JitView, ins
           file_size: stats.fileSize,
           num_rows: stats.numRows,
           file_schema_hash: schemaHash(view.columns),
-          source_data_hash: hash,
-          created_time: now,
+          source_data_hash: plan.hash,
+          created_time: created,
         });
         return objectKey;
-      } finally {
-        await removeFile(path);
-      }
-    });
-    if (key !== null) keys.push(key);
+      });
+      if (winner === objectKey) return objectKey;
+      // only a definite "someone else committed" discards the object: after a failed COMMIT the row may exist
+      await lake.objects.delete([objectKey]);
+      if (winner !== undefined) return winner;
+    } finally {
+      await removeFile(path);
+    }
   }
-  return keys;
 }
