@@ -119,10 +119,34 @@ class PropertyColumn {
   readonly present: Uint8Array;
   readonly offsets: Int32Array;
   private readonly text = new TextBuilder();
+  /** the same maps as entries (`MapEntries`), in the object's key order, which is also its JSON's */
+  private readonly entryOffsets: Int32Array;
+  private keyIds = new Uint32Array(256);
+  private valueIds = new Uint32Array(256);
+  private entryCount = 0;
+  private readonly keyDict = new TextDictionary();
+  private readonly valueDict = new TextDictionary();
 
   constructor(rows: number) {
     this.present = new Uint8Array(rows);
     this.offsets = new Int32Array(rows + 1);
+    this.entryOffsets = new Int32Array(rows + 1);
+  }
+
+  private addEntries(obj: Record<string, string>): void {
+    for (const k of Object.keys(obj)) {
+      if (this.entryCount === this.keyIds.length) {
+        const grow = (a: Uint32Array) => {
+          const b = new Uint32Array(a.length * 2);
+          b.set(a);
+          return b;
+        };
+        this.keyIds = grow(this.keyIds);
+        this.valueIds = grow(this.valueIds);
+      }
+      this.keyIds[this.entryCount] = this.keyDict.add(k);
+      this.valueIds[this.entryCount++] = this.valueDict.add(obj[k]!);
+    }
   }
 
   fill(at: number, c: PropertyColumns, strings: readonly string[], count: number): void {
@@ -134,14 +158,23 @@ class PropertyColumn {
         const obj: Record<string, string> = {};
         for (let k = from; k < to; k++) obj[strings[c.propKeys[k]!]!] = strings[c.propValues[k]!]!;
         this.text.append(JSON.stringify(obj));
+        this.addEntries(obj);
         this.present[at + i] = 1;
       }
       this.offsets[at + i + 1] = this.text.length;
+      this.entryOffsets[at + i + 1] = this.entryCount;
     }
   }
 
   column(): StagingColumn {
-    return { name: 'properties', kind: 'text', data: this.text.data.subarray(0, this.text.length), offsets: this.offsets, present: this.present };
+    const entries = {
+      offsets: this.entryOffsets,
+      keys: this.keyIds.subarray(0, this.entryCount),
+      values: this.valueIds.subarray(0, this.entryCount),
+      keyDictionary: this.keyDict.values,
+      valueDictionary: this.valueDict.values,
+    };
+    return { name: 'properties', kind: 'text', data: this.text.data.subarray(0, this.text.length), offsets: this.offsets, present: this.present, entries };
   }
 }
 
@@ -220,6 +253,40 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   };
 }
 
+/**
+ * A block's integer metrics, then its float metrics, each usually in time order: merged here (stably, ints
+ * first on equal times) so a stream's consecutive blocks stage already sorted and the writer skips its sort.
+ * The final order is the one a stable sort by time gives either way. Blocks whose events carry properties
+ * are left as they are (their property bytes are already laid out); the writer sorts those.
+ */
+function interleaveMetricKinds(
+  from: number,
+  mid: number,
+  to: number,
+  c: { time: Int32Array; target: Uint32Array; name: Uint32Array; unit: Uint32Array; value: Float64Array; present: Uint8Array },
+): void {
+  if (mid === from || mid === to) return;
+  const t = c.time;
+  const before = (a: number, b: number) => t[2 * a + 1]! < t[2 * b + 1]! || (t[2 * a + 1] === t[2 * b + 1] && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
+  if (before(mid - 1, mid)) return; // already in order
+  for (let i = from; i < to; i++) if (c.present[i]) return;
+  for (let i = from + 1; i < to; i++) if (i !== mid && !before(i - 1, i)) return; // a kind out of order: leave it to the sort
+  const n = to - from;
+  const order = new Uint32Array(n);
+  let i = from;
+  let j = mid;
+  for (let o = 0; o < n; o++) order[o] = j >= to || (i < mid && before(i, j)) ? i++ : j++;
+  const time = t.slice(2 * from, 2 * to);
+  for (let o = 0; o < n; o++) {
+    t[2 * (from + o)] = time[2 * (order[o]! - from)]!;
+    t[2 * (from + o) + 1] = time[2 * (order[o]! - from) + 1]!;
+  }
+  for (const a of [c.target, c.name, c.unit, c.value]) {
+    const copy = a.slice(from, to);
+    for (let o = 0; o < n; o++) a[from + o] = copy[order[o]! - from]!;
+  }
+}
+
 export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
   let rows = 0;
   for (const d of decoded) if (d) rows += d.intMetrics.count + d.floatMetrics.count;
@@ -254,6 +321,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
     metric(d.floatMetrics);
     value.set(d.floatMetrics.value, at);
     at += d.floatMetrics.count;
+    interleaveMetricKinds(at - n, at - d.floatMetrics.count, at, { time, target, name, unit, value, present: props.present });
     consts.push(b, at);
   });
   const { head, processProperties } = consts.columns();

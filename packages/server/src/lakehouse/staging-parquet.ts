@@ -2,8 +2,9 @@
  * A minimal Parquet writer for the ETL's staging files: uncompressed, one page per column chunk, no
  * statistics, flat schema. It exists because the decoded blocks already hold what Parquet stores — numbers
  * in typed arrays, strings as dictionary indices, messages as one UTF-8 buffer — so the pages are written
- * from them with bulk copies, and DuckDB reads the result at tens of millions of rows per second. The final
- * partition file is still written by DuckDB (zstd, statistics, its own encodings); this file only feeds it.
+ * from them with bulk copies, and DuckDB reads the result at tens of millions of rows per second. It feeds DuckDB
+ * when DuckDB writes the final partition (`SIRIUS_PARQUET_WRITER=duckdb`, or shapes the direct writer does not
+ * take); by default the partition is written from the same columns by `direct-parquet-writer.ts`.
  *
  * Encodings used: PLAIN for numbers and messages, RLE_DICTIONARY (byte-aligned bit widths, so index
  * arrays are copied, not bit-packed value by value) for interned strings and per-block constants, RLE
@@ -18,13 +19,26 @@ import { i32, i64, list, str, struct, thriftStruct, type ThriftValue } from './s
 /** Dictionary indices of a column: one per row, or runs (`ends` cumulative, exclusive; id -1 is null). */
 export type StagingIndices = { perRow: Uint32Array } | { runEnds: Int32Array; runIds: Int32Array };
 
+/**
+ * A MAP(VARCHAR, VARCHAR) column's entries, for writers that store the map itself rather than its JSON:
+ * row i holds entries [offsets[i], offsets[i+1]) (none for a null map), keys and values as dictionary ids.
+ * This staging writer ignores it.
+ */
+export interface MapEntries {
+  offsets: Int32Array;
+  keys: Uint32Array;
+  values: Uint32Array;
+  keyDictionary: readonly Uint8Array[];
+  valueDictionary: readonly Uint8Array[];
+}
+
 export type StagingColumn =
   | { name: string; kind: 'int32'; values: Int32Array }
   /** int64 as little-endian (lo, hi) 32-bit pairs: two entries per row */
   | { name: string; kind: 'int64'; values: Int32Array }
   | { name: string; kind: 'double'; values: Float64Array }
   /** UTF-8 values: row i is data[offsets[i], offsets[i+1]); null where `present[i]` is 0 */
-  | { name: string; kind: 'text'; data: Uint8Array; offsets: Int32Array; present?: Uint8Array }
+  | { name: string; kind: 'text'; data: Uint8Array; offsets: Int32Array; present?: Uint8Array; entries?: MapEntries }
   /** dictionary-encoded UTF-8; nullable only through runs with id -1 */
   | { name: string; kind: 'dict-text'; dictionary: readonly Uint8Array[]; indices: StagingIndices; nullable?: boolean }
   /** dictionary-encoded int64, the dictionary as (lo, hi) pairs */

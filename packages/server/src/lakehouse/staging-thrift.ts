@@ -14,6 +14,8 @@ export type ThriftValue =
   | { t: 'i32'; v: number }
   | { t: 'i64'; v: number }
   | { t: 'bin'; v: Uint8Array }
+  /** only as a struct field: compact protocol folds the value into the field header */
+  | { t: 'bool'; v: boolean }
   | { t: 'list'; elem: 'i32' | 'bin' | 'struct'; v: ThriftValue[] }
   | { t: 'struct'; v: ThriftField[] };
 
@@ -21,11 +23,13 @@ export type ThriftField = [id: number, value: ThriftValue | undefined];
 
 export const i32 = (v: number): ThriftValue => ({ t: 'i32', v });
 export const i64 = (v: number): ThriftValue => ({ t: 'i64', v });
+export const bool = (v: boolean): ThriftValue => ({ t: 'bool', v });
+export const bin = (v: Uint8Array): ThriftValue => ({ t: 'bin', v });
 export const str = (s: string): ThriftValue => ({ t: 'bin', v: new TextEncoder().encode(s) });
 export const struct = (fields: ThriftField[]): ThriftValue => ({ t: 'struct', v: fields });
 export const list = (elem: 'i32' | 'bin' | 'struct', v: ThriftValue[]): ThriftValue => ({ t: 'list', elem, v });
 
-const WIRE = { i32: 5, i64: 6, bin: 8, list: 9, struct: 12 } as const;
+const WIRE = { bool: 1, i32: 5, i64: 6, bin: 8, list: 9, struct: 12 } as const;
 
 /** Encodes one top-level struct (a Parquet PageHeader or FileMetaData). */
 export function thriftStruct(fields: ThriftField[]): Uint8Array {
@@ -53,9 +57,11 @@ function writeStruct(out: number[], fields: ThriftField[]): void {
     if (value === undefined) continue;
     if (id <= last) throw new Error(`thrift: field ids must increase (${id} after ${last})`);
     const delta = id - last;
-    if (delta <= 15) out.push((delta << 4) | WIRE[value.t]);
+    // a bool field's type nibble is its value: 1 true, 2 false
+    const wire = value.t === 'bool' ? (value.v ? 1 : 2) : WIRE[value.t];
+    if (delta <= 15) out.push((delta << 4) | wire);
     else {
-      out.push(WIRE[value.t]);
+      out.push(wire);
       varint(out, zigzag(id));
     }
     last = id;
@@ -66,6 +72,9 @@ function writeStruct(out: number[], fields: ThriftField[]): void {
 
 function writeValue(out: number[], value: ThriftValue): void {
   switch (value.t) {
+    case 'bool':
+      return; // already in the field header
+
     case 'i32':
     case 'i64':
       if (!Number.isSafeInteger(value.v)) throw new Error(`thrift: ${value.v} is not an integer`);

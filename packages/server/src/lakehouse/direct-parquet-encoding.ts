@@ -1,0 +1,250 @@
+/**
+ * Byte-level encodings of the direct Parquet writer: the RLE/bit-packed hybrid (definition and repetition
+ * levels, dictionary indices), PLAIN byte arrays, and LZ4_RAW pages. Kept apart from the file layout so each
+ * piece can be checked on its own.
+ *
+ * The hybrid encoder emits an RLE run for every stretch of ≥ 8 equal values and bit-packs the rest, which is
+ * what makes per-block constants (one run per block) and all-present definition levels nearly free.
+ *
+ * @example
+ *   const out = new ByteSink();
+ *   hybrid(out, ids, 0, ids.length, bitWidth(dictionarySize - 1));
+ */
+import { compressSync } from 'lz4-napi';
+
+/** Bits needed to store values in [0, max]; widths above 24 are written as 32 (byte-aligned, simpler). */
+export function bitWidth(max: number): number {
+  let w = 0;
+  while (w < 32 && max >= 2 ** w) w++;
+  return w > 24 ? 32 : w;
+}
+
+/** A growable byte buffer (levels and index streams are built a byte at a time). */
+export class ByteSink {
+  buf = new Uint8Array(256);
+  length = 0;
+
+  reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  varint(n: number): void {
+    this.reserve(10);
+    while (n >= 0x80) {
+      this.buf[this.length++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.length++] = n;
+  }
+
+  /** `v` as `bytes` little-endian bytes */
+  le(v: number, bytes: number): void {
+    this.reserve(bytes);
+    for (let s = 0; s < bytes; s++) this.buf[this.length++] = (v >>> (8 * s)) & 0xff;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+type Values = Uint8Array | Uint32Array;
+
+/** Writes `count` values of `at`, from `from`, as a bit-packed run of groups of 8 (zero padded past `end`). */
+function packRun(out: ByteSink, at: Values, from: number, count: number, end: number, width: number): void {
+  out.varint(Math.ceil(count / 8) * 2 + 1);
+  packBits(out, at, from, count, end, width);
+}
+
+/** The values LSB-first at `width` bits each, in whole groups of 8 (zero padded past `end`). */
+function packBits(out: ByteSink, at: Values, from: number, count: number, end: number, width: number): void {
+  const groups = Math.ceil(count / 8);
+  out.reserve(groups * width + 8);
+  const buf = out.buf;
+  let p = out.length;
+  const stop = from + groups * 8;
+  if (width === 32) {
+    for (let i = from; i < stop; i++) {
+      const v = i < end ? at[i]! : 0;
+      buf[p++] = v & 0xff;
+      buf[p++] = (v >>> 8) & 0xff;
+      buf[p++] = (v >>> 16) & 0xff;
+      buf[p++] = (v >>> 24) & 0xff;
+    }
+  } else {
+    let acc = 0;
+    let bits = 0;
+    for (let i = from; i < stop; i++) {
+      const v = i < end ? at[i]! : 0;
+      acc |= v << bits;
+      bits += width;
+      while (bits >= 8) {
+        buf[p++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+  }
+  out.length = p;
+}
+
+/**
+ * The RLE/bit-packed hybrid of `at[from..to)`. Bit-packed stretches only end on a multiple of 8 values
+ * (padding is only allowed at the very end), so a following RLE run lends them values.
+ */
+export function hybrid(out: ByteSink, at: Values, from: number, to: number, width: number): void {
+  const bytes = Math.ceil(width / 8);
+  let lit = from; // start of the pending bit-packed stretch
+  let i = from;
+  while (i < to) {
+    const v = at[i]!;
+    let j = i + 1;
+    while (j < to && at[j] === v) j++;
+    if (j - i >= 8) {
+      const pad = (8 - ((i - lit) % 8)) % 8;
+      if (i > lit) packRun(out, at, lit, i - lit + pad, to, width);
+      else if (pad !== 0) throw new Error('hybrid: unreachable padding');
+      out.varint((j - i - pad) * 2);
+      out.le(v, bytes);
+      lit = j;
+    }
+    i = j;
+  }
+  if (to > lit) packRun(out, at, lit, to - lit, to, width);
+}
+
+/** Levels as a v1 data page wants them: 4-byte little-endian length, then the hybrid encoding. */
+export function levelBlock(at: Uint8Array, from: number, to: number, width: number): Uint8Array {
+  const out = new ByteSink();
+  out.le(0, 4);
+  hybrid(out, at, from, to, width);
+  return prefixed(out);
+}
+
+/** `count` copies of one level (a column without nulls): a single RLE run, however many rows. */
+export function constantLevels(level: number, count: number): Uint8Array {
+  const out = new ByteSink();
+  out.le(0, 4);
+  if (count > 0) {
+    out.varint(count * 2);
+    out.byte(level);
+  }
+  return prefixed(out);
+}
+
+function prefixed(out: ByteSink): Uint8Array {
+  const b = out.bytes();
+  new DataView(b.buffer, b.byteOffset).setUint32(0, b.length - 4, true);
+  return b;
+}
+
+/** PLAIN BYTE_ARRAY: each value as a 4-byte little-endian length and its bytes. */
+export function plainTexts(values: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const v of values) n += 4 + v.length;
+  const out = new Uint8Array(n);
+  const view = new DataView(out.buffer);
+  let p = 0;
+  for (const v of values) {
+    view.setUint32(p, v.length, true);
+    out.set(v, p + 4);
+    p += 4 + v.length;
+  }
+  return out;
+}
+
+/** Rows [r0, r1) of a UTF-8 column (row i is data[offsets[i], offsets[i+1])), skipping absent rows, PLAIN. */
+export function plainTextRange(data: Uint8Array, offsets: Int32Array, present: Uint8Array | undefined, r0: number, r1: number): Uint8Array {
+  let count = 0;
+  if (present) for (let i = r0; i < r1; i++) count += present[i]!;
+  else count = r1 - r0;
+  const out = new Uint8Array(offsets[r1]! - offsets[r0]! + 4 * count);
+  let p = 0;
+  for (let i = r0; i < r1; i++) {
+    if (present && present[i] === 0) continue;
+    const a = offsets[i]!;
+    const b = offsets[i + 1]!;
+    const len = b - a;
+    out[p] = len;
+    out[p + 1] = len >>> 8;
+    out[p + 2] = len >>> 16;
+    out[p + 3] = len >>> 24;
+    p += 4;
+    if (len > 64) {
+      out.set(data.subarray(a, b), p);
+      p += len;
+    } else for (let k = a; k < b; k++) out[p++] = data[k]!;
+  }
+  return out;
+}
+
+export function bytesOf(a: Int32Array | Float64Array | Uint8Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Parquet's LZ4_RAW codec id. */
+export const LZ4_RAW = 7;
+
+/**
+ * One LZ4 block of the concatenated parts. lz4-napi prefixes its output with the uncompressed size (4 bytes,
+ * little-endian); LZ4_RAW pages are the bare block, so the prefix is cut off.
+ */
+export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSize: number } {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const joined = Buffer.allocUnsafe(n);
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.length;
+  }
+  const c = compressSync(joined);
+  if (c.readUInt32LE(0) !== n) throw new Error(`lz4-napi: unexpected size prefix ${c.readUInt32LE(0)} for ${n} bytes`);
+  return { data: c.subarray(4), rawSize: n };
+}
+
+/**
+ * DELTA_BINARY_PACKED of `count` int32 values `at[from..)`: blocks of 128 values in 4 miniblocks of 32,
+ * each miniblock bit-packed at its own width (widths above 24 written as 32). Used for string lengths, so
+ * the strings themselves can follow as one copied range (DELTA_LENGTH_BYTE_ARRAY).
+ */
+export function deltaLengths(out: ByteSink, at: Int32Array, from: number, count: number): void {
+  const zig = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
+  out.varint(128);
+  out.varint(4);
+  out.varint(count);
+  out.varint(zig(count ? at[from]! : 0));
+  const deltas = new Float64Array(128);
+  const packed = new Uint32Array(32);
+  for (let b = 1; b < count; b += 128) {
+    const n = Math.min(128, count - b);
+    let min = Infinity;
+    for (let k = 0; k < n; k++) {
+      const d = at[from + b + k]! - at[from + b + k - 1]!;
+      deltas[k] = d;
+      if (d < min) min = d;
+    }
+    out.varint(zig(min));
+    const minis = Math.ceil(n / 32);
+    const widths = [0, 0, 0, 0];
+    for (let m = 0; m < minis; m++) {
+      let max = 0;
+      for (let k = m * 32; k < Math.min(n, m * 32 + 32); k++) max = Math.max(max, deltas[k]! - min);
+      widths[m] = bitWidth(max);
+    }
+    for (const w of widths) out.byte(w);
+    for (let m = 0; m < minis; m++) {
+      packed.fill(0);
+      for (let k = m * 32; k < Math.min(n, m * 32 + 32); k++) packed[k - m * 32] = deltas[k]! - min;
+      if (widths[m] !== 0) packBits(out, packed, 0, 32, 32, widths[m]!);
+    }
+  }
+}

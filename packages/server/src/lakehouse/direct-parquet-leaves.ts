@@ -1,0 +1,486 @@
+/**
+ * The final partition's columns as Parquet sees them: schema elements shaped like DuckDB's own (so
+ * `read_parquet` infers the same types) and, per row group, the leaf columns' page contents.
+ *
+ * A view column becomes one leaf, except MAP(VARCHAR, VARCHAR), which is the standard three-level group
+ * (optional map → repeated key_value → required key, optional value) and so two leaves with repetition
+ * levels. Interned strings are dictionary-encoded (the staged ids already index a dictionary; a large
+ * dictionary is cut down to what each row group uses), messages DELTA_LENGTH_BYTE_ARRAY (their bytes are
+ * one range of the staged buffer), numbers PLAIN. Time columns and strings carry min/max statistics.
+ *
+ * @example
+ *   const plan = leafPlan(spec, stagedColumn); // null: this writer does not handle that shape
+ *   const page = plan.leaves[0]!.page(0, 122880);
+ */
+import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
+import type { MapEntries, StagingColumn } from './staging-parquet.js';
+import type { ColumnSpec } from './row-batch.js';
+import { ByteSink, bitWidth, bytesOf, constantLevels, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
+
+export const PHYSICAL = { int32: 1, int64: 2, double: 5, bytes: 6 } as const;
+export const ENCODING = { PLAIN: 0, RLE: 3, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
+
+/** One data page's content (uncompressed), plus what the column chunk metadata repeats. */
+export interface LeafPage {
+  /** level entries, nulls included */
+  numValues: number;
+  parts: Uint8Array[];
+  /** the values' encoding when not PLAIN or dictionary indices */
+  encoding?: number;
+  dictionary?: { bytes: Uint8Array; count: number };
+  nullCount?: number;
+  /** min/max as PLAIN bytes, for row-group pruning */
+  minMax?: [Uint8Array, Uint8Array];
+}
+
+export interface Leaf {
+  path: string[];
+  physical: number;
+  page(r0: number, r1: number): LeafPage;
+}
+
+export interface LeafPlan {
+  schema: ThriftValue[];
+  leaves: Leaf[];
+}
+
+const OPTIONAL = 1;
+const REQUIRED = 0;
+const REPEATED = 2;
+const UTF8 = 0;
+const MAP_CONVERTED = 1;
+const INT_32 = 17;
+const NULL_ID = 0xffffffff;
+
+function element(fields: { type?: number; repetition: number; name: string; children?: number; converted?: number; logical?: ThriftValue }): ThriftValue {
+  return struct([
+    [1, fields.type === undefined ? undefined : i32(fields.type)],
+    [3, i32(fields.repetition)],
+    [4, str(fields.name)],
+    [5, fields.children === undefined ? undefined : i32(fields.children)],
+    [6, fields.converted === undefined ? undefined : i32(fields.converted)],
+    [10, fields.logical],
+  ]);
+}
+
+/** TIMESTAMP(NANOS) not adjusted to UTC: what DuckDB writes for TIMESTAMP_NS, and reads back as it. */
+const TIMESTAMP_NS_LOGICAL = struct([[8, struct([[1, bool(false)], [2, struct([[3, struct([])]])]])]]);
+
+/** Definition levels of a flat optional column (1 present, 0 null): one RLE run when nothing is null. */
+function flatLevels(nullFlags: Uint8Array | null, r0: number, r1: number): { levels: Uint8Array; nulls: number } {
+  if (!nullFlags) return { levels: constantLevels(1, r1 - r0), nulls: 0 };
+  let nulls = 0;
+  for (let i = r0; i < r1; i++) nulls += 1 - nullFlags[i]!;
+  if (nulls === 0) return { levels: constantLevels(1, r1 - r0), nulls: 0 };
+  return { levels: levelBlock(nullFlags, r0, r1, 1), nulls };
+}
+
+function int64Bytes(lo: number, hi: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, lo, true);
+  v.setInt32(4, hi, true);
+  return b;
+}
+
+/** Min and max of (lo, hi) pairs, over pair indices `rows` (or [r0, r1) when `rows` is null). */
+function int64MinMax(pairs: Int32Array, rows: readonly number[] | null, r0 = 0, r1 = 0): [Uint8Array, Uint8Array] | undefined {
+  const n = rows ? rows.length : r1 - r0;
+  if (n === 0) return undefined;
+  let minI = rows ? rows[0]! : r0;
+  let maxI = minI;
+  let minH = pairs[2 * minI + 1]!;
+  let minL = pairs[2 * minI]! >>> 0;
+  let maxH = minH;
+  let maxL = minL;
+  for (let k = 1; k < n; k++) {
+    const i = rows ? rows[k]! : r0 + k;
+    const h = pairs[2 * i + 1]!;
+    const l = pairs[2 * i]! >>> 0;
+    if (h < minH || (h === minH && l < minL)) {
+      minI = i;
+      minH = h;
+      minL = l;
+    }
+    if (h > maxH || (h === maxH && l > maxL)) {
+      maxI = i;
+      maxH = h;
+      maxL = l;
+    }
+  }
+  return [int64Bytes(pairs[2 * minI]!, pairs[2 * minI + 1]!), int64Bytes(pairs[2 * maxI]!, pairs[2 * maxI + 1]!)];
+}
+
+/** Runs (ends cumulative, ids; -1 / NULL_ID for null) expanded to one id per row. */
+function expandRuns(ends: Int32Array, ids: Int32Array): Uint32Array {
+  const out = new Uint32Array(ends.length ? ends[ends.length - 1]! : 0);
+  let start = 0;
+  for (let k = 0; k < ends.length; k++) {
+    out.fill(ids[k]! >>> 0, start, ends[k]!);
+    start = ends[k]!;
+  }
+  return out;
+}
+
+/** Above this many entries, each row group gets a dictionary of only the entries it uses. */
+const LOCAL_DICTIONARY = 1024;
+
+/**
+ * The group's ids renumbered (first use first) into a dictionary of the entries they use: a batch-wide
+ * dictionary of high-cardinality values (say, a request id per event) must not be repeated in every row group.
+ */
+function localDictionary(ids: Uint32Array, dict: readonly Uint8Array[]): { ids: Uint32Array; dict: Uint8Array[] } {
+  const remap = new Int32Array(dict.length).fill(-1);
+  const local: Uint8Array[] = [];
+  const out = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const g = ids[i]!;
+    let l = remap[g]!;
+    if (l < 0) {
+      l = remap[g] = local.length;
+      local.push(dict[g]!);
+    }
+    out[i] = l;
+  }
+  return { ids: out, dict: local };
+}
+
+/** Longest string kept in statistics: longer bounds are left out rather than truncated. */
+const MAX_STAT_BYTES = 256;
+
+/** Byte-wise (UTF-8 code point order, as DuckDB compares VARCHAR) min and max of the listed entries. */
+function textMinMax(dict: readonly Uint8Array[], used: Iterable<number>): [Uint8Array, Uint8Array] | undefined {
+  let min: Uint8Array | undefined;
+  let max: Uint8Array | undefined;
+  for (const id of used) {
+    const v = dict[id]!;
+    if (!min || Buffer.compare(v, min) < 0) min = v;
+    if (!max || Buffer.compare(v, max) > 0) max = v;
+  }
+  if (!min || !max || min.length > MAX_STAT_BYTES || max.length > MAX_STAT_BYTES) return undefined;
+  return [min, max];
+}
+
+function usedIds(ids: Uint32Array, count: number): number[] {
+  const seen = new Uint8Array(count);
+  for (let i = 0; i < ids.length; i++) seen[ids[i]!] = 1;
+  const used: number[] = [];
+  for (let id = 0; id < count; id++) if (seen[id]) used.push(id);
+  return used;
+}
+
+/** A dictionary-encoded flat leaf (VARCHAR strings, TIMESTAMP_NS per-block constants). */
+function dictLeaf(c: Extract<StagingColumn, { kind: 'dict-text' | 'dict-int64' }>, physical: number): Leaf {
+  const count = c.kind === 'dict-text' ? c.dictionary.length : c.dictionary.length / 2;
+  let plainDictionary: Uint8Array | undefined;
+  const dictBytes = () => (plainDictionary ??= c.kind === 'dict-text' ? plainTexts(c.dictionary) : bytesOf(c.dictionary));
+  const width = Math.max(1, bitWidth(count - 1));
+  const bytes = Math.ceil(width / 8);
+  const ix = c.indices;
+  const nullable = c.kind === 'dict-text' && c.nullable === true;
+  return {
+    path: [c.name],
+    physical,
+    page(r0, r1) {
+      const idx = new ByteSink();
+      idx.byte(width);
+      let used: number[] = [];
+      let levels: Uint8Array;
+      let nulls = 0;
+      if ('runEnds' in ix) {
+        // one RLE run per block: runs of any length are valid RLE, no bit-packing needed
+        const levelRuns = new ByteSink();
+        levelRuns.le(0, 4);
+        let start = 0;
+        let pendingLevel = -1;
+        let pendingCount = 0;
+        const flush = () => {
+          if (pendingCount > 0) {
+            levelRuns.varint(pendingCount * 2);
+            levelRuns.byte(pendingLevel);
+          }
+        };
+        for (let k = 0; k < ix.runEnds.length; k++) {
+          const end = ix.runEnds[k]!;
+          const a = Math.max(start, r0);
+          const b = Math.min(end, r1);
+          start = end;
+          if (a >= b) continue;
+          const id = ix.runIds[k]!;
+          const level = id < 0 ? 0 : 1;
+          if (level === pendingLevel) pendingCount += b - a;
+          else {
+            flush();
+            pendingLevel = level;
+            pendingCount = b - a;
+          }
+          if (id < 0) {
+            nulls += b - a;
+            continue;
+          }
+          idx.varint((b - a) * 2);
+          idx.le(id, bytes);
+          used.push(id);
+        }
+        flush();
+        levels = nullable ? prefixedSink(levelRuns) : constantLevels(1, r1 - r0);
+      } else {
+        const ids = ix.perRow;
+        if (nullable) {
+          const flags = new Uint8Array(r1);
+          for (let i = r0; i < r1; i++) flags[i] = ids[i] === NULL_ID ? 0 : 1;
+          ({ levels, nulls } = flatLevels(flags, r0, r1));
+        } else levels = constantLevels(1, r1 - r0);
+        let group = ids.subarray(r0, r1);
+        if (nulls > 0) {
+          group = new Uint32Array(r1 - r0 - nulls);
+          let p = 0;
+          for (let i = r0; i < r1; i++) if (ids[i] !== NULL_ID) group[p++] = ids[i]!;
+        }
+        if (c.kind === 'dict-text' && count > LOCAL_DICTIONARY) {
+          const local = localDictionary(group, c.dictionary);
+          const w = Math.max(1, bitWidth(local.dict.length - 1));
+          const out = new ByteSink();
+          out.byte(w);
+          hybrid(out, local.ids, 0, local.ids.length, w);
+          const minMax = textMinMax(local.dict, local.dict.keys());
+          return { numValues: r1 - r0, parts: [levels, out.bytes()], dictionary: { bytes: plainTexts(local.dict), count: local.dict.length }, nullCount: nulls, minMax };
+        }
+        hybrid(idx, group, 0, group.length, width);
+        used = usedIds(group, count);
+      }
+      const minMax = c.kind === 'dict-int64' ? int64MinMax(c.dictionary, used) : textMinMax(c.dictionary, used);
+      return { numValues: r1 - r0, parts: [levels, idx.bytes()], dictionary: { bytes: dictBytes(), count }, nullCount: nulls, minMax };
+    },
+  };
+}
+
+function prefixedSink(out: ByteSink): Uint8Array {
+  const b = out.bytes();
+  new DataView(b.buffer, b.byteOffset).setUint32(0, b.length - 4, true);
+  return b;
+}
+
+function plainLeaf(c: StagingColumn, physical: number): Leaf {
+  return {
+    path: [c.name],
+    physical,
+    page(r0, r1) {
+      switch (c.kind) {
+        case 'int32':
+        case 'double':
+          return { numValues: r1 - r0, parts: [constantLevels(1, r1 - r0), bytesOf(c.values.subarray(r0, r1))], nullCount: 0 };
+        case 'int64':
+          return {
+            numValues: r1 - r0,
+            parts: [constantLevels(1, r1 - r0), bytesOf(c.values.subarray(2 * r0, 2 * r1))],
+            nullCount: 0,
+            minMax: int64MinMax(c.values, null, r0, r1),
+          };
+        case 'text': {
+          if (!c.present) {
+            // lengths first, then the strings as one range of the staged buffer: no per-string copy
+            const lengths = new Int32Array(r1 - r0);
+            for (let i = r0; i < r1; i++) lengths[i - r0] = c.offsets[i + 1]! - c.offsets[i]!;
+            const head = new ByteSink();
+            deltaLengths(head, lengths, 0, lengths.length);
+            const parts = [constantLevels(1, r1 - r0), head.bytes(), c.data.subarray(c.offsets[r0]!, c.offsets[r1]!)];
+            return { numValues: r1 - r0, parts, encoding: ENCODING.DELTA_LENGTH_BYTE_ARRAY, nullCount: 0 };
+          }
+          const { levels, nulls } = flatLevels(c.present ?? null, r0, r1);
+          return { numValues: r1 - r0, parts: [levels, plainTextRange(c.data, c.offsets, c.present, r0, r1)], nullCount: nulls };
+        }
+        default:
+          throw new Error(`direct parquet: ${c.kind} is not a plain column`);
+      }
+    },
+  };
+}
+
+/**
+ * A map column as entry ranges: row i's map is entries [from[i], to[i]) of keys/values, or null where
+ * `isNull[i]` is 1. Event maps index their own entries; per-block maps index a shared list of distinct maps.
+ */
+interface MapRows {
+  keys: Uint32Array;
+  values: Uint32Array;
+  keyDictionary: readonly Uint8Array[];
+  valueDictionary: readonly Uint8Array[];
+  /** per row: its map's first entry and end, and whether it is null */
+  rows(): { from: Int32Array; to: Int32Array; isNull: Uint8Array };
+}
+
+function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
+  return {
+    ...e,
+    rows() {
+      const n = e.offsets.length - 1;
+      const isNull = new Uint8Array(n);
+      for (let i = 0; i < n; i++) isNull[i] = present ? 1 - present[i]! : e.offsets[i] === e.offsets[i + 1] ? 1 : 0;
+      return { from: e.offsets.subarray(0, n), to: e.offsets.subarray(1), isNull };
+    },
+  };
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Per-block maps staged as a dictionary of JSON texts: each distinct map is parsed once, rows point at it. */
+function jsonDictionaryMaps(c: Extract<StagingColumn, { kind: 'dict-text' }>): MapRows {
+  const keyDict: Uint8Array[] = [];
+  const valueDict: Uint8Array[] = [];
+  const keyIds = new Map<string, number>();
+  const valueIds = new Map<string, number>();
+  const idOf = (m: Map<string, number>, d: Uint8Array[], s: string) => {
+    let id = m.get(s);
+    if (id === undefined) {
+      id = d.length;
+      m.set(s, id);
+      d.push(encoder.encode(s));
+    }
+    return id;
+  };
+  const keys: number[] = [];
+  const values: number[] = [];
+  const mapStart = new Int32Array(c.dictionary.length + 1);
+  c.dictionary.forEach((json, m) => {
+    // the text is JSON.stringify of a JS object, so parsing it back gives the same keys in the same order
+    const obj = JSON.parse(decoder.decode(json)) as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      keys.push(idOf(keyIds, keyDict, k));
+      values.push(idOf(valueIds, valueDict, String(obj[k])));
+    }
+    mapStart[m + 1] = keys.length;
+  });
+  return {
+    keys: Uint32Array.from(keys),
+    values: Uint32Array.from(values),
+    keyDictionary: keyDict,
+    valueDictionary: valueDict,
+    rows() {
+      const ix = c.indices;
+      const ids = 'perRow' in ix ? ix.perRow : expandRuns(ix.runEnds, ix.runIds);
+      const n = ids.length;
+      const from = new Int32Array(n);
+      const to = new Int32Array(n);
+      const isNull = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const id = ids[i]!;
+        if (id === NULL_ID) isNull[i] = 1;
+        else {
+          from[i] = mapStart[id]!;
+          to[i] = mapStart[id + 1]!;
+        }
+      }
+      return { from, to, isNull };
+    },
+  };
+}
+
+/** key (which = 'key') or value leaf of a map: repetition 0 starts a row, definition says how deep it got. */
+function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () => ReturnType<MapRows['rows']>): Leaf {
+  const ids = which === 'key' ? m.keys : m.values;
+  const dictionary = which === 'key' ? m.keyDictionary : m.valueDictionary;
+  const full = which === 'key' ? 2 : 3; // value is optional inside key_value: one level deeper
+  const width = Math.max(1, bitWidth(dictionary.length - 1));
+  let dictBytes: Uint8Array | undefined;
+  return {
+    path: [name, 'key_value', which],
+    physical: PHYSICAL.bytes,
+    page(r0, r1) {
+      const { from, to, isNull } = rowsOf();
+      let slots = 0;
+      let entries = 0;
+      for (let i = r0; i < r1; i++) {
+        const n = isNull[i] ? 0 : to[i]! - from[i]!;
+        slots += n === 0 ? 1 : n;
+        entries += n;
+      }
+      const rep = new Uint8Array(slots);
+      const def = new Uint8Array(slots);
+      const vals = new Uint32Array(entries);
+      let s = 0;
+      let e = 0;
+      for (let i = r0; i < r1; i++) {
+        if (isNull[i]) {
+          s++; // rep 0, def 0
+          continue;
+        }
+        const a = from[i]!;
+        const b = to[i]!;
+        if (a === b) {
+          def[s++] = 1; // empty map
+          continue;
+        }
+        def[s] = full;
+        vals[e++] = ids[a]!;
+        s++;
+        for (let k = a + 1; k < b; k++) {
+          rep[s] = 1;
+          def[s++] = full;
+          vals[e++] = ids[k]!;
+        }
+      }
+      const idx = new ByteSink();
+      const levels = [levelBlock(rep, 0, slots, 1), levelBlock(def, 0, slots, 2)];
+      if (dictionary.length > LOCAL_DICTIONARY) {
+        const local = localDictionary(vals, dictionary);
+        const w = Math.max(1, bitWidth(local.dict.length - 1));
+        idx.byte(w);
+        hybrid(idx, local.ids, 0, entries, w);
+        return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: plainTexts(local.dict), count: local.dict.length } };
+      }
+      idx.byte(width);
+      hybrid(idx, vals, 0, entries, width);
+      dictBytes ??= plainTexts(dictionary);
+      return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: dictBytes, count: dictionary.length } };
+    },
+  };
+}
+
+function normalized(type: string): string {
+  return type.replaceAll(' ', '').toUpperCase();
+}
+
+/** How `spec` is written from `c`, or null when this writer does not handle the pair. */
+export function leafPlan(spec: ColumnSpec, c: StagingColumn): LeafPlan | null {
+  if (spec.name !== c.name) return null;
+  const name = spec.name;
+  switch (normalized(spec.type)) {
+    case 'VARCHAR': {
+      const schema = [element({ type: PHYSICAL.bytes, repetition: OPTIONAL, name, converted: UTF8 })];
+      if (c.kind === 'dict-text') return { schema, leaves: [dictLeaf(c, PHYSICAL.bytes)] };
+      if (c.kind === 'text') return { schema, leaves: [plainLeaf(c, PHYSICAL.bytes)] };
+      return null;
+    }
+    case 'TIMESTAMP_NS': {
+      const schema = [element({ type: PHYSICAL.int64, repetition: OPTIONAL, name, logical: TIMESTAMP_NS_LOGICAL })];
+      if (c.kind === 'int64') return { schema, leaves: [plainLeaf(c, PHYSICAL.int64)] };
+      if (c.kind === 'dict-int64') return { schema, leaves: [dictLeaf(c, PHYSICAL.int64)] };
+      return null;
+    }
+    case 'INTEGER':
+      if (c.kind !== 'int32') return null;
+      return { schema: [element({ type: PHYSICAL.int32, repetition: OPTIONAL, name, converted: INT_32 })], leaves: [plainLeaf(c, PHYSICAL.int32)] };
+    case 'DOUBLE':
+      if (c.kind !== 'double') return null;
+      return { schema: [element({ type: PHYSICAL.double, repetition: OPTIONAL, name })], leaves: [plainLeaf(c, PHYSICAL.double)] };
+    case 'MAP(VARCHAR,VARCHAR)': {
+      let m: MapRows;
+      if (c.kind === 'text' && c.entries) m = eventMaps(c.entries, c.present);
+      else if (c.kind === 'dict-text') m = jsonDictionaryMaps(c);
+      else return null;
+      const schema = [
+        element({ repetition: OPTIONAL, name, children: 1, converted: MAP_CONVERTED }),
+        element({ repetition: REPEATED, name: 'key_value', children: 2 }),
+        element({ type: PHYSICAL.bytes, repetition: REQUIRED, name: 'key', converted: UTF8 }),
+        element({ type: PHYSICAL.bytes, repetition: OPTIONAL, name: 'value', converted: UTF8 }),
+      ];
+      let rows: ReturnType<MapRows['rows']> | undefined;
+      const rowsOf = () => (rows ??= m.rows());
+      return { schema, leaves: [mapLeaf(name, m, 'key', rowsOf), mapLeaf(name, m, 'value', rowsOf)] };
+    }
+    default:
+      return null;
+  }
+}

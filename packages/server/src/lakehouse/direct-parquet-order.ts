@@ -1,0 +1,198 @@
+/**
+ * Time order for the direct Parquet writer. Rows arrive as runs that are each mostly ascending (one block's
+ * events, or one metric kind within a block), so a natural merge sort — find the ascending runs, merge them
+ * pairwise — sorts them in a few passes. The merge is stable: ties keep their staged order, which is the
+ * order DuckDB's `ORDER BY time` sees the rows in (it does not promise any order among ties).
+ *
+ * `reorder` then applies the permutation to the staged columns, so the page encoders only ever walk rows in
+ * order.
+ *
+ * @example
+ *   const perm = timeOrder(timePairs); // null when already ascending
+ *   if (perm) staged = reorder(staged, perm);
+ */
+import type { StagedRows } from './staging-block-columns.js';
+import type { MapEntries, StagingColumn, StagingIndices } from './staging-parquet.js';
+
+/** `a` before or equal `b`, as signed int64 (lo, hi) pairs at row indices. */
+function le(t: Int32Array, a: number, b: number): boolean {
+  const ha = t[2 * a + 1]!;
+  const hb = t[2 * b + 1]!;
+  return ha < hb || (ha === hb && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
+}
+
+/**
+ * Times as exact doubles relative to the earliest high word, when the batch spans less than ~104 days
+ * (2^53 ns): comparing doubles is much cheaper than comparing (lo, hi) pairs. Null when it spans more.
+ */
+function relativeKeys(time: Int32Array): Float64Array | null {
+  const n = time.length / 2;
+  let minH = Infinity;
+  let maxH = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const h = time[2 * i + 1]!;
+    if (h < minH) minH = h;
+    if (h > maxH) maxH = h;
+  }
+  if (n === 0 || maxH - minH >= 2 ** 20) return null;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = (time[2 * i + 1]! - minH) * 4294967296 + (time[2 * i]! >>> 0);
+  return keys;
+}
+
+/** The stable ascending order of rows by time, or null if they already ascend. */
+export function timeOrder(time: Int32Array): Uint32Array | null {
+  const n = time.length / 2;
+  const bounds: number[] = [0];
+  for (let i = 1; i < n; i++) if (!le(time, i - 1, i)) bounds.push(i);
+  if (bounds.length === 1) return null;
+  bounds.push(n);
+  const keys = relativeKeys(time);
+  return keys ? mergeRuns(n, bounds, (a, b) => keys[a]! <= keys[b]!) : mergeRuns(n, bounds, (a, b) => le(time, a, b));
+}
+
+/** Bottom-up merge of the ascending runs between `bounds`, stable (left run first on ties). */
+function mergeRuns(n: number, bounds: number[], le: (a: number, b: number) => boolean): Uint32Array {
+  let src = new Uint32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  let dst = new Uint32Array(n);
+  let runs = bounds;
+  while (runs.length > 2) {
+    const next: number[] = [0];
+    for (let k = 0; k + 1 < runs.length; k += 2) {
+      const a0 = runs[k]!;
+      const a1 = runs[k + 1]!;
+      const b1 = k + 2 < runs.length ? runs[k + 2]! : a1;
+      let i = a0;
+      let j = a1;
+      let o = a0;
+      while (i < a1 && j < b1) {
+        if (le(src[i]!, src[j]!)) dst[o++] = src[i++]!;
+        else dst[o++] = src[j++]!;
+      }
+      while (i < a1) dst[o++] = src[i++]!;
+      while (j < b1) dst[o++] = src[j++]!;
+      next.push(b1);
+    }
+    [src, dst] = [dst, src];
+    runs = next;
+  }
+  return src;
+}
+
+/** For each sorted row, the index of the run it came from; shared by all columns with the same runs. */
+class RunPositions {
+  private cache: { ends: Int32Array; runOf: Uint32Array }[] = [];
+
+  constructor(private readonly perm: Uint32Array) {}
+
+  of(ends: Int32Array): Uint32Array {
+    const hit = this.cache.find((c) => sameInts(c.ends, ends));
+    if (hit) return hit.runOf;
+    const staged = new Uint32Array(this.perm.length);
+    let start = 0;
+    for (let k = 0; k < ends.length; k++) {
+      staged.fill(k, start, ends[k]!);
+      start = ends[k]!;
+    }
+    const runOf = new Uint32Array(this.perm.length);
+    for (let i = 0; i < runOf.length; i++) runOf[i] = staged[this.perm[i]!]!;
+    this.cache.push({ ends, runOf });
+    return runOf;
+  }
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function gatherIndices(ix: StagingIndices, perm: Uint32Array, runs: RunPositions): Uint32Array {
+  const out = new Uint32Array(perm.length);
+  if ('perRow' in ix) {
+    for (let i = 0; i < perm.length; i++) out[i] = ix.perRow[perm[i]!]!;
+    return out;
+  }
+  // runs → one id per row (nulls, id -1, wrap to 0xffffffff and are told apart by the writer)
+  const runOf = runs.of(ix.runEnds);
+  const ids = new Uint32Array(ix.runIds.length);
+  for (let k = 0; k < ids.length; k++) ids[k] = ix.runIds[k]! >>> 0;
+  for (let i = 0; i < perm.length; i++) out[i] = ids[runOf[i]!]!;
+  return out;
+}
+
+function gatherText(data: Uint8Array, offsets: Int32Array, perm: Uint32Array): { data: Uint8Array; offsets: Int32Array } {
+  const n = perm.length;
+  const outOffsets = new Int32Array(n + 1);
+  const out = new Uint8Array(offsets[n]! - offsets[0]!);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const r = perm[i]!;
+    const a = offsets[r]!;
+    const b = offsets[r + 1]!;
+    if (b - a > 32) out.set(data.subarray(a, b), p);
+    else for (let k = a; k < b; k++) out[p + k - a] = data[k]!;
+    p += b - a;
+    outOffsets[i + 1] = p;
+  }
+  return { data: out, offsets: outOffsets };
+}
+
+function gatherEntries(e: MapEntries, perm: Uint32Array): MapEntries {
+  const n = perm.length;
+  const offsets = new Int32Array(n + 1);
+  const keys = new Uint32Array(e.keys.length);
+  const values = new Uint32Array(e.values.length);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const r = perm[i]!;
+    for (let k = e.offsets[r]!; k < e.offsets[r + 1]!; k++) {
+      keys[p] = e.keys[k]!;
+      values[p++] = e.values[k]!;
+    }
+    offsets[i + 1] = p;
+  }
+  return { ...e, offsets, keys, values };
+}
+
+function gather(c: StagingColumn, perm: Uint32Array, runs: RunPositions): StagingColumn {
+  switch (c.kind) {
+    case 'int32': {
+      const v = new Int32Array(perm.length);
+      for (let i = 0; i < perm.length; i++) v[i] = c.values[perm[i]!]!;
+      return { ...c, values: v };
+    }
+    case 'double': {
+      const v = new Float64Array(perm.length);
+      for (let i = 0; i < perm.length; i++) v[i] = c.values[perm[i]!]!;
+      return { ...c, values: v };
+    }
+    case 'int64': {
+      const v = new Int32Array(2 * perm.length);
+      for (let i = 0; i < perm.length; i++) {
+        v[2 * i] = c.values[2 * perm[i]!]!;
+        v[2 * i + 1] = c.values[2 * perm[i]! + 1]!;
+      }
+      return { ...c, values: v };
+    }
+    case 'text': {
+      const t = gatherText(c.data, c.offsets, perm);
+      let present: Uint8Array | undefined;
+      if (c.present) {
+        present = new Uint8Array(perm.length);
+        for (let i = 0; i < perm.length; i++) present[i] = c.present[perm[i]!]!;
+      }
+      return { ...c, ...t, present, entries: c.entries && gatherEntries(c.entries, perm) };
+    }
+    case 'dict-text':
+    case 'dict-int64':
+      return { ...c, indices: { perRow: gatherIndices(c.indices, perm, runs) } };
+  }
+}
+
+/** The staged rows in the order `perm` lists them. */
+export function reorder(staged: StagedRows, perm: Uint32Array): StagedRows {
+  const runs = new RunPositions(perm);
+  return { length: staged.length, columns: staged.columns.map((c) => gather(c, perm, runs)), sortedBy: 'time' };
+}
