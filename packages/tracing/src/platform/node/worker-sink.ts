@@ -21,7 +21,6 @@ export class WorkerSink implements BatchSink {
 
   constructor(cfg: SenderConfig, private readonly budget: Budget) {
     this.worker = startWorker(new URL('./sender-worker.ts', import.meta.url), { workerData: cfg });
-    this.worker.unref();
     this.worker.on('message', (m: FromSender) => {
       if (m.type === 'reuse') {
         if (this.free.length < 8) this.free.push(m.f64);
@@ -32,6 +31,8 @@ export class WorkerSink implements BatchSink {
       }
     });
     this.worker.on('error', (e) => process.stderr.write(`sirius tracing: sender worker failed: ${e.message}\n`));
+    // after the listeners: attaching a 'message' listener refs the worker's port again
+    this.worker.unref();
   }
 
   hello(h: ThreadHello): void {
