@@ -1,12 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import type { RunningServer } from '../../src/serve.js';
 import { keyMatches, hashKeys, parseKeyList } from '../../src/ingestion/api-keys.js';
 import { pgBackends } from '../support/pg.js';
-import { makeBlock, makeProcess, makeStream } from './fixtures.js';
+import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
 
 test('key lists and matching', () => {
   assert.deepEqual(parseKeyList(' a, b ,,c '), ['a', 'b', 'c']);
@@ -19,27 +16,8 @@ test('key lists and matching', () => {
 
 for (const backend of pgBackends) {
   describe(`ingestion API keys (${backend.name})`, { skip: backend.skip }, () => {
-    let dir: string;
-    let db: Awaited<ReturnType<typeof backend.create>>;
     let server: RunningServer;
-    before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'sirius-keys-'));
-      db = await backend.create();
-      server = await startServer({
-        roles: ['ingestion'],
-        httpPort: 0,
-        dataDir: dir,
-        sqlConnectionString: db.connectionString ?? 'memory://',
-        objectStoreUri: 'memory://',
-        ingestionKeys: ['first-key', 'second-key'],
-        quiet: true,
-      });
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    useIngestionServer(backend, 'sirius-keys-', () => ({ objectStoreUri: 'memory://', ingestionKeys: ['first-key', 'second-key'] }), (s) => (server = s));
 
     const send = (path: string, body: Uint8Array | object, auth?: string) =>
       fetch(`${server.url}/ingestion/${path}`, {

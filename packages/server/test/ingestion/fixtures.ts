@@ -2,6 +2,12 @@
  * Test data for ingestion: a process, a stream, and real LZ4 block envelopes built with the transit encoder.
  */
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type ServeOptions } from '../../src/serve.js';
+import type { PgBackend } from '../support/pg.js';
 import { BlockEncoder, encodeBlock, LogLevel, type BlockMeta, type ProcessInfo, type StreamInfo } from '@sirius/transit';
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
 
@@ -41,4 +47,37 @@ export function makeBlock(stream: StreamInfo, events = 10, blockId = randomUUID(
     nb_objects: events,
   };
   return { meta, body: encodeBlock(meta, enc.finish(), lz4Codec) };
+}
+
+/**
+ * A server with the ingestion role on a fresh database of `backend` and a temporary data dir, for one
+ * describe block: registers its before/after hooks; `ready` receives the server and its data dir.
+ */
+export function useIngestionServer(
+  backend: PgBackend,
+  prefix: string,
+  options: (dir: string) => ServeOptions,
+  ready: (server: RunningServer, dir: string) => void,
+): void {
+  let dir: string | undefined;
+  let db: Awaited<ReturnType<PgBackend['create']>> | undefined;
+  let server: RunningServer | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    db = await backend.create();
+    server = await startServer({
+      roles: ['ingestion'],
+      httpPort: 0,
+      dataDir: dir,
+      sqlConnectionString: db.connectionString ?? 'memory://',
+      quiet: true,
+      ...options(dir),
+    });
+    ready(server, dir);
+  });
+  after(async () => {
+    await server?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 }

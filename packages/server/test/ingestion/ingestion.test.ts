@@ -1,14 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import type { RunningServer } from '../../src/serve.js';
 import { blobKey } from '../../src/lake/object-store.js';
 import { pgBackends } from '../support/pg.js';
-import { makeBlock, makeProcess, makeStream } from './fixtures.js';
+import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
 
 const MAX_BLOCK = 256 * 1024;
 
@@ -32,28 +29,8 @@ async function counts(server: RunningServer) {
 
 for (const backend of pgBackends) {
   describe(`ingestion over HTTP (${backend.name})`, { skip: backend.skip }, () => {
-    let dir: string;
-    let db: Awaited<ReturnType<typeof backend.create>>;
     let server: RunningServer;
-
-    before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'sirius-ingest-'));
-      db = await backend.create();
-      server = await startServer({
-        roles: ['ingestion'],
-        httpPort: 0,
-        dataDir: dir,
-        sqlConnectionString: db.connectionString ?? 'memory://',
-        maxBlockBytes: MAX_BLOCK,
-        ingestionKeys: [],
-        quiet: true,
-      });
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    useIngestionServer(backend, 'sirius-ingest-', () => ({ maxBlockBytes: MAX_BLOCK, ingestionKeys: [] }), (s) => (server = s));
 
     test('a process, a stream and a block land: rows and an object with the bytes sent', async () => {
       const p = makeProcess();

@@ -1,35 +1,17 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startServer, type RunningServer } from '../../src/serve.js';
+import type { RunningServer } from '../../src/serve.js';
 import { pgBackends } from '../support/pg.js';
-import { makeBlock, makeProcess, makeStream } from './fixtures.js';
+import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
 
 for (const backend of pgBackends) {
   describe(`/health and /ready (${backend.name})`, { skip: backend.skip }, () => {
-    let dir: string;
-    let db: Awaited<ReturnType<typeof backend.create>>;
     let server: RunningServer;
-    before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'sirius-ready-'));
-      db = await backend.create();
-      server = await startServer({
-        roles: ['ingestion'],
-        httpPort: 0,
-        dataDir: dir,
-        sqlConnectionString: db.connectionString ?? 'memory://',
-        objectStoreUri: pathToFileURL(join(dir, 'objects')).href,
-        quiet: true,
-      });
-    });
-    after(async () => {
-      await server?.close();
-      await db?.drop();
-      await rm(dir, { recursive: true, force: true });
-    });
+    let dir: string;
+    useIngestionServer(backend, 'sirius-ready-', (d) => ({ objectStoreUri: pathToFileURL(join(d, 'objects')).href }), (s, d) => ((server = s), (dir = d)));
 
     const ready = async () => {
       const r = await fetch(`${server.url}/ready`);
