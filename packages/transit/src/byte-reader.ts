@@ -88,6 +88,28 @@ export class ByteReader {
     return sign ? -m - 1 : m;
   }
 
+  /**
+   * A zigzag LEB128 value of up to 7 bytes (|v| < 2^48) as a number, or NaN — nothing consumed — when it is
+   * longer, so the caller falls back to `zigzag64`. Lets columnar decoders skip a BigInt per value.
+   */
+  zigzag49(): number {
+    const b = this.bytes;
+    let pos = this.pos;
+    let small = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++, mul *= 128) {
+      if (pos >= this.end) throw truncated();
+      const byte = b[pos++]!;
+      small += (byte & 0x7f) * mul;
+      if (byte < 0x80) {
+        this.pos = pos;
+        const m = Math.floor(small / 2);
+        return small % 2 === 1 ? -m - 1 : m;
+      }
+    }
+    return NaN;
+  }
+
   /** A zigzag LEB128 signed 64-bit integer (at most 10 bytes). */
   zigzag64(): bigint {
     const b = this.bytes;

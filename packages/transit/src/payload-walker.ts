@@ -2,8 +2,21 @@ import { ByteReader, corrupt, truncated } from './byte-reader.js';
 import { resolveLimits } from './limits.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
-import { HAS_PROPERTIES, NEGATIVE_DELTA, TAG_COUNT, TAG_MASK, Tag } from './payload-layout.js';
+import * as layout from './payload-layout.js';
 import { decodeUtf8 } from './utf8.js';
+
+// Module-local copies: under tsx's module interop every imported binding is a getter call, which showed up
+// as several percent of the hot loop.
+const HAS_PROPERTIES = layout.HAS_PROPERTIES;
+const NEGATIVE_DELTA = layout.NEGATIVE_DELTA;
+const TAG_COUNT = layout.TAG_COUNT;
+const TAG_MASK = layout.TAG_MASK;
+const TAG_LOG = layout.Tag.log;
+const TAG_INT_METRIC = layout.Tag.intMetric;
+const TAG_FLOAT_METRIC = layout.Tag.floatMetric;
+const TAG_BEGIN_THREAD_SPAN = layout.Tag.beginThreadSpan;
+const TAG_END_THREAD_SPAN = layout.Tag.endThreadSpan;
+const TAG_BEGIN_ASYNC_SPAN = layout.Tag.beginAsyncSpan;
 
 /**
  * The block's dependencies section, decoded once per payload. Events refer to strings and descriptors by
@@ -41,6 +54,8 @@ export interface PayloadVisitor {
   tables?(tables: BlockTables): void;
   log(ticks: number, level: number, targetId: number, msgStart: number, msgEnd: number, props: Uint32Array, propCount: number): void;
   intMetric(ticks: number, metricId: number, value: bigint, props: Uint32Array, propCount: number): void;
+  /** If present, receives the int metrics whose value fits 48 bits (as an exact number) instead of `intMetric`. */
+  intMetricNumber?(ticks: number, metricId: number, value: number, props: Uint32Array, propCount: number): void;
   floatMetric(ticks: number, metricId: number, value: number, props: Uint32Array, propCount: number): void;
   threadSpan(ticks: number, begin: boolean, spanDescId: number): void;
   asyncSpan(ticks: number, begin: boolean, spanDescId: number, spanId: number, parentSpanId: number): void;
@@ -156,6 +171,7 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
   };
   call(() => visitor.tables?.(tables));
 
+  const intAsNumber = visitor.intMetricNumber;
   const seen = new Array<number>(TAG_COUNT).fill(0);
   let props = new Uint32Array(16);
   let t = 0;
@@ -170,9 +186,9 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
     if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${op}`);
     if (++seen[tag - 1]! > counts[tag - 1]!) throw corrupt('more events of a kind than the header declares');
     const hasProps = (op & HAS_PROPERTIES) !== 0;
-    if (hasProps && tag > Tag.floatMetric) throw corrupt('span events carry no properties');
+    if (hasProps && tag > TAG_FLOAT_METRIC) throw corrupt('span events carry no properties');
     switch (tag) {
-      case Tag.log: {
+      case TAG_LOG: {
         const level = ops.u8();
         const target = stringRef(ops, nStrings);
         let propCount = -1;
@@ -192,8 +208,8 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
         }
         break;
       }
-      case Tag.intMetric:
-      case Tag.floatMetric: {
+      case TAG_INT_METRIC:
+      case TAG_FLOAT_METRIC: {
         const desc = ops.varuint32();
         if (desc >= nMetrics) throw corrupt(`metric descriptor ${desc} is not defined in this block`);
         let propCount = -1;
@@ -204,9 +220,10 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
           for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
         }
         try {
-          if (tag === Tag.intMetric) {
-            const v = data.zigzag64();
-            visitor.intMetric(t, desc, v, props, propCount);
+          if (tag === TAG_INT_METRIC) {
+            const small = intAsNumber ? data.zigzag49() : NaN;
+            if (small === small) intAsNumber!.call(visitor, t, desc, small, props, propCount);
+            else visitor.intMetric(t, desc, data.zigzag64(), props, propCount);
           } else {
             const v = data.f64();
             visitor.floatMetric(t, desc, v, props, propCount);
@@ -216,12 +233,12 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
         }
         break;
       }
-      case Tag.beginThreadSpan:
-      case Tag.endThreadSpan: {
+      case TAG_BEGIN_THREAD_SPAN:
+      case TAG_END_THREAD_SPAN: {
         const desc = ops.varuint32();
         if (desc >= nSpans) throw corrupt(`span descriptor ${desc} is not defined in this block`);
         try {
-          visitor.threadSpan(t, tag === Tag.beginThreadSpan, desc);
+          visitor.threadSpan(t, tag === TAG_BEGIN_THREAD_SPAN, desc);
         } catch (e) {
           throw new VisitorError(e);
         }
@@ -236,7 +253,7 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
           throw corrupt('span id outside 0..2^53-1');
         }
         try {
-          visitor.asyncSpan(t, tag === Tag.beginAsyncSpan, desc, spanId, parentSpanId);
+          visitor.asyncSpan(t, tag === TAG_BEGIN_ASYNC_SPAN, desc, spanId, parentSpanId);
         } catch (e) {
           throw new VisitorError(e);
         }

@@ -14,8 +14,7 @@ import { compressSync } from 'lz4-napi';
 
 /** Bits needed to store values in [0, max]; widths above 24 are written as 32 (byte-aligned, simpler). */
 export function bitWidth(max: number): number {
-  let w = 0;
-  while (w < 32 && max >= 2 ** w) w++;
+  const w = max < 1 ? 0 : max >= 4294967296 ? 32 : 32 - Math.clz32(max);
   return w > 24 ? 32 : w;
 }
 
@@ -190,6 +189,8 @@ export function bytesOf(a: Int32Array | Float64Array | Uint8Array | Uint32Array)
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+let scratch = Buffer.allocUnsafe(0);
+
 /** Parquet's LZ4_RAW codec id. */
 export const LZ4_RAW = 7;
 
@@ -200,13 +201,15 @@ export const LZ4_RAW = 7;
 export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSize: number } {
   let n = 0;
   for (const p of parts) n += p.length;
-  const joined = Buffer.allocUnsafe(n);
+  // the parts are joined into one reused scratch buffer (compressSync copies nothing back into it), so a
+  // partition's pages do not each allocate their uncompressed size again
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
   let at = 0;
   for (const p of parts) {
-    joined.set(p, at);
+    scratch.set(p, at);
     at += p.length;
   }
-  const c = compressSync(joined);
+  const c = compressSync(scratch.subarray(0, n));
   if (c.readUInt32LE(0) !== n) throw new Error(`lz4-napi: unexpected size prefix ${c.readUInt32LE(0)} for ${n} bytes`);
   return { data: c.subarray(4), rawSize: n };
 }
@@ -222,29 +225,159 @@ export function deltaLengths(out: ByteSink, at: Int32Array, from: number, count:
   out.varint(4);
   out.varint(count);
   out.varint(zig(count ? at[from]! : 0));
-  const deltas = new Float64Array(128);
-  const packed = new Uint32Array(32);
+  const deltas = new Int32Array(128);
+  const widths = new Uint8Array(4);
   for (let b = 1; b < count; b += 128) {
     const n = Math.min(128, count - b);
-    let min = Infinity;
+    let min = 2147483647;
     for (let k = 0; k < n; k++) {
-      const d = at[from + b + k]! - at[from + b + k - 1]!;
+      const d = (at[from + b + k]! - at[from + b + k - 1]!) | 0;
       deltas[k] = d;
       if (d < min) min = d;
     }
     out.varint(zig(min));
     const minis = Math.ceil(n / 32);
-    const widths = [0, 0, 0, 0];
+    widths.fill(0);
     for (let m = 0; m < minis; m++) {
-      let max = 0;
-      for (let k = m * 32; k < Math.min(n, m * 32 + 32); k++) max = Math.max(max, deltas[k]! - min);
-      widths[m] = bitWidth(max);
+      // OR of the offsets from min: the same bit width as their maximum
+      let bits = 0;
+      const stop = Math.min(n, m * 32 + 32);
+      for (let k = m * 32; k < stop; k++) bits |= deltas[k]! - min;
+      widths[m] = bitWidth(bits >>> 0);
     }
-    for (const w of widths) out.byte(w);
+    out.reserve(4 + minis * 32 * 4);
+    for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
     for (let m = 0; m < minis; m++) {
-      packed.fill(0);
-      for (let k = m * 32; k < Math.min(n, m * 32 + 32); k++) packed[k - m * 32] = deltas[k]! - min;
-      if (widths[m] !== 0) packBits(out, packed, 0, 32, 32, widths[m]!);
+      const w = widths[m]!;
+      if (w === 0) continue;
+      const stop = Math.min(n, m * 32 + 32);
+      const buf = out.buf;
+      let p = out.length;
+      if (w === 32) {
+        for (let k = m * 32; k < m * 32 + 32; k++) {
+          const v = k < stop ? (deltas[k]! - min) >>> 0 : 0;
+          buf[p++] = v & 0xff;
+          buf[p++] = (v >>> 8) & 0xff;
+          buf[p++] = (v >>> 16) & 0xff;
+          buf[p++] = v >>> 24;
+        }
+      } else {
+        let acc = 0;
+        let bitsIn = 0;
+        for (let k = m * 32; k < m * 32 + 32; k++) {
+          const v = k < stop ? deltas[k]! - min : 0;
+          acc |= v << bitsIn;
+          bitsIn += w;
+          while (bitsIn >= 8) {
+            buf[p++] = acc & 0xff;
+            acc >>>= 8;
+            bitsIn -= 8;
+          }
+        }
+      }
+      out.length = p;
     }
   }
+}
+
+const TWO32 = 4294967296;
+/** deltas beyond this are not exact in a double once the block minimum is subtracted: such pages stay PLAIN */
+const MAX_DELTA = 2 ** 51;
+
+/**
+ * DELTA_BINARY_PACKED of int64 values given as (lo, hi) pairs `pairs[2·from ..)`, `count` of them — for
+ * time columns, whose PLAIN form (8 bytes a row) was most of what LZ4 had to chew through. Deltas are
+ * computed in doubles, exact while each fits ±2^51 and each block's spread fits 32 bits; otherwise this
+ * returns false and writes nothing, and the caller keeps PLAIN.
+ */
+export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count: number): boolean {
+  const nd = Math.max(0, count - 1);
+  const deltas = new Float64Array(nd);
+  const mins = new Float64Array(Math.ceil(nd / 128));
+  let min = Infinity;
+  let max = -Infinity;
+  let prevLo = count > 0 ? pairs[2 * from]! >>> 0 : 0;
+  let prevHi = count > 0 ? pairs[2 * from + 1]! : 0;
+  for (let i = 1; i < count; i++) {
+    const a = 2 * (from + i);
+    const lo = pairs[a]! >>> 0;
+    const hi = pairs[a + 1]!;
+    const dh = hi - prevHi;
+    if (dh > 1 << 19 || dh < -(1 << 19)) return false;
+    const d = dh * TWO32 + (lo - prevLo);
+    prevLo = lo;
+    prevHi = hi;
+    if (d > MAX_DELTA || d < -MAX_DELTA) return false;
+    deltas[i - 1] = d;
+    if (d < min) min = d;
+    if (d > max) max = d;
+    if (i % 128 === 0 || i === count - 1) {
+      // a block of 128 deltas ends here
+      if (max - min >= TWO32) return false;
+      mins[(i - 1) >> 7] = min;
+      min = Infinity;
+      max = -Infinity;
+    }
+  }
+  const zig = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
+  out.varint(128);
+  out.varint(4);
+  out.varint(count);
+  let first = 0n;
+  if (count > 0) first = (BigInt(pairs[2 * from + 1]!) << 32n) | BigInt(pairs[2 * from]! >>> 0);
+  let z = BigInt.asUintN(64, (first << 1n) ^ (first >> 63n));
+  out.reserve(10);
+  while (z >= 0x80n) {
+    out.buf[out.length++] = Number(z & 0x7fn) | 0x80;
+    z >>= 7n;
+  }
+  out.buf[out.length++] = Number(z);
+  const widths = new Uint8Array(4);
+  for (let b = 0; b < nd; b += 128) {
+    const n = Math.min(128, nd - b);
+    const bmin = mins[b >> 7]!;
+    out.varint(zig(bmin));
+    const minis = Math.ceil(n / 32);
+    widths.fill(0);
+    for (let m = 0; m < minis; m++) {
+      let bits = 0;
+      const stop = b + Math.min(n, m * 32 + 32);
+      for (let k = b + m * 32; k < stop; k++) bits |= deltas[k]! - bmin;
+      widths[m] = bitWidth(bits >>> 0);
+    }
+    out.reserve(4 + minis * 32 * 4);
+    for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
+    for (let m = 0; m < minis; m++) {
+      const w = widths[m]!;
+      if (w === 0) continue;
+      const start = b + m * 32;
+      const stop = b + Math.min(n, m * 32 + 32);
+      const buf = out.buf;
+      let p = out.length;
+      if (w === 32) {
+        for (let k = start; k < start + 32; k++) {
+          const v = k < stop ? (deltas[k]! - bmin) >>> 0 : 0;
+          buf[p++] = v & 0xff;
+          buf[p++] = (v >>> 8) & 0xff;
+          buf[p++] = (v >>> 16) & 0xff;
+          buf[p++] = v >>> 24;
+        }
+      } else {
+        let acc = 0;
+        let bitsIn = 0;
+        for (let k = start; k < start + 32; k++) {
+          const v = k < stop ? deltas[k]! - bmin : 0;
+          acc |= v << bitsIn;
+          bitsIn += w;
+          while (bitsIn >= 8) {
+            buf[p++] = acc & 0xff;
+            acc >>>= 8;
+            bitsIn -= 8;
+          }
+        }
+      }
+      out.length = p;
+    }
+  }
+  return true;
 }

@@ -6,7 +6,8 @@
  * (optional map → repeated key_value → required key, optional value) and so two leaves with repetition
  * levels. Interned strings are dictionary-encoded (the staged ids already index a dictionary; a large
  * dictionary is cut down to what each row group uses), messages DELTA_LENGTH_BYTE_ARRAY (their bytes are
- * one range of the staged buffer), numbers PLAIN. Time columns and strings carry min/max statistics.
+ * one range of the staged buffer), int64 times DELTA_BINARY_PACKED (PLAIN when deltas are too wide), other
+ * numbers PLAIN. Time columns and strings carry min/max statistics.
  *
  * @example
  *   const plan = leafPlan(spec, stagedColumn); // null: this writer does not handle that shape
@@ -15,10 +16,10 @@
 import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
 import type { MapEntries, StagingColumn } from './staging-parquet.js';
 import type { ColumnSpec } from './row-batch.js';
-import { ByteSink, bitWidth, bytesOf, constantLevels, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
+import { ByteSink, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
 
 export const PHYSICAL = { int32: 1, int64: 2, double: 5, bytes: 6 } as const;
-export const ENCODING = { PLAIN: 0, RLE: 3, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
+export const ENCODING = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
 
 /** One data page's content (uncompressed), plus what the column chunk metadata repeats. */
 export interface LeafPage {
@@ -270,13 +271,18 @@ function plainLeaf(c: StagingColumn, physical: number): Leaf {
         case 'int32':
         case 'double':
           return { numValues: r1 - r0, parts: [constantLevels(1, r1 - r0), bytesOf(c.values.subarray(r0, r1))], nullCount: 0 };
-        case 'int64':
+        case 'int64': {
+          // times: DELTA_BINARY_PACKED is a few bits a row where PLAIN is 8 bytes that LZ4 then has to crunch
+          const delta = new ByteSink();
+          const packed = deltaInt64(delta, c.values, r0, r1 - r0);
           return {
             numValues: r1 - r0,
-            parts: [constantLevels(1, r1 - r0), bytesOf(c.values.subarray(2 * r0, 2 * r1))],
+            parts: [constantLevels(1, r1 - r0), packed ? delta.bytes() : bytesOf(c.values.subarray(2 * r0, 2 * r1))],
+            encoding: packed ? ENCODING.DELTA_BINARY_PACKED : undefined,
             nullCount: 0,
             minMax: int64MinMax(c.values, null, r0, r1),
           };
+        }
         case 'text': {
           if (!c.present) {
             // lengths first, then the strings as one range of the staged buffer: no per-string copy
@@ -308,11 +314,21 @@ interface MapRows {
   valueDictionary: readonly Uint8Array[];
   /** per row: its map's first entry and end, and whether it is null */
   rows(): { from: Int32Array; to: Int32Array; isNull: Uint8Array };
+  /** the same per run of rows sharing one map (`ends` cumulative), when the column is staged as runs */
+  runs?(): { ends: Int32Array; from: Int32Array; to: Int32Array; isNull: Uint8Array };
+  /** whether every row in [r0, r1) is null, when that is cheap to tell */
+  allNull?(r0: number, r1: number): boolean;
 }
 
 function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
   return {
     ...e,
+    allNull(r0, r1) {
+      // most event batches carry no properties at all: no entries in the range and no present flag
+      if (e.offsets[r0] !== e.offsets[r1]) return false;
+      if (present) for (let i = r0; i < r1; i++) if (present[i]) return false;
+      return true;
+    },
     rows() {
       const n = e.offsets.length - 1;
       const isNull = new Uint8Array(n);
@@ -357,6 +373,25 @@ function jsonDictionaryMaps(c: Extract<StagingColumn, { kind: 'dict-text' }>): M
     values: Uint32Array.from(values),
     keyDictionary: keyDict,
     valueDictionary: valueDict,
+    runs:
+      'runEnds' in c.indices
+        ? () => {
+            const { runEnds, runIds } = c.indices as { runEnds: Int32Array; runIds: Int32Array };
+            const n = runEnds.length;
+            const from = new Int32Array(n);
+            const to = new Int32Array(n);
+            const isNull = new Uint8Array(n);
+            for (let k = 0; k < n; k++) {
+              const id = runIds[k]! >>> 0;
+              if (id === NULL_ID) isNull[k] = 1;
+              else {
+                from[k] = mapStart[id]!;
+                to[k] = mapStart[id + 1]!;
+              }
+            }
+            return { ends: runEnds, from, to, isNull };
+          }
+        : undefined,
     rows() {
       const ix = c.indices;
       const ids = 'perRow' in ix ? ix.perRow : expandRuns(ix.runEnds, ix.runIds);
@@ -377,6 +412,57 @@ function jsonDictionaryMaps(c: Extract<StagingColumn, { kind: 'dict-text' }>): M
   };
 }
 
+/**
+ * A page of per-block maps straight from their runs, when every map in it has at most one entry: each row is
+ * then one slot, so repetition levels are all 0 and definition levels and ids are one RLE run per block —
+ * no per-row arrays. Null when some map has several entries (the per-row path handles those).
+ */
+function runPage(
+  runs: ReturnType<NonNullable<MapRows['runs']>>,
+  ids: Uint32Array,
+  full: number,
+  width: number,
+  r0: number,
+  r1: number,
+): { numValues: number; parts: Uint8Array[] } | null {
+  const def = new ByteSink();
+  def.le(0, 4);
+  const idx = new ByteSink();
+  idx.byte(width);
+  const idBytes = Math.ceil(width / 8);
+  let start = 0;
+  let pendingLevel = -1;
+  let pendingCount = 0;
+  for (let k = 0; k < runs.ends.length; k++) {
+    const end = runs.ends[k]!;
+    const a = Math.max(start, r0);
+    const b = Math.min(end, r1);
+    start = end;
+    if (a >= b) continue;
+    const n = runs.isNull[k] ? 0 : runs.to[k]! - runs.from[k]!;
+    if (n > 1) return null;
+    const level = runs.isNull[k] ? 0 : n === 0 ? 1 : full;
+    if (level === pendingLevel) pendingCount += b - a;
+    else {
+      if (pendingCount > 0) {
+        def.varint(pendingCount * 2);
+        def.byte(pendingLevel);
+      }
+      pendingLevel = level;
+      pendingCount = b - a;
+    }
+    if (n === 1) {
+      idx.varint((b - a) * 2);
+      idx.le(ids[runs.from[k]!]!, idBytes);
+    }
+  }
+  if (pendingCount > 0) {
+    def.varint(pendingCount * 2);
+    def.byte(pendingLevel);
+  }
+  return { numValues: r1 - r0, parts: [constantLevels(0, r1 - r0), prefixedSink(def), idx.bytes()] };
+}
+
 /** key (which = 'key') or value leaf of a map: repetition 0 starts a row, definition says how deep it got. */
 function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () => ReturnType<MapRows['rows']>): Leaf {
   const ids = which === 'key' ? m.keys : m.values;
@@ -384,10 +470,22 @@ function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () =>
   const full = which === 'key' ? 2 : 3; // value is optional inside key_value: one level deeper
   const width = Math.max(1, bitWidth(dictionary.length - 1));
   let dictBytes: Uint8Array | undefined;
+  let runsOf: ReturnType<NonNullable<MapRows['runs']>> | undefined;
   return {
     path: [name, 'key_value', which],
     physical: PHYSICAL.bytes,
     page(r0, r1) {
+      if (m.allNull?.(r0, r1)) {
+        // one slot per row, all at repetition 0 and definition 0: two RLE runs and no values
+        const idx = new ByteSink();
+        idx.byte(width);
+        return { numValues: r1 - r0, parts: [constantLevels(0, r1 - r0), constantLevels(0, r1 - r0), idx.bytes()], dictionary: { bytes: (dictBytes ??= plainTexts(dictionary)), count: dictionary.length } };
+      }
+      if (m.runs && dictionary.length <= LOCAL_DICTIONARY) {
+        runsOf ??= m.runs();
+        const p = runPage(runsOf, ids, full, width, r0, r1);
+        if (p) return { ...p, dictionary: { bytes: (dictBytes ??= plainTexts(dictionary)), count: dictionary.length } };
+      }
       const { from, to, isNull } = rowsOf();
       let slots = 0;
       let entries = 0;
@@ -422,7 +520,8 @@ function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () =>
         }
       }
       const idx = new ByteSink();
-      const levels = [levelBlock(rep, 0, slots, 1), levelBlock(def, 0, slots, 2)];
+      // no map with several entries: every repetition level is 0, one RLE run instead of a pass over them
+      const levels = [slots === r1 - r0 ? constantLevels(0, slots) : levelBlock(rep, 0, slots, 1), levelBlock(def, 0, slots, 2)];
       if (dictionary.length > LOCAL_DICTIONARY) {
         const local = localDictionary(vals, dictionary);
         const w = Math.max(1, bitWidth(local.dict.length - 1));

@@ -108,32 +108,59 @@ function sameInts(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-function gatherIndices(ix: StagingIndices, perm: Uint32Array, runs: RunPositions): Uint32Array {
+function gatherIndices(ix: StagingIndices, perm: Uint32Array, runs: RunPositions): StagingIndices {
   const out = new Uint32Array(perm.length);
   if ('perRow' in ix) {
     for (let i = 0; i < perm.length; i++) out[i] = ix.perRow[perm[i]!]!;
-    return out;
+    return { perRow: out };
+  }
+  const runOf = runs.of(ix.runEnds);
+  // Per-block values shared by the merged streams (process, exe, user…) stay one run after the sort: keep
+  // them as runs, which the writer encodes without a per-row pass, when there are few enough of them.
+  const maxRuns = perm.length >> 4;
+  const ends = new Int32Array(maxRuns + 1);
+  const ids = new Int32Array(maxRuns + 1);
+  let n = 0;
+  let prev = 0;
+  for (let i = 0; i < perm.length; i++) {
+    const id = ix.runIds[runOf[i]!]!;
+    if (n > 0 && id === prev) continue;
+    if (n > 0) ends[n - 1] = i;
+    if (n === maxRuns) {
+      n = -1;
+      break;
+    }
+    ids[n++] = prev = id;
+  }
+  if (n >= 0) {
+    if (n > 0) ends[n - 1] = perm.length;
+    return { runEnds: ends.slice(0, n), runIds: ids.slice(0, n) };
   }
   // runs → one id per row (nulls, id -1, wrap to 0xffffffff and are told apart by the writer)
-  const runOf = runs.of(ix.runEnds);
-  const ids = new Uint32Array(ix.runIds.length);
-  for (let k = 0; k < ids.length; k++) ids[k] = ix.runIds[k]! >>> 0;
-  for (let i = 0; i < perm.length; i++) out[i] = ids[runOf[i]!]!;
-  return out;
+  for (let i = 0; i < perm.length; i++) out[i] = ix.runIds[runOf[i]!]! >>> 0;
+  return { perRow: out };
 }
 
 function gatherText(data: Uint8Array, offsets: Int32Array, perm: Uint32Array): { data: Uint8Array; offsets: Int32Array } {
   const n = perm.length;
   const outOffsets = new Int32Array(n + 1);
   const out = new Uint8Array(offsets[n]! - offsets[0]!);
+  const outView = new DataView(out.buffer);
+  const dataView = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let p = 0;
   for (let i = 0; i < n; i++) {
     const r = perm[i]!;
     const a = offsets[r]!;
     const b = offsets[r + 1]!;
-    if (b - a > 32) out.set(data.subarray(a, b), p);
-    else for (let k = a; k < b; k++) out[p + k - a] = data[k]!;
-    p += b - a;
+    if (b - a > 256) {
+      out.set(data.subarray(a, b), p);
+      p += b - a;
+    } else {
+      // four bytes at a time through DataViews: ~2.5× a byte loop for short messages (see decode-columns.ts)
+      let k = a;
+      for (; k + 4 <= b; k += 4, p += 4) outView.setUint32(p, dataView.getUint32(k, true), true);
+      for (; k < b; k++) out[p++] = data[k]!;
+    }
     outOffsets[i + 1] = p;
   }
   return { data: out, offsets: outOffsets };
@@ -187,7 +214,7 @@ function gather(c: StagingColumn, perm: Uint32Array, runs: RunPositions): Stagin
     }
     case 'dict-text':
     case 'dict-int64':
-      return { ...c, indices: { perRow: gatherIndices(c.indices, perm, runs) } };
+      return { ...c, indices: gatherIndices(c.indices, perm, runs) } as StagingColumn;
   }
 }
 

@@ -100,6 +100,17 @@ class TextBuilder {
   data = new Uint8Array(1024);
   length = 0;
 
+  appendBytes(b: Uint8Array): void {
+    if (this.length + b.length > this.data.length) {
+      const bigger = new Uint8Array(this.data.length * 2 + b.length);
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    if (b.length > 32) this.data.set(b, this.length);
+    else for (let i = 0; i < b.length; i++) this.data[this.length + i] = b[i]!;
+    this.length += b.length;
+  }
+
   append(s: string): void {
     for (;;) {
       const r = encoder.encodeInto(s, this.data.subarray(this.length));
@@ -112,6 +123,12 @@ class TextBuilder {
       this.data = bigger;
     }
   }
+}
+
+interface CachedMap {
+  json: Uint8Array;
+  keys: Uint32Array;
+  values: Uint32Array;
 }
 
 /** Event properties as JSON of the same JS object `block-rows.ts` builds (so key order and duplicates match). */
@@ -133,8 +150,22 @@ class PropertyColumn {
     this.entryOffsets = new Int32Array(rows + 1);
   }
 
-  private addEntries(obj: Record<string, string>): void {
-    for (const k of Object.keys(obj)) {
+  /** A map's JSON bytes and entries (batch-wide ids), built once per distinct (key id, value id) list of a block. */
+  private mapOf(c: PropertyColumns, strings: readonly string[], from: number, to: number): CachedMap {
+    const obj: Record<string, string> = {};
+    for (let k = from; k < to; k++) obj[strings[c.propKeys[k]!]!] = strings[c.propValues[k]!]!;
+    const keys = Object.keys(obj);
+    const m: CachedMap = { json: encoder.encode(JSON.stringify(obj)), keys: new Uint32Array(keys.length), values: new Uint32Array(keys.length) };
+    keys.forEach((k, j) => {
+      m.keys[j] = this.keyDict.add(k);
+      m.values[j] = this.valueDict.add(obj[k]!);
+    });
+    return m;
+  }
+
+  private appendMap(m: CachedMap): void {
+    this.text.appendBytes(m.json);
+    for (let j = 0; j < m.keys.length; j++) {
       if (this.entryCount === this.keyIds.length) {
         const grow = (a: Uint32Array) => {
           const b = new Uint32Array(a.length * 2);
@@ -144,21 +175,35 @@ class PropertyColumn {
         this.keyIds = grow(this.keyIds);
         this.valueIds = grow(this.valueIds);
       }
-      this.keyIds[this.entryCount] = this.keyDict.add(k);
-      this.valueIds[this.entryCount++] = this.valueDict.add(obj[k]!);
+      this.keyIds[this.entryCount] = m.keys[j]!;
+      this.valueIds[this.entryCount++] = m.values[j]!;
     }
   }
 
   fill(at: number, c: PropertyColumns, strings: readonly string[], count: number): void {
     const po = c.propOffsets;
+    // Events of a block mostly repeat a few property lists: each distinct list (by block-local string ids) is
+    // turned into a JS object, JSON and dictionary ids once, then copied — the same bytes and entries as building
+    // it per event, since the object depends only on the ids.
+    let cache: Map<number | string, CachedMap> | undefined;
+    const n = strings.length;
     for (let i = 0; i < count; i++) {
       const from = po[i]!;
       const to = po[i + 1]!;
       if (from !== to) {
-        const obj: Record<string, string> = {};
-        for (let k = from; k < to; k++) obj[strings[c.propKeys[k]!]!] = strings[c.propValues[k]!]!;
-        this.text.append(JSON.stringify(obj));
-        this.addEntries(obj);
+        cache ??= new Map();
+        let key: number | string;
+        if (to - from === 1) key = c.propKeys[from]! * n + c.propValues[from]!;
+        else {
+          key = '';
+          for (let k = from; k < to; k++) key += `${c.propKeys[k]!},${c.propValues[k]!};`;
+        }
+        let m = cache.get(key);
+        if (m === undefined) {
+          m = this.mapOf(c, strings, from, to);
+          cache.set(key, m);
+        }
+        this.appendMap(m);
         this.present[at + i] = 1;
       }
       this.offsets[at + i + 1] = this.text.length;
@@ -267,24 +312,41 @@ function interleaveMetricKinds(
 ): void {
   if (mid === from || mid === to) return;
   const t = c.time;
-  const before = (a: number, b: number) => t[2 * a + 1]! < t[2 * b + 1]! || (t[2 * a + 1] === t[2 * b + 1] && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
-  if (before(mid - 1, mid)) return; // already in order
+  if (timeLe(t, mid - 1, mid)) return; // already in order
   for (let i = from; i < to; i++) if (c.present[i]) return;
-  for (let i = from + 1; i < to; i++) if (i !== mid && !before(i - 1, i)) return; // a kind out of order: leave it to the sort
+  for (let i = from + 1; i < to; i++) if (i !== mid && !timeLe(t, i - 1, i)) return; // a kind out of order: leave it to the sort
   const n = to - from;
   const order = new Uint32Array(n);
   let i = from;
   let j = mid;
-  for (let o = 0; o < n; o++) order[o] = j >= to || (i < mid && before(i, j)) ? i++ : j++;
+  for (let o = 0; o < n; o++) order[o] = j >= to || (i < mid && timeLe(t, i, j)) ? i++ : j++;
   const time = t.slice(2 * from, 2 * to);
   for (let o = 0; o < n; o++) {
     t[2 * (from + o)] = time[2 * (order[o]! - from)]!;
     t[2 * (from + o) + 1] = time[2 * (order[o]! - from) + 1]!;
   }
-  for (const a of [c.target, c.name, c.unit, c.value]) {
-    const copy = a.slice(from, to);
-    for (let o = 0; o < n; o++) a[from + o] = copy[order[o]! - from]!;
-  }
+  // one call per array type: a loop over mixed Uint32Array / Float64Array element access is megamorphic
+  permuteIds(c.target, from, order);
+  permuteIds(c.name, from, order);
+  permuteIds(c.unit, from, order);
+  permuteDoubles(c.value, from, order);
+}
+
+/** Whether row a's time (lo, hi pair) is ≤ row b's. */
+function timeLe(t: Int32Array, a: number, b: number): boolean {
+  const ha = t[2 * a + 1]!;
+  const hb = t[2 * b + 1]!;
+  return ha < hb || (ha === hb && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
+}
+
+function permuteIds(a: Uint32Array, from: number, order: Uint32Array): void {
+  const copy = a.slice(from, from + order.length);
+  for (let o = 0; o < order.length; o++) a[from + o] = copy[order[o]! - from]!;
+}
+
+function permuteDoubles(a: Float64Array, from: number, order: Uint32Array): void {
+  const copy = a.slice(from, from + order.length);
+  for (let o = 0; o < order.length; o++) a[from + o] = copy[order[o]! - from]!;
 }
 
 export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
