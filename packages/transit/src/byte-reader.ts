@@ -150,8 +150,8 @@ export class ByteReader {
     return v;
   }
 
-  /** Skips `n` bytes, returning where they start. */
-  skip(n: number): number {
+  /** Moves past `n` bytes, returning where they start. */
+  advance(n: number): number {
     if (n > this.end - this.pos) throw truncated();
     const at = this.pos;
     this.pos += n;

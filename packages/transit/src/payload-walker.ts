@@ -113,7 +113,7 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
   for (let i = 0; i < nStrings; i++) {
     const len = r.varuint32();
     if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `string of ${len} bytes exceeds maxStringBytes`);
-    const at = r.skip(len);
+    const at = r.advance(len);
     stringStart[i] = at;
     stringEnd[i] = at + len;
     strings[i] = decodeUtf8(payload, at, at + len);
@@ -144,11 +144,11 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
   }
 
   const ticksLen = r.varuint32();
-  const ticksStart = r.skip(ticksLen);
+  const ticksStart = r.advance(ticksLen);
   // Every event has at least one tick byte and one op byte: a cheap bound on the declared counts.
   if (eventCount > ticksLen) throw corrupt('fewer tick bytes than declared events');
   const opsLen = r.varuint32();
-  const opsStart = r.skip(opsLen);
+  const opsStart = r.advance(opsLen);
   if (eventCount > opsLen) throw corrupt('fewer op bytes than declared events');
   const ticks = new ByteReader(payload, ticksStart, ticksStart + ticksLen);
   const ops = new ByteReader(payload, opsStart, opsStart + opsLen);
@@ -200,7 +200,7 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
         }
         const len = data.varuint32();
         if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
-        const at = data.skip(len);
+        const at = data.advance(len);
         try {
           visitor.log(t, level, target, at, at + len, props, propCount);
         } catch (e) {
