@@ -15,6 +15,7 @@
  */
 import { open } from 'node:fs/promises';
 import { i32, i64, list, str, struct, thriftStruct, type ThriftValue } from './staging-thrift.js';
+import { plainTextRange } from './direct-parquet-encoding.js';
 
 /** Dictionary indices of a column: one per row, or runs (`ends` cumulative, exclusive; id -1 is null). */
 export type StagingIndices = { perRow: Uint32Array } | { runEnds: Int32Array; runIds: Int32Array };
@@ -220,26 +221,7 @@ function dataPage(c: StagingColumn, r0: number, r1: number): Uint8Array[] {
 }
 
 function textPage(data: Uint8Array, offsets: Int32Array, present: Uint8Array | undefined, r0: number, r1: number): Uint8Array[] {
-  let count = 0;
-  if (present) for (let i = r0; i < r1; i++) count += present[i]!;
-  else count = r1 - r0;
-  const out = new Uint8Array(offsets[r1]! - offsets[r0]! + 4 * count);
-  let p = 0;
-  for (let i = r0; i < r1; i++) {
-    if (present && present[i] === 0) continue;
-    const a = offsets[i]!;
-    const b = offsets[i + 1]!;
-    const len = b - a;
-    out[p] = len;
-    out[p + 1] = len >>> 8;
-    out[p + 2] = len >>> 16;
-    out[p + 3] = len >>> 24;
-    p += 4;
-    if (len > 32) {
-      out.set(data.subarray(a, b), p);
-      p += len;
-    } else for (let k = a; k < b; k++) out[p++] = data[k]!;
-  }
+  const out = plainTextRange(data, offsets, present, r0, r1);
   if (!present) return [out];
   return [definitionLevels((i) => present[i] !== 0, r0, r1), out];
 }
