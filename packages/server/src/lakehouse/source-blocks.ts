@@ -6,19 +6,13 @@ import { decodeBlockHeader, decodeColumns, decompressBlock, noCompression, Trans
 import { createLog } from '../log.js';
 import { lz4Codec } from '../lake/lz4-codec.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
-
-const log = createLog('lakehouse');
+import { toBlockRecord, type BlockRecord } from '../lake/block-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
 
-export interface SourceBlock {
-  block_id: string;
-  stream_id: string;
-  process_id: string;
-  begin_time: bigint;
-  begin_ticks: bigint;
-  end_time: bigint;
-  end_ticks: bigint;
-  nb_objects: number;
+const log = createLog('lakehouse');
+
+/** A `blocks` row (as the lake stores it) with the process columns every view row repeats. */
+export interface SourceBlock extends Omit<BlockRecord, 'object_offset' | 'payload_size' | 'insert_time'> {
   insert_time: bigint;
   exe: string;
   username: string;
@@ -32,7 +26,7 @@ export interface SourceBlock {
 
 const SELECT = `
   SELECT b.block_id, b.stream_id, b.process_id, b.begin_time, b.begin_ticks, b.end_time, b.end_ticks, b.nb_objects,
-         b.insert_time, coalesce(p.exe, '') AS exe, coalesce(p.username, '') AS username,
+         b.object_offset, b.payload_size, b.insert_time, coalesce(p.exe, '') AS exe, coalesce(p.username, '') AS username,
          coalesce(p.computer, '') AS computer, coalesce(p.tsc_frequency, 1000000000) AS tsc_frequency,
          coalesce(p.start_time, 0) AS start_time, coalesce(p.start_ticks, 0) AS start_ticks,
          coalesce(p.properties, '{}'::jsonb) AS process_properties
@@ -72,15 +66,9 @@ export async function blocksByEventTime(
 
 function toSourceBlock(r: Record<string, unknown>): SourceBlock {
   const props = typeof r.process_properties === 'string' ? JSON.parse(r.process_properties) : r.process_properties;
+  const { object_offset: _offset, payload_size: _size, ...block } = toBlockRecord(r);
   return {
-    block_id: String(r.block_id),
-    stream_id: String(r.stream_id),
-    process_id: String(r.process_id),
-    begin_time: BigInt(r.begin_time as string),
-    begin_ticks: BigInt(r.begin_ticks as string),
-    end_time: BigInt(r.end_time as string),
-    end_ticks: BigInt(r.end_ticks as string),
-    nb_objects: Number(r.nb_objects),
+    ...block,
     insert_time: BigInt(r.insert_time as string),
     exe: String(r.exe),
     username: String(r.username),
