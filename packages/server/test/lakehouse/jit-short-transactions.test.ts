@@ -12,52 +12,16 @@ import { randomUUID } from 'node:crypto';
 import { BlockEncoder, encodeBlock, type BlockMeta, type StreamInfo } from '@sirius/transit';
 import { insertBlocks } from '../../src/lake/block-repository.js';
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
-import { blobKey, type ObjectStore } from '../../src/lake/object-store.js';
+import { blobKey } from '../../src/lake/object-store.js';
 import { createLakehouse, listPartitions, type ViewSource } from '../../src/lakehouse/index.js';
 import type { Lake } from '../../src/lake/lake.js';
 import { pgBackends } from '../support/pg.js';
 import { makeProcess, makeStream, post, readParquetRows, startTestLake, T0, until, type TestLake } from './lake-fixtures.js';
+import { gatedStore, within } from './gated-store.js';
 
 const RANGE = { begin: T0 - 1_000_000_000_000n, end: T0 + 1_000_000_000_000n };
 const FRAMES = 10;
 
-/** An object store whose puts under `prefix` wait until `open()`; `arrived` counts the puts that reached the gate. */
-function gatedStore(inner: ObjectStore, prefix: string) {
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const state = { arrived: 0, open };
-  const store: ObjectStore = {
-    uri: inner.uri,
-    async put(key, body) {
-      if (key.startsWith(prefix)) {
-        state.arrived++;
-        await gate;
-      }
-      await inner.put(key, body);
-    },
-    get: (key) => inner.get(key),
-    head: (key) => inner.head(key),
-    delete: (keys) => inner.delete(keys),
-    list: (p) => inner.list(p),
-    localPath: (key) => inner.localPath(key),
-    ping: () => inner.ping(),
-    close: async () => {},
-  };
-  return { store, state };
-}
-
-/** Rejects when `p` has not settled within `ms` (a deadline, so a regression fails instead of hanging). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Waits until `n` puts are held at the gate; fails (rather than hangs) if a resolve ends first. */
 async function held(state: { arrived: number }, n: number, resolves: Promise<unknown>[], what: string): Promise<void> {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nowNs } from '../../src/clock.js';
 import { dbNowNs, insertBlocks } from '../../src/lake/block-repository.js';
-import { blobKey, type ObjectStore } from '../../src/lake/object-store.js';
+import { blobKey } from '../../src/lake/object-store.js';
 import { HOUR, materializeBlockView, type StepResult } from '../../src/lakehouse/block-view-materializer.js';
 import { compactView } from '../../src/lakehouse/compactor.js';
 import { materializeSqlView } from '../../src/lakehouse/sql-view-materializer.js';
@@ -19,48 +19,11 @@ import type { Lake } from '../../src/lake/lake.js';
 import type { StreamInfo } from '@sirius/transit';
 import { pgBackends } from '../support/pg.js';
 import { logBlock, makeProcess, makeStream, post, readParquetRows, startTestLake, T0, until, type ExpectedLog, type TestLake } from './lake-fixtures.js';
+import { gatedStore, within } from './gated-store.js';
 
 const ALL = { begin: T0 - 1_000_000_000_000n, end: T0 + 1_000_000_000_000n };
 const SECOND = 1_000_000_000n;
 
-/** An object store whose puts under `prefix` wait until `open()`; `reached` resolves with the first such key. */
-function gatedStore(inner: ObjectStore, prefix: string) {
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  let enter!: (key: string) => void;
-  const reached = new Promise<string>((r) => (enter = r));
-  const store: ObjectStore = {
-    uri: inner.uri,
-    async put(key, body) {
-      if (key.startsWith(prefix)) {
-        enter(key);
-        await gate;
-      }
-      await inner.put(key, body);
-    },
-    get: (key) => inner.get(key),
-    head: (key) => inner.head(key),
-    delete: (keys) => inner.delete(keys),
-    list: (p) => inner.list(p),
-    localPath: (key) => inner.localPath(key),
-    ping: () => inner.ping(),
-    close: async () => {},
-  };
-  return { store, reached, open };
-}
-
-/** Rejects when `p` has not settled within `ms` (a deadline, so a regression fails instead of hanging). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Waits until the database clock is in a later second than every block's insert_time, so a lag-free step covers them all. */
 async function pastLastInsert(t: TestLake): Promise<void> {
