@@ -262,18 +262,7 @@ export function deltaLengths(out: ByteSink, at: Int32Array, from: number, count:
           buf[p++] = v >>> 24;
         }
       } else {
-        let acc = 0;
-        let bitsIn = 0;
-        for (let k = m * 32; k < m * 32 + 32; k++) {
-          const v = k < stop ? deltas[k]! - min : 0;
-          acc |= v << bitsIn;
-          bitsIn += w;
-          while (bitsIn >= 8) {
-            buf[p++] = acc & 0xff;
-            acc >>>= 8;
-            bitsIn -= 8;
-          }
-        }
+        p = packMiniblock(buf, p, deltas, m * 32, stop, min, w);
       }
       out.length = p;
     }
@@ -363,21 +352,30 @@ export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count
           buf[p++] = v >>> 24;
         }
       } else {
-        let acc = 0;
-        let bitsIn = 0;
-        for (let k = start; k < start + 32; k++) {
-          const v = k < stop ? deltas[k]! - bmin : 0;
-          acc |= v << bitsIn;
-          bitsIn += w;
-          while (bitsIn >= 8) {
-            buf[p++] = acc & 0xff;
-            acc >>>= 8;
-            bitsIn -= 8;
-          }
-        }
+        p = packMiniblock(buf, p, deltas, start, stop, bmin, w);
       }
       out.length = p;
     }
   }
   return true;
+}
+
+/**
+ * Bit-packs one miniblock of 32 deltas (those at or past `stop` pad with 0) minus `min`, `w` bits each
+ * (w < 25, so the accumulator stays within 32 bits), LSB first; returns the new write position.
+ */
+function packMiniblock(buf: Uint8Array, p: number, deltas: ArrayLike<number>, start: number, stop: number, min: number, w: number): number {
+  let acc = 0;
+  let bitsIn = 0;
+  for (let k = start; k < start + 32; k++) {
+    const v = k < stop ? deltas[k]! - min : 0;
+    acc |= v << bitsIn;
+    bitsIn += w;
+    while (bitsIn >= 8) {
+      buf[p++] = acc & 0xff;
+      acc >>>= 8;
+      bitsIn -= 8;
+    }
+  }
+  return p;
 }
