@@ -2,6 +2,7 @@ import { ByteReader, corrupt, truncated } from './byte-reader.js';
 import { resolveLimits } from './limits.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
+import type { ResolvedLimits } from './limits.js';
 import * as layout from './payload-layout.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -71,8 +72,17 @@ export interface PayloadVisitor {
  *   threadSpan() {}, asyncSpan() {} });
  */
 export function forEachEvent(payload: Uint8Array, visitor: PayloadVisitor, limits?: DecodeLimits, expectedEvents?: number): BlockTables {
+  return guarded(() => walk(readSections(payload, limits, expectedEvents), visitor));
+}
+
+/** `forEachEvent` over sections already read (by a caller that looked at the header first). */
+export function forEachEventIn(sections: PayloadSections, visitor: PayloadVisitor): BlockTables {
+  return guarded(() => walk(sections, visitor));
+}
+
+function guarded(f: () => BlockTables): BlockTables {
   try {
-    return walk(payload, visitor, limits, expectedEvents);
+    return f();
   } catch (e) {
     if (e instanceof TransitError) throw e;
     // A visitor's own errors pass through untouched; anything else from us is a decoding bug on bad input.
@@ -85,7 +95,21 @@ class VisitorError {
   constructor(readonly cause: unknown) {}
 }
 
-function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined): BlockTables {
+/** A payload's tables and the three event sections, positioned at their first byte; nothing per event read yet. */
+export interface PayloadSections {
+  tables: BlockTables;
+  ticks: ByteReader;
+  ops: ByteReader;
+  data: ByteReader;
+  limits: ResolvedLimits;
+}
+
+/**
+ * Reads the header and dependency tables and bounds the event sections — the part every event walk shares.
+ * Throws only TransitError; callers that walk the events themselves (`decodeColumns`' log path) must apply
+ * the same per-event checks as `walk` below.
+ */
+export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined): PayloadSections {
   const limits = resolveLimits(limitsIn);
   if (!(payload instanceof Uint8Array)) throw corrupt('payload is not a Uint8Array');
   if (payload.length > limits.maxPayloadBytes) {
@@ -169,6 +193,14 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
     counts,
     eventCount,
   };
+  return { tables, ticks, ops, data, limits };
+}
+
+function walk({ tables, ticks, ops, data, limits }: PayloadSections, visitor: PayloadVisitor): BlockTables {
+  const { counts, eventCount } = tables;
+  const nStrings = tables.strings.length;
+  const nMetrics = tables.metricName.length;
+  const nSpans = tables.spanName.length;
   call(() => visitor.tables?.(tables));
 
   const intAsNumber = visitor.intMetricNumber;
@@ -264,7 +296,7 @@ function walk(payload: Uint8Array, visitor: PayloadVisitor, limitsIn: DecodeLimi
   return tables;
 }
 
-function stringRef(r: ByteReader, nStrings: number): number {
+export function stringRef(r: ByteReader, nStrings: number): number {
   const id = r.varuint32();
   if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
   return id;

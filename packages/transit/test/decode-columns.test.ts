@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
+import { TransitError, decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
 import type { TransitEvent } from '../src/index.js';
 import { prng } from './support/prng.js';
-import { randomPayload } from './support/random-block.js';
+import { randomLogPayload, randomPayload } from './support/random-block.js';
 
 /** Rebuilds event objects from the columns, merged back into payload order by a per-kind cursor. */
 function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
@@ -58,6 +58,64 @@ test('columns carry the same events as the object decoder', () => {
     const expected = decodePayload(payload).map((e) => ('properties' in e ? { ...e, properties: e.properties ?? {} } : e));
     assert.deepEqual(eventsFromColumns(payload), expected);
   }
+});
+
+test('log-only payloads (their own decoding loop) carry the same events as the object decoder', () => {
+  const rand = prng(1234);
+  for (let n = 0; n < 300; n++) {
+    const { payload } = randomLogPayload(rand);
+    const expected = decodePayload(payload).map((e) => ('properties' in e ? { ...e, properties: e.properties ?? {} } : e));
+    assert.deepEqual(eventsFromColumns(payload), expected);
+  }
+});
+
+/** Logs as plain values, messages as raw bytes (column decoding leaves UTF-8 checks to its consumer). */
+type RawLog = [ticks: number, level: number, target: number, msg: number[], props: number[]];
+
+function logsByWalker(payload: Uint8Array): RawLog[] {
+  const out: RawLog[] = [];
+  const none = () => assert.fail('not a log');
+  forEachEvent(payload, {
+    log: (ticks, level, target, a, b, props, n) => out.push([ticks, level, target, [...payload.subarray(a, b)], [...props.subarray(0, Math.max(0, 2 * n))]]),
+    intMetric: none,
+    floatMetric: none,
+    threadSpan: none,
+    asyncSpan: none,
+  });
+  return out;
+}
+
+function logsByColumns(payload: Uint8Array): RawLog[] {
+  const { logs: l } = decodeColumns(payload);
+  return Array.from({ length: l.count }, (_, i): RawLog => {
+    const p: number[] = [];
+    for (let j = l.propOffsets[i]!; j < l.propOffsets[i + 1]!; j++) p.push(l.propKeys[j]!, l.propValues[j]!);
+    return [l.ticks[i]!, l.level[i]!, l.target[i]!, [...l.msgData.subarray(l.msgOffsets[i], l.msgOffsets[i + 1])], p];
+  });
+}
+
+test('on damaged log-only payloads the column decoder fails exactly when the payload walker does', () => {
+  const rand = prng(4321);
+  let failed = 0;
+  for (let n = 0; n < 3000; n++) {
+    const { payload } = randomLogPayload(rand);
+    const bad = payload.slice();
+    // damage mostly the event sections (past the tables), where the log loop does its own reading
+    const flips = 1 + Math.floor(rand() * 3);
+    for (let k = 0; k < flips; k++) bad[Math.floor(payload.length / 2 + (rand() * payload.length) / 2)]! ^= 1 << Math.floor(rand() * 8);
+    const cut = rand() < 0.2 ? bad.subarray(0, Math.floor(rand() * bad.length)) : bad;
+    let expected: RawLog[];
+    try {
+      expected = logsByWalker(cut);
+    } catch (e) {
+      assert.ok(e instanceof TransitError, `case ${n}: ${String(e)}`);
+      failed++;
+      assert.throws(() => decodeColumns(cut), TransitError, `case ${n}: the walker rejects it, so must the columns`);
+      continue;
+    }
+    assert.deepEqual(logsByColumns(cut), expected, `case ${n}`);
+  }
+  assert.ok(failed > 300, `only ${failed} damaged payloads were rejected: the damage is too mild to test anything`);
 });
 
 test('column lengths come from the header counts', () => {

@@ -312,12 +312,33 @@ interface MapRows {
   values: Uint32Array;
   keyDictionary: readonly Uint8Array[];
   valueDictionary: readonly Uint8Array[];
-  /** per row: its map's first entry and end, and whether it is null */
-  rows(): { from: Int32Array; to: Int32Array; isNull: Uint8Array };
+  /** per row: its map's first entry and end, and whether it is null (needed when `levels` is absent) */
+  rows?(): { from: Int32Array; to: Int32Array; isNull: Uint8Array };
   /** the same per run of rows sharing one map (`ends` cumulative), when the column is staged as runs */
   runs?(): { ends: Int32Array; from: Int32Array; to: Int32Array; isNull: Uint8Array };
   /** whether every row in [r0, r1) is null, when that is cheap to tell */
   allNull?(r0: number, r1: number): boolean;
+  /**
+   * When rows' entries are stored in row order (event maps): the levels of rows [r0, r1) straight from the
+   * staged offsets, and the range of `keys`/`values` they cover — no per-row arrays over the whole batch.
+   */
+  levels?(r0: number, r1: number, full: number): MapLevels;
+}
+
+interface MapLevels {
+  /** null when no map in the range has several entries: every repetition level is then 0 */
+  rep: Uint8Array | null;
+  def: Uint8Array;
+  slots: number;
+  first: number;
+  last: number;
+}
+
+/** Rows in [r0, r1) that own at least one entry. */
+function countNonEmpty(offsets: Int32Array, r0: number, r1: number): number {
+  let n = 0;
+  for (let i = r0; i < r1; i++) if (offsets[i + 1] !== offsets[i]) n++;
+  return n;
 }
 
 function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
@@ -329,11 +350,30 @@ function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
       if (present) for (let i = r0; i < r1; i++) if (present[i]) return false;
       return true;
     },
-    rows() {
-      const n = e.offsets.length - 1;
-      const isNull = new Uint8Array(n);
-      for (let i = 0; i < n; i++) isNull[i] = present ? 1 - present[i]! : e.offsets[i] === e.offsets[i + 1] ? 1 : 0;
-      return { from: e.offsets.subarray(0, n), to: e.offsets.subarray(1), isNull };
+    levels(r0, r1, full) {
+      const o = e.offsets;
+      const slots = r1 - r0 + (o[r1]! - o[r0]!) - countNonEmpty(o, r0, r1);
+      const def = new Uint8Array(slots);
+      let rep: Uint8Array | null = null;
+      let s = 0;
+      for (let i = r0; i < r1; i++) {
+        const n = o[i + 1]! - o[i]!;
+        if (n === 0) {
+          // absent (0) or an empty map (1); without presence flags no entries means null
+          def[s++] = present ? present[i]! : 0;
+          continue;
+        }
+        def[s] = full;
+        s++;
+        if (n > 1) {
+          rep ??= new Uint8Array(slots);
+          for (let k = 1; k < n; k++) {
+            rep[s] = 1;
+            def[s++] = full;
+          }
+        }
+      }
+      return { rep, def, slots, first: o[r0]!, last: o[r1]! };
     },
   };
 }
@@ -464,7 +504,7 @@ function runPage(
 }
 
 /** key (which = 'key') or value leaf of a map: repetition 0 starts a row, definition says how deep it got. */
-function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () => ReturnType<MapRows['rows']>): Leaf {
+function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () => ReturnType<NonNullable<MapRows['rows']>>): Leaf {
   const ids = which === 'key' ? m.keys : m.values;
   const dictionary = which === 'key' ? m.keyDictionary : m.valueDictionary;
   const full = which === 'key' ? 2 : 3; // value is optional inside key_value: one level deeper
@@ -480,6 +520,10 @@ function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () =>
         const idx = new ByteSink();
         idx.byte(width);
         return { numValues: r1 - r0, parts: [constantLevels(0, r1 - r0), constantLevels(0, r1 - r0), idx.bytes()], dictionary: { bytes: (dictBytes ??= plainTexts(dictionary)), count: dictionary.length } };
+      }
+      if (m.levels) {
+        const { rep, def, slots, first, last } = m.levels(r0, r1, full);
+        return withValues([rep ? levelBlock(rep, 0, slots, 1) : constantLevels(0, slots), levelBlock(def, 0, slots, 2)], slots, ids.subarray(first, last));
       }
       if (m.runs && dictionary.length <= LOCAL_DICTIONARY) {
         runsOf ??= m.runs();
@@ -519,22 +563,30 @@ function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () =>
           vals[e++] = ids[k]!;
         }
       }
-      const idx = new ByteSink();
       // no map with several entries: every repetition level is 0, one RLE run instead of a pass over them
-      const levels = [slots === r1 - r0 ? constantLevels(0, slots) : levelBlock(rep, 0, slots, 1), levelBlock(def, 0, slots, 2)];
-      if (dictionary.length > LOCAL_DICTIONARY) {
-        const local = localDictionary(vals, dictionary);
-        const w = Math.max(1, bitWidth(local.dict.length - 1));
-        idx.byte(w);
-        hybrid(idx, local.ids, 0, entries, w);
-        return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: plainTexts(local.dict), count: local.dict.length } };
-      }
-      idx.byte(width);
-      hybrid(idx, vals, 0, entries, width);
-      dictBytes ??= plainTexts(dictionary);
-      return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: dictBytes, count: dictionary.length } };
+      return withValues([slots === r1 - r0 ? constantLevels(0, slots) : levelBlock(rep, 0, slots, 1), levelBlock(def, 0, slots, 2)], slots, vals);
     },
   };
+
+  /** The page: its levels, then the entries' dictionary indices (into a per-page dictionary when the shared one is large). */
+  function withValues(levels: Uint8Array[], slots: number, vals: Uint32Array): LeafPage {
+    const idx = new ByteSink();
+    if (dictionary.length > LOCAL_DICTIONARY) {
+      const local = localDictionary(vals, dictionary);
+      const w = Math.max(1, bitWidth(local.dict.length - 1));
+      idx.byte(w);
+      hybrid(idx, local.ids, 0, vals.length, w);
+      return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: plainTexts(local.dict), count: local.dict.length } };
+    }
+    idx.byte(width);
+    hybrid(idx, vals, 0, vals.length, width);
+    dictBytes ??= plainTexts(dictionary);
+    return { numValues: slots, parts: [...levels, idx.bytes()], dictionary: { bytes: dictBytes, count: dictionary.length } };
+  }
+}
+
+function noRows(): never {
+  throw new Error('direct parquet: a map column offers neither levels nor rows');
 }
 
 function normalized(type: string): string {
@@ -575,8 +627,8 @@ export function leafPlan(spec: ColumnSpec, c: StagingColumn): LeafPlan | null {
         element({ type: PHYSICAL.bytes, repetition: REQUIRED, name: 'key', converted: UTF8 }),
         element({ type: PHYSICAL.bytes, repetition: OPTIONAL, name: 'value', converted: UTF8 }),
       ];
-      let rows: ReturnType<MapRows['rows']> | undefined;
-      const rowsOf = () => (rows ??= m.rows());
+      let rows: ReturnType<NonNullable<MapRows['rows']>> | undefined;
+      const rowsOf = () => (rows ??= m.rows?.() ?? noRows());
       return { schema, leaves: [mapLeaf(name, m, 'key', rowsOf), mapLeaf(name, m, 'value', rowsOf)] };
     }
     default:

@@ -26,3 +26,18 @@ export function randomPayload(rand: () => number, enc = new BlockEncoder()): { p
   }
   return { payload: enc.finish(), count: n };
 }
+
+/** A valid payload of logs only (a log stream's block, which `decodeColumns` reads on its own path). */
+export function randomLogPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
+  const n = randInt(rand, 1, 60);
+  let ticks = randInt(rand, 0, 1000);
+  for (let i = 0; i < n; i++) {
+    // deltas of every varint width, and some backwards (a negative delta is its own op bit)
+    const jump = [randInt(rand, 0, 100), randInt(rand, 0, 1e6), randInt(rand, 0, 1e12), -randInt(rand, 0, 1000)][randInt(rand, 0, 3)]!;
+    ticks = Math.max(0, ticks + jump);
+    const props = rand() < 0.3 ? (rand() < 0.5 ? { [word(rand)]: word(rand) } : { [word(rand)]: word(rand), [`${word(rand)}2`]: word(rand) }) : rand() < 0.1 ? {} : null;
+    const msg = rand() < 0.05 ? 'm'.repeat(randInt(rand, 250, 3000)) : word(rand) + i;
+    enc.log(ticks, randInt(rand, 0, 255), word(rand), msg, props);
+  }
+  return { payload: enc.finish(), count: n };
+}
