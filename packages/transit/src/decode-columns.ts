@@ -47,9 +47,15 @@ export interface LogColumns extends PropertyColumns {
   ticks: Float64Array;
   level: Uint8Array;
   target: Uint32Array;
-  /** message `i` is msgData[msgOffsets[i], msgOffsets[i+1]) (UTF-8); length count+1 */
+  /** cumulative message lengths, count+1 of them: message `i` is msgOffsets[i+1] - msgOffsets[i] bytes long */
   msgOffsets: Int32Array;
-  msgData: Uint8Array;
+  /**
+   * where message `i` starts in `tables.bytes`: decoding leaves messages where they are, so a consumer that
+   * gathers them elsewhere (the lakehouse's batch buffer) copies each once
+   */
+  msgStart: Uint32Array;
+  /** message `i` is msgData[msgOffsets[i], msgOffsets[i+1]) (UTF-8): every message gathered into one buffer on first access */
+  readonly msgData: Uint8Array;
 }
 
 export interface MetricColumns extends PropertyColumns {
@@ -135,10 +141,7 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, limits }: PayloadSecti
   const target = new Uint32Array(count);
   const msgOffsets = new Int32Array(count + 1);
   const propOffsets = new Int32Array(count + 1);
-  // messages and their length prefixes share the data section, so the messages fit in what is left of it
-  const msgData = new Uint8Array(dr.remaining);
-  const srcView = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const msgView = new DataView(msgData.buffer);
+  const msgStart = new Uint32Array(count);
   const props = new PropBuilder();
   let pairs = new Uint32Array(16);
   let tp = tr.pos;
@@ -202,23 +205,13 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, limits }: PayloadSecti
     if (len > 0xffffffff) throw corrupt('varint exceeds 32 bits');
     if (len > maxMsg) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
     if (len > dEnd - dp) throw truncated();
-    const end = dp + len;
-    let p = msgPos;
-    if (len > 256) {
-      msgData.set(b.subarray(dp, end), p);
-      p += len;
-    } else {
-      // four bytes at a time through DataViews: short messages dominate, and a view per copy would allocate
-      let k = dp;
-      for (; k + 4 <= end; k += 4, p += 4) msgView.setUint32(p, srcView.getUint32(k, true), true);
-      for (; k < end; k++) msgData[p++] = b[k]!;
-    }
-    dp = end;
-    msgPos = p;
-    msgOffsets[i + 1] = p;
+    msgStart[i] = dp;
+    dp += len;
+    msgPos += len;
+    msgOffsets[i + 1] = msgPos;
   }
   if (tp !== tEnd || op !== oEnd || dp !== dEnd) throw corrupt('trailing bytes after the last event');
-  const logs: LogColumns = { count, ticks, level, target, msgOffsets, msgData: msgData.subarray(0, msgPos), ...emptyProps(count) };
+  const logs = logColumns(b, { count, ticks, level, target, msgOffsets, msgStart, ...emptyProps(count) });
   logs.propOffsets = propOffsets;
   props.finish(logs);
   return emptyColumns(tables, logs);
@@ -244,11 +237,8 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
   let logLevel!: Uint8Array;
   let logTarget!: Uint32Array;
   let logMsgOffsets!: Int32Array;
+  let logMsgStart!: Uint32Array;
   let logPropOffsets!: Int32Array;
-  let srcBytes!: Uint8Array;
-  let srcView!: DataView;
-  let msgBytes!: Uint8Array;
-  let msgView!: DataView;
   const logProps = new PropBuilder();
   const intProps = new PropBuilder();
   const floatProps = new PropBuilder();
@@ -259,15 +249,15 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
       tables(tables) {
         t = tables;
         const c = tables.counts;
-        logs = {
+        logs = logColumns(tables.bytes, {
           count: c[0]!,
           ticks: new Float64Array(c[0]!),
           level: new Uint8Array(c[0]!),
           target: new Uint32Array(c[0]!),
           msgOffsets: new Int32Array(c[0]! + 1),
-          msgData: new Uint8Array(c[0]! === 0 ? 0 : payload.length),
+          msgStart: new Uint32Array(c[0]!),
           ...emptyProps(c[0]!),
-        };
+        });
         intMetrics = { ...metricColumns(c[1]!), value: new BigInt64Array(c[1]!) };
         intHalves = new Int32Array(intMetrics.value.buffer, 0, 2 * c[1]!);
         logTicks = logs.ticks;
@@ -275,10 +265,7 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
         logTarget = logs.target;
         logMsgOffsets = logs.msgOffsets;
         logPropOffsets = logs.propOffsets;
-        srcBytes = tables.bytes;
-        srcView = new DataView(srcBytes.buffer, srcBytes.byteOffset, srcBytes.byteLength);
-        msgBytes = logs.msgData;
-        msgView = new DataView(msgBytes.buffer, msgBytes.byteOffset, msgBytes.byteLength);
+        logMsgStart = logs.msgStart;
         floatMetrics = { ...metricColumns(c[2]!), value: new Float64Array(c[2]!) };
         threadSpans = spanColumns(c[3]! + c[4]!);
         const na = c[5]! + c[6]!;
@@ -288,22 +275,11 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
         logTicks[li] = ticks;
         logLevel[li] = level;
         logTarget[li] = target;
-        // Short messages dominate logs: copying them four bytes at a time through DataViews (inlined by the
-        // JIT, unaligned is fine) is ~2.5× faster than a byte loop or subarray+set, which allocates a view.
-        const len = msgEnd - msgStart;
-        let p = msgPos;
-        if (len > 256) {
-          msgBytes.set(srcBytes.subarray(msgStart, msgEnd), p);
-          p += len;
-        } else {
-          let k = msgStart;
-          for (; k + 4 <= msgEnd; k += 4, p += 4) msgView.setUint32(p, srcView.getUint32(k, true), true);
-          for (; k < msgEnd; k++) msgBytes[p++] = srcBytes[k]!;
-        }
-        msgPos = p;
+        logMsgStart[li] = msgStart;
+        msgPos += msgEnd - msgStart;
         if (propCount > 0) logProps.add(logPropOffsets, li, props, propCount);
         else logPropOffsets[li + 1] = logProps.n;
-        logMsgOffsets[++li] = p;
+        logMsgOffsets[++li] = msgPos;
       },
       intMetric(ticks, m, value, props, propCount) {
         fillMetric(intMetrics, ii, t, ticks, m);
@@ -333,11 +309,72 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
       },
     },
   );
-  logs.msgData = logs.msgData.subarray(0, msgPos);
   logProps.finish(logs);
   intProps.finish(intMetrics);
   floatProps.finish(floatMetrics);
   return { tables, logs, intMetrics, floatMetrics, threadSpans, asyncSpans };
+}
+
+/** The columns with `msgData` built from `bytes` on first access (a class: its instances keep fast properties). */
+class LazyLogColumns implements LogColumns {
+  count: number;
+  ticks: Float64Array;
+  level: Uint8Array;
+  target: Uint32Array;
+  msgOffsets: Int32Array;
+  msgStart: Uint32Array;
+  propOffsets: Int32Array;
+  propKeys: Uint32Array;
+  propValues: Uint32Array;
+  private data: Uint8Array | undefined;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    c: Omit<LogColumns, 'msgData'>,
+  ) {
+    this.count = c.count;
+    this.ticks = c.ticks;
+    this.level = c.level;
+    this.target = c.target;
+    this.msgOffsets = c.msgOffsets;
+    this.msgStart = c.msgStart;
+    this.propOffsets = c.propOffsets;
+    this.propKeys = c.propKeys;
+    this.propValues = c.propValues;
+  }
+
+  get msgData(): Uint8Array {
+    return (this.data ??= gatherMessages(this.bytes, this.msgStart, this.msgOffsets, this.count, new Uint8Array(this.msgOffsets[this.count]!), 0));
+  }
+}
+
+function logColumns(bytes: Uint8Array, c: Omit<LogColumns, 'msgData'>): LogColumns {
+  return new LazyLogColumns(bytes, c);
+}
+
+/**
+ * Copies messages [0, count) from `bytes` (message i at msgStart[i], msgOffsets[i+1] - msgOffsets[i] bytes
+ * long) into `out` from `at` on, back to back; returns `out`. Short messages dominate logs: copying them four
+ * bytes at a time through DataViews (inlined by the JIT, unaligned is fine) is ~2.5× faster than a byte loop
+ * or subarray+set, which allocates a view per message.
+ */
+export function gatherMessages(bytes: Uint8Array, msgStart: Uint32Array, msgOffsets: Int32Array, count: number, out: Uint8Array, at: number): Uint8Array {
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let p = at;
+  for (let i = 0; i < count; i++) {
+    const a = msgStart[i]!;
+    const end = a + msgOffsets[i + 1]! - msgOffsets[i]!;
+    if (end - a > 256) {
+      out.set(bytes.subarray(a, end), p);
+      p += end - a;
+      continue;
+    }
+    let k = a;
+    for (; k + 4 <= end; k += 4, p += 4) dst.setUint32(p, src.getUint32(k, true), true);
+    for (; k < end; k++) out[p++] = bytes[k]!;
+  }
+  return out;
 }
 
 function emptyProps(count: number): PropertyColumns {

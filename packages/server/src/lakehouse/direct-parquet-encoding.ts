@@ -215,23 +215,26 @@ export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSiz
 }
 
 /**
- * DELTA_BINARY_PACKED of `count` int32 values `at[from..)`: blocks of 128 values in 4 miniblocks of 32,
- * each miniblock bit-packed at its own width (widths above 24 written as 32). Used for string lengths, so
- * the strings themselves can follow as one copied range (DELTA_LENGTH_BYTE_ARRAY).
+ * DELTA_BINARY_PACKED of the lengths of strings [from, from + count), given by their cumulative `offsets`
+ * (string i is offsets[i+1] - offsets[i] bytes): blocks of 128 values in 4 miniblocks of 32, each miniblock
+ * bit-packed at its own width (widths above 24 written as 32). The strings themselves then follow as one
+ * copied range (DELTA_LENGTH_BYTE_ARRAY).
  */
-export function deltaLengths(out: ByteSink, at: Int32Array, from: number, count: number): void {
+export function deltaLengths(out: ByteSink, offsets: Int32Array, from: number, count: number): void {
   const zig = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
   out.varint(128);
   out.varint(4);
   out.varint(count);
-  out.varint(zig(count ? at[from]! : 0));
+  out.varint(zig(count ? offsets[from + 1]! - offsets[from]! : 0));
   const deltas = new Int32Array(128);
   const widths = new Uint8Array(4);
   for (let b = 1; b < count; b += 128) {
     const n = Math.min(128, count - b);
     let min = 2147483647;
     for (let k = 0; k < n; k++) {
-      const d = (at[from + b + k]! - at[from + b + k - 1]!) | 0;
+      // the difference of two consecutive lengths, straight from three consecutive offsets
+      const i = from + b + k;
+      const d = (offsets[i + 1]! - 2 * offsets[i]! + offsets[i - 1]!) | 0;
       deltas[k] = d;
       if (d < min) min = d;
     }

@@ -262,7 +262,8 @@ function prefixedSink(out: ByteSink): Uint8Array {
   return b;
 }
 
-function plainLeaf(c: StagingColumn, physical: number): Leaf {
+/** `ascending`: the column's values are in ascending order, so a page's min and max are its first and last. */
+function plainLeaf(c: StagingColumn, physical: number, ascending = false): Leaf {
   return {
     path: [c.name],
     physical,
@@ -280,16 +281,14 @@ function plainLeaf(c: StagingColumn, physical: number): Leaf {
             parts: [constantLevels(1, r1 - r0), packed ? delta.bytes() : bytesOf(c.values.subarray(2 * r0, 2 * r1))],
             encoding: packed ? ENCODING.DELTA_BINARY_PACKED : undefined,
             nullCount: 0,
-            minMax: int64MinMax(c.values, null, r0, r1),
+            minMax: ascending ? int64MinMax(c.values, [r0, r1 - 1]) : int64MinMax(c.values, null, r0, r1),
           };
         }
         case 'text': {
           if (!c.present) {
             // lengths first, then the strings as one range of the staged buffer: no per-string copy
-            const lengths = new Int32Array(r1 - r0);
-            for (let i = r0; i < r1; i++) lengths[i - r0] = c.offsets[i + 1]! - c.offsets[i]!;
             const head = new ByteSink();
-            deltaLengths(head, lengths, 0, lengths.length);
+            deltaLengths(head, c.offsets, r0, r1 - r0);
             const parts = [constantLevels(1, r1 - r0), head.bytes(), c.data.subarray(c.offsets[r0]!, c.offsets[r1]!)];
             return { numValues: r1 - r0, parts, encoding: ENCODING.DELTA_LENGTH_BYTE_ARRAY, nullCount: 0 };
           }
@@ -341,7 +340,33 @@ function countNonEmpty(offsets: Int32Array, r0: number, r1: number): number {
   return n;
 }
 
+/** Repetition and definition levels (2 for an entry) of event maps' rows [r0, r1). */
+function entryLevels(o: Int32Array, present: Uint8Array | undefined, r0: number, r1: number): { rep: Uint8Array | null; def: Uint8Array; slots: number } {
+  const slots = r1 - r0 + (o[r1]! - o[r0]!) - countNonEmpty(o, r0, r1);
+  const def = new Uint8Array(slots);
+  let rep: Uint8Array | null = null;
+  let s = 0;
+  for (let i = r0; i < r1; i++) {
+    const n = o[i + 1]! - o[i]!;
+    if (n === 0) {
+      // absent (0) or an empty map (1); without presence flags no entries means null
+      def[s++] = present ? present[i]! : 0;
+      continue;
+    }
+    def[s++] = 2;
+    if (n > 1) {
+      rep ??= new Uint8Array(slots);
+      for (let k = 1; k < n; k++) {
+        rep[s] = 1;
+        def[s++] = 2;
+      }
+    }
+  }
+  return { rep, def, slots };
+}
+
 function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
+  let last: { r0: number; r1: number; rep: Uint8Array | null; def: Uint8Array; slots: number } | undefined;
   return {
     ...e,
     allNull(r0, r1) {
@@ -351,29 +376,16 @@ function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
       return true;
     },
     levels(r0, r1, full) {
-      const o = e.offsets;
-      const slots = r1 - r0 + (o[r1]! - o[r0]!) - countNonEmpty(o, r0, r1);
-      const def = new Uint8Array(slots);
-      let rep: Uint8Array | null = null;
-      let s = 0;
-      for (let i = r0; i < r1; i++) {
-        const n = o[i + 1]! - o[i]!;
-        if (n === 0) {
-          // absent (0) or an empty map (1); without presence flags no entries means null
-          def[s++] = present ? present[i]! : 0;
-          continue;
-        }
-        def[s] = full;
-        s++;
-        if (n > 1) {
-          rep ??= new Uint8Array(slots);
-          for (let k = 1; k < n; k++) {
-            rep[s] = 1;
-            def[s++] = full;
-          }
-        }
+      // the key and the value leaf ask for the same rows in turn: the walk over them is done once
+      if (!last || last.r0 !== r0 || last.r1 !== r1) last = { r0, r1, ...entryLevels(e.offsets, present, r0, r1) };
+      const { rep, def, slots } = last;
+      // entryLevels marks an entry with 2, the key's full depth; the value sits one level deeper
+      let d = def;
+      if (full !== 2) {
+        d = new Uint8Array(slots);
+        for (let k = 0; k < slots; k++) d[k] = def[k] === 2 ? full : def[k]!;
       }
-      return { rep, def, slots, first: o[r0]!, last: o[r1]! };
+      return { rep, def: d, slots, first: e.offsets[r0]!, last: e.offsets[r1]! };
     },
   };
 }
@@ -593,8 +605,8 @@ function normalized(type: string): string {
   return type.replaceAll(' ', '').toUpperCase();
 }
 
-/** How `spec` is written from `c`, or null when this writer does not handle the pair. */
-export function leafPlan(spec: ColumnSpec, c: StagingColumn): LeafPlan | null {
+/** How `spec` is written from `c`, or null when this writer does not handle the pair; `ascending`: `c` is sorted. */
+export function leafPlan(spec: ColumnSpec, c: StagingColumn, ascending = false): LeafPlan | null {
   if (spec.name !== c.name) return null;
   const name = spec.name;
   switch (normalized(spec.type)) {
@@ -606,7 +618,7 @@ export function leafPlan(spec: ColumnSpec, c: StagingColumn): LeafPlan | null {
     }
     case 'TIMESTAMP_NS': {
       const schema = [element({ type: PHYSICAL.int64, repetition: OPTIONAL, name, logical: TIMESTAMP_NS_LOGICAL })];
-      if (c.kind === 'int64') return { schema, leaves: [plainLeaf(c, PHYSICAL.int64)] };
+      if (c.kind === 'int64') return { schema, leaves: [plainLeaf(c, PHYSICAL.int64, ascending)] };
       if (c.kind === 'dict-int64') return { schema, leaves: [dictLeaf(c, PHYSICAL.int64)] };
       return null;
     }

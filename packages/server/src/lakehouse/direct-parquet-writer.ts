@@ -38,7 +38,8 @@ export function directPlan(columns: readonly ColumnSpec[], staged: StagedRows): 
   if (columns.length !== staged.columns.length) return null;
   const plans: LeafPlan[] = [];
   for (let i = 0; i < columns.length; i++) {
-    const p = leafPlan(columns[i]!, staged.columns[i]!);
+    const c = staged.columns[i]!;
+    const p = leafPlan(columns[i]!, c, staged.sortedBy === c.name);
     if (!p) return null;
     plans.push(p);
   }

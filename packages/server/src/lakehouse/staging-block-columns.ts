@@ -8,7 +8,8 @@
  * row conversion exactly (event time rounding, property maps built as JS objects, invalid UTF-8 replaced).
  */
 import { isUtf8 } from 'node:buffer';
-import type { LogColumns, MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
+import { gatherMessages } from '@sirius/transit';
+import type { MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
 import type { StagingColumn } from './staging-parquet.js';
 import type { SourceBlock } from './source-blocks.js';
@@ -227,34 +228,56 @@ function remapInto(out: Uint32Array, at: number, ids: Uint32Array, remap: BlockR
   for (let i = 0; i < count; i++) out[at + i] = remap.id(ids[i]!);
 }
 
-/** A block's messages as valid UTF-8: invalid sequences become U+FFFD, as TextDecoder does in the row path. */
-function validMessages(logs: LogColumns): { data: Uint8Array; offsets: Int32Array } {
-  const data = logs.msgData.subarray(0, logs.msgOffsets[logs.count]!);
-  if (isUtf8(data)) return { data, offsets: logs.msgOffsets };
-  const parts: Uint8Array[] = [];
-  const offsets = new Int32Array(logs.count + 1);
-  for (let i = 0; i < logs.count; i++) {
-    const bytes = encoder.encode(decoder.decode(logs.msgData.subarray(logs.msgOffsets[i]!, logs.msgOffsets[i + 1]!)));
-    parts.push(bytes);
-    offsets[i + 1] = offsets[i]! + bytes.length;
+/**
+ * Whether every message of a block, copied back to back into `data[from, to)`, is valid UTF-8 on its own.
+ * One native check of the whole range, plus a look at each message's last bytes: if every message ends on a
+ * complete sequence, no sequence can straddle two messages, so the range is valid exactly when each message is.
+ */
+function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number): boolean {
+  if (!isUtf8(data.subarray(offsets[first]!, offsets[first + count]!))) return false;
+  for (let i = first; i < first + count; i++) {
+    const a = offsets[i]!;
+    const end = offsets[i + 1]!;
+    if (end === a || data[end - 1]! < 0x80) continue;
+    // back over continuation bytes to the lead byte, which says how long its sequence is
+    let lead = end - 1;
+    while (lead > a && lead > end - 4 && (data[lead]! & 0xc0) === 0x80) lead--;
+    const b = data[lead]!;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
+    if (need !== end - lead) return false;
   }
-  const out = new Uint8Array(offsets[logs.count]!);
-  parts.forEach((p, i) => out.set(p, offsets[i]!));
-  return { data: out, offsets };
+  return true;
+}
+
+/** Each message re-encoded with invalid sequences replaced by U+FFFD, as TextDecoder does in the row path. */
+function replacedMessages(blocks: readonly (TransitColumns | null)[]): { data: Uint8Array; offsets: Int32Array } {
+  const parts: Uint8Array[] = [];
+  const lengths: number[] = [];
+  for (const d of blocks) {
+    if (!d) continue;
+    const l = d.logs;
+    for (let i = 0; i < l.count; i++) {
+      const a = l.msgStart[i]!;
+      const bytes = encoder.encode(decoder.decode(d.tables.bytes.subarray(a, a + l.msgOffsets[i + 1]! - l.msgOffsets[i]!)));
+      parts.push(bytes);
+      lengths.push(bytes.length);
+    }
+  }
+  const offsets = new Int32Array(lengths.length + 1);
+  lengths.forEach((n, i) => (offsets[i + 1] = offsets[i]! + n));
+  const data = new Uint8Array(offsets[lengths.length]!);
+  parts.forEach((p, i) => data.set(p, offsets[i]!));
+  return { data, offsets };
 }
 
 export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
   let rows = 0;
-  const messages: { data: Uint8Array; offsets: Int32Array }[] = [];
   let msgBytes = 0;
-  blocks.forEach((_, bi) => {
-    const d = decoded[bi];
-    if (!d || d.logs.count === 0) return;
+  for (const d of decoded) {
+    if (!d) continue;
     rows += d.logs.count;
-    const m = validMessages(d.logs);
-    messages.push(m);
-    msgBytes += m.data.length;
-  });
+    msgBytes += d.logs.msgOffsets[d.logs.count]!;
+  }
   const consts = new BlockConstants();
   const time = new Int32Array(2 * rows);
   const target = new Uint32Array(rows);
@@ -264,8 +287,8 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   const msgOffsets = new Int32Array(rows + 1);
   const props = new PropertyColumn(rows);
   let at = 0;
-  let mi = 0;
   let msgAt = 0;
+  let valid = true;
   blocks.forEach((b, bi) => {
     const d = decoded[bi];
     if (!d || d.logs.count === 0) return;
@@ -274,14 +297,18 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     fillTimes(time, at, b, logs.ticks, n);
     remapInto(target, at, logs.target, targets.remap(tables.strings), n);
     level.set(logs.level, at);
-    const m = messages[mi++]!;
-    msgData.set(m.data, msgAt);
-    for (let i = 1; i <= n; i++) msgOffsets[at + i] = msgAt + m.offsets[i]!;
-    msgAt += m.data.length;
+    // each message is copied once, from the decompressed payload straight into the batch's buffer
+    gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, msgData, msgAt);
+    const blockOffsets = logs.msgOffsets;
+    for (let i = 1; i <= n; i++) msgOffsets[at + i] = msgAt + blockOffsets[i]!;
+    msgAt += logs.msgOffsets[n]!;
+    valid &&= messagesValid(msgData, msgOffsets, at, n);
     props.fill(at, logs, tables.strings, n);
     at += n;
     consts.push(b, at);
   });
+  // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
+  const messages = valid ? { data: msgData, offsets: msgOffsets } : replacedMessages(decoded);
   const { head, processProperties } = consts.columns();
   return {
     length: rows,
@@ -291,7 +318,7 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
       { name: 'time', kind: 'int64', values: time },
       { name: 'target', kind: 'dict-text', dictionary: targets.values, indices: { perRow: target } },
       { name: 'level', kind: 'int32', values: level },
-      { name: 'msg', kind: 'text', data: msgData, offsets: msgOffsets },
+      { name: 'msg', kind: 'text', data: messages.data, offsets: messages.offsets },
       props.column(),
       processProperties,
     ],

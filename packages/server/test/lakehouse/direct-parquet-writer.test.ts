@@ -61,7 +61,7 @@ function fixture(streams: number, events: number, streamSkew = 13): Fixture {
   // a missing payload, and a block whose messages were corrupted into invalid UTF-8
   blocks.push(block(9, ids[0]!, {}));
   decoded.push(null);
-  decoded[3]!.logs.msgData[decoded[3]!.logs.msgOffsets[1]!] = 0xff;
+  decoded[3]!.tables.bytes[decoded[3]!.logs.msgStart[1]!] = 0xff;
   return { blocks, decoded };
 }
 

@@ -51,7 +51,7 @@ function fixture(): { blocks: SourceBlock[]; decoded: (TransitColumns | null)[] 
   // a missing payload, and a block whose messages were corrupted into invalid UTF-8
   blocks.push(block(9, streams[0]!, {}));
   decoded.push(null);
-  decoded[3]!.logs.msgData[decoded[3]!.logs.msgOffsets[1]!] = 0xff;
+  decoded[3]!.tables.bytes[decoded[3]!.logs.msgStart[1]!] = 0xff;
   return { blocks, decoded };
 }
 
@@ -115,4 +115,20 @@ test('one stream in order: the sort is skipped and the output is still in time o
 test('an empty batch writes an empty partition with the view schema', async () => {
   await compare(logEntriesRows([], []), logEntriesValues([], []));
   await compare(measuresRows([block(0, randomUUID(), {})], [null]), measuresValues([block(0, randomUUID(), {})], [null]));
+});
+
+test('invalid UTF-8 that only looks valid when messages are laid end to end is still replaced, message by message', async () => {
+  const enc = new BlockEncoder();
+  enc.log(1000, 3, 'x', 'ab', null);
+  enc.log(2000, 3, 'x', 'cd', null);
+  enc.log(3000, 3, 'x', 'ok', null);
+  const d = decodeColumns(enc.finish());
+  // "a\xC3" then "\xA9d": each is invalid alone, but the two byte ranges side by side spell "aéd"
+  d.tables.bytes[d.logs.msgStart[0]! + 1] = 0xc3;
+  d.tables.bytes[d.logs.msgStart[1]!] = 0xa9;
+  const blocks = [block(0, randomUUID(), {})];
+  const plain = logEntriesValues(blocks, [d]);
+  const msg = plain.columns.findIndex((c) => c.name === 'msg');
+  assert.deepEqual(plain.values[msg], ['a\uFFFD', '\uFFFDd', 'ok']);
+  await compare(logEntriesRows(blocks, [d]), plain);
 });
