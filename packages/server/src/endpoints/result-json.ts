@@ -9,6 +9,7 @@
  */
 import { Type, type DataType, type Table, type Vector } from 'apache-arrow';
 import { formatNs } from '@sirius/client';
+import { cellsOf } from './arrow-cells.js';
 
 export interface JsonColumn {
   name: string;
@@ -27,54 +28,20 @@ function numberJson(v: number): string {
 
 const TIME_UNIT_NS = [1_000_000_000n, 1_000_000n, 1_000n, 1n]; // SECOND, MILLISECOND, MICROSECOND, NANOSECOND
 
-/** the raw 64-bit integers behind a timestamp/int64 chunk, as BigInt64Array */
-function int64Values(values: ArrayLike<number> | BigInt64Array | BigUint64Array): BigInt64Array | BigUint64Array {
-  if (values instanceof BigInt64Array || values instanceof BigUint64Array) return values;
-  const i32 = values as Int32Array;
-  return new BigInt64Array(i32.buffer, i32.byteOffset, i32.length / 2);
-}
-
 type Cell = (row: number) => string;
 
 /** a function writing one column's value at `row` as JSON text */
 function cellWriter(vector: Vector): Cell {
   const type = vector.type as DataType;
-  const chunks = vector.data;
-  // locate (chunk, offset) for a row
-  const starts: number[] = [];
-  let acc = 0;
-  for (const d of chunks) {
-    starts.push(acc);
-    acc += d.length;
-  }
-  const locate = (row: number): [number, number] => {
-    let k = chunks.length - 1;
-    while (k > 0 && starts[k]! > row) k--;
-    return [k, row - starts[k]!];
-  };
-  const isNull = (k: number, i: number) => {
-    const d = chunks[k]!;
-    if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return false;
-    const bit = d.offset + i;
-    return (d.nullBitmap[bit >> 3]! & (1 << (bit & 7))) === 0;
-  };
+  const cells = cellsOf(vector);
   switch (type.typeId) {
     case Type.Timestamp: {
       const scale = TIME_UNIT_NS[(type as unknown as { unit: number }).unit]!;
-      const raws = chunks.map((d) => int64Values(d.values as never));
-      return (row) => {
-        const [k, i] = locate(row);
-        if (isNull(k, i)) return 'null';
-        return `"${formatNs(BigInt(raws[k]![chunks[k]!.offset + i]!) * scale)}"`;
-      };
+      return (row) => (cells.isNull(row) ? 'null' : `"${formatNs(cells.int64(row) * scale)}"`);
     }
     case Type.Int: {
       if ((type as unknown as { bitWidth: number }).bitWidth === 64) {
-        const raws = chunks.map((d) => int64Values(d.values as never));
-        return (row) => {
-          const [k, i] = locate(row);
-          return isNull(k, i) ? 'null' : bigintJson(BigInt(raws[k]![chunks[k]!.offset + i]!));
-        };
+        return (row) => (cells.isNull(row) ? 'null' : bigintJson(cells.int64(row)));
       }
       return (row) => {
         const v = vector.get(row) as number | null;

@@ -189,6 +189,9 @@ export function bytesOf(a: Int32Array | Float64Array | Uint8Array | Uint32Array)
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** zigzag of a safe integer, as a non-negative number */
+const zig = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
+
 let scratch = Buffer.allocUnsafe(0);
 
 /** Parquet's LZ4_RAW codec id. */
@@ -221,13 +224,11 @@ export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSiz
  * copied range (DELTA_LENGTH_BYTE_ARRAY).
  */
 export function deltaLengths(out: ByteSink, offsets: Int32Array, from: number, count: number): void {
-  const zig = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
   out.varint(128);
   out.varint(4);
   out.varint(count);
   out.varint(zig(count ? offsets[from + 1]! - offsets[from]! : 0));
   const deltas = new Int32Array(128);
-  const widths = new Uint8Array(4);
   for (let b = 1; b < count; b += 128) {
     const n = Math.min(128, count - b);
     let min = 2147483647;
@@ -238,37 +239,7 @@ export function deltaLengths(out: ByteSink, offsets: Int32Array, from: number, c
       deltas[k] = d;
       if (d < min) min = d;
     }
-    out.varint(zig(min));
-    const minis = Math.ceil(n / 32);
-    widths.fill(0);
-    for (let m = 0; m < minis; m++) {
-      // OR of the offsets from min: the same bit width as their maximum
-      let bits = 0;
-      const stop = Math.min(n, m * 32 + 32);
-      for (let k = m * 32; k < stop; k++) bits |= deltas[k]! - min;
-      widths[m] = bitWidth(bits >>> 0);
-    }
-    out.reserve(4 + minis * 32 * 4);
-    for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
-    for (let m = 0; m < minis; m++) {
-      const w = widths[m]!;
-      if (w === 0) continue;
-      const stop = Math.min(n, m * 32 + 32);
-      const buf = out.buf;
-      let p = out.length;
-      if (w === 32) {
-        for (let k = m * 32; k < m * 32 + 32; k++) {
-          const v = k < stop ? (deltas[k]! - min) >>> 0 : 0;
-          buf[p++] = v & 0xff;
-          buf[p++] = (v >>> 8) & 0xff;
-          buf[p++] = (v >>> 16) & 0xff;
-          buf[p++] = v >>> 24;
-        }
-      } else {
-        p = packMiniblock(buf, p, deltas, m * 32, stop, min, w);
-      }
-      out.length = p;
-    }
+    deltaBlock(out, deltas, 0, n, min);
   }
 }
 
@@ -311,7 +282,6 @@ export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count
       max = -Infinity;
     }
   }
-  const zig = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
   out.varint(128);
   out.varint(4);
   out.varint(count);
@@ -324,43 +294,48 @@ export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count
     z >>= 7n;
   }
   out.buf[out.length++] = Number(z);
-  const widths = new Uint8Array(4);
-  for (let b = 0; b < nd; b += 128) {
-    const n = Math.min(128, nd - b);
-    const bmin = mins[b >> 7]!;
-    out.varint(zig(bmin));
-    const minis = Math.ceil(n / 32);
-    widths.fill(0);
-    for (let m = 0; m < minis; m++) {
-      let bits = 0;
-      const stop = b + Math.min(n, m * 32 + 32);
-      for (let k = b + m * 32; k < stop; k++) bits |= deltas[k]! - bmin;
-      widths[m] = bitWidth(bits >>> 0);
-    }
-    out.reserve(4 + minis * 32 * 4);
-    for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
-    for (let m = 0; m < minis; m++) {
-      const w = widths[m]!;
-      if (w === 0) continue;
-      const start = b + m * 32;
-      const stop = b + Math.min(n, m * 32 + 32);
-      const buf = out.buf;
-      let p = out.length;
-      if (w === 32) {
-        for (let k = start; k < start + 32; k++) {
-          const v = k < stop ? (deltas[k]! - bmin) >>> 0 : 0;
-          buf[p++] = v & 0xff;
-          buf[p++] = (v >>> 8) & 0xff;
-          buf[p++] = (v >>> 16) & 0xff;
-          buf[p++] = v >>> 24;
-        }
-      } else {
-        p = packMiniblock(buf, p, deltas, start, stop, bmin, w);
-      }
-      out.length = p;
-    }
-  }
+  for (let b = 0; b < nd; b += 128) deltaBlock(out, deltas, b, Math.min(128, nd - b), mins[b >> 7]!);
   return true;
+}
+
+/**
+ * One DELTA_BINARY_PACKED block: the `n` (≤ 128) deltas `deltas[start ..)` as their minimum (zigzag varint), the
+ * widths of the 4 miniblocks of 32, then each miniblock bit-packed at its width (widths above 24 written as 32).
+ * Every delta minus `min` must fit 32 bits.
+ */
+function deltaBlock(out: ByteSink, deltas: ArrayLike<number>, start: number, n: number, min: number): void {
+  out.varint(zig(min));
+  const minis = Math.ceil(n / 32);
+  const widths = [0, 0, 0, 0];
+  for (let m = 0; m < minis; m++) {
+    // OR of the offsets from min: the same bit width as their maximum
+    let bits = 0;
+    const stop = start + Math.min(n, m * 32 + 32);
+    for (let k = start + m * 32; k < stop; k++) bits |= deltas[k]! - min;
+    widths[m] = bitWidth(bits >>> 0);
+  }
+  out.reserve(4 + minis * 32 * 4);
+  for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
+  for (let m = 0; m < minis; m++) {
+    const w = widths[m]!;
+    if (w === 0) continue;
+    const from = start + m * 32;
+    const stop = start + Math.min(n, m * 32 + 32);
+    const buf = out.buf;
+    let p = out.length;
+    if (w === 32) {
+      for (let k = from; k < from + 32; k++) {
+        const v = k < stop ? (deltas[k]! - min) >>> 0 : 0;
+        buf[p++] = v & 0xff;
+        buf[p++] = (v >>> 8) & 0xff;
+        buf[p++] = (v >>> 16) & 0xff;
+        buf[p++] = v >>> 24;
+      }
+    } else {
+      p = packMiniblock(buf, p, deltas, from, stop, min, w);
+    }
+    out.length = p;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@
 import { Type, type DataType, type Vector } from 'apache-arrow';
 import { OID, PG_TYPES, type PgType } from './pg-types.js';
 import { PG_EPOCH_DAYS, PG_EPOCH_US } from './parameters.js';
+import { cellsOf, type Cells } from '../arrow-cells.js';
 
 export type WireFormat = 'text' | 'binary';
 
@@ -26,47 +27,6 @@ export interface ColumnEncoder {
 const BINARY_OIDS = new Set<number>([OID.bool, OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.text, OID.json, OID.bytea, OID.date, OID.timestamp, OID.timestamptz]);
 /** ns per unit of Arrow's TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND) */
 const UNIT_NS = [1_000_000_000n, 1_000_000n, 1_000n, 1n];
-
-interface Cells {
-  isNull(row: number): boolean;
-  /** the raw 64-bit integer behind timestamp/time/int64 cells */
-  int64(row: number): bigint;
-  /** the raw 32-bit integer behind date cells */
-  int32(row: number): number;
-}
-
-function cellsOf(vector: Vector): Cells {
-  const chunks = vector.data;
-  const starts: number[] = [];
-  let acc = 0;
-  for (const d of chunks) {
-    starts.push(acc);
-    acc += d.length;
-  }
-  const locate = (row: number): [number, number] => {
-    let k = chunks.length - 1;
-    while (k > 0 && starts[k]! > row) k--;
-    return [k, row - starts[k]! + chunks[k]!.offset];
-  };
-  return {
-    isNull(row) {
-      const [k, i] = locate(row);
-      const d = chunks[k]!;
-      if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return false;
-      return (d.nullBitmap[i >> 3]! & (1 << (i & 7))) === 0;
-    },
-    int64(row) {
-      const [k, i] = locate(row);
-      const v = chunks[k]!.values as unknown as BigInt64Array | Int32Array;
-      if (v instanceof BigInt64Array) return v[i]!;
-      return new BigInt64Array(v.buffer, v.byteOffset, v.length >> 1)[i]!;
-    },
-    int32(row) {
-      const [k, i] = locate(row);
-      return (chunks[k]!.values as unknown as Int32Array)[i]!;
-    },
-  };
-}
 
 const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
 
