@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { TransitError, decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
 import type { TransitEvent } from '../src/index.js';
 import { prng } from './support/prng.js';
-import { randomLogPayload, randomPayload } from './support/random-block.js';
+import { randomLogPayload, randomMetricPayload, randomPayload } from './support/random-block.js';
 
 /** Rebuilds event objects from the columns, merged back into payload order by a per-kind cursor. */
 function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
@@ -50,8 +50,8 @@ function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
   });
 }
 
-test('columns carry the same events as the object decoder, for mixed and for log-only payloads (their own loop)', () => {
-  for (const [seed, generate] of [[99, randomPayload], [1234, randomLogPayload]] as const) {
+test('columns carry the same events as the object decoder, for mixed, log-only and metric-only payloads (their own loops)', () => {
+  for (const [seed, generate] of [[99, randomPayload], [1234, randomLogPayload], [777, randomMetricPayload]] as const) {
     const rand = prng(seed);
     for (let n = 0; n < 300; n++) {
       const { payload } = generate(rand);
@@ -62,53 +62,66 @@ test('columns carry the same events as the object decoder, for mixed and for log
   }
 });
 
-/** Logs as plain values, messages as raw bytes (column decoding leaves UTF-8 checks to its consumer). */
-type RawLog = [ticks: number, level: number, target: number, msg: number[], props: number[]];
+/** Events as plain values per kind, messages as raw bytes (column decoding leaves UTF-8 checks to its consumer). */
+type Raw = (number | bigint | number[])[];
+interface RawEvents {
+  logs: Raw[];
+  ints: Raw[];
+  floats: Raw[];
+}
 
-function logsByWalker(payload: Uint8Array): RawLog[] {
-  const out: RawLog[] = [];
-  const none = () => assert.fail('not a log');
+function byWalker(payload: Uint8Array): RawEvents {
+  const out: RawEvents = { logs: [], ints: [], floats: [] };
+  const none = () => assert.fail('not a log or a metric');
+  const p = (props: Uint32Array, n: number) => [...props.subarray(0, Math.max(0, 2 * n))];
   forEachEvent(payload, {
-    log: (ticks, level, target, a, b, props, n) => out.push([ticks, level, target, [...payload.subarray(a, b)], [...props.subarray(0, Math.max(0, 2 * n))]]),
-    intMetric: none,
-    floatMetric: none,
+    log: (ticks, level, target, a, b, props, n) => out.logs.push([ticks, level, target, [...payload.subarray(a, b)], p(props, n)]),
+    intMetric: (ticks, m, value, props, n) => out.ints.push([ticks, m, value, p(props, n)]),
+    floatMetric: (ticks, m, value, props, n) => out.floats.push([ticks, m, value, p(props, n)]),
     threadSpan: none,
     asyncSpan: none,
   });
   return out;
 }
 
-function logsByColumns(payload: Uint8Array): RawLog[] {
-  const { logs: l } = decodeColumns(payload);
-  return Array.from({ length: l.count }, (_, i): RawLog => {
+function byColumns(payload: Uint8Array): RawEvents {
+  const { logs: l, intMetrics, floatMetrics } = decodeColumns(payload);
+  const props = (c: { propOffsets: Int32Array; propKeys: Uint32Array; propValues: Uint32Array }, i: number) => {
     const p: number[] = [];
-    for (let j = l.propOffsets[i]!; j < l.propOffsets[i + 1]!; j++) p.push(l.propKeys[j]!, l.propValues[j]!);
-    return [l.ticks[i]!, l.level[i]!, l.target[i]!, [...l.msgData.subarray(l.msgOffsets[i], l.msgOffsets[i + 1])], p];
-  });
+    for (let j = c.propOffsets[i]!; j < c.propOffsets[i + 1]!; j++) p.push(c.propKeys[j]!, c.propValues[j]!);
+    return p;
+  };
+  return {
+    logs: Array.from({ length: l.count }, (_, i) => [l.ticks[i]!, l.level[i]!, l.target[i]!, [...l.msgData.subarray(l.msgOffsets[i], l.msgOffsets[i + 1])], props(l, i)]),
+    ints: Array.from({ length: intMetrics.count }, (_, i) => [intMetrics.ticks[i]!, intMetrics.desc[i]!, intMetrics.value[i]!, props(intMetrics, i)]),
+    floats: Array.from({ length: floatMetrics.count }, (_, i) => [floatMetrics.ticks[i]!, floatMetrics.desc[i]!, floatMetrics.value[i]!, props(floatMetrics, i)]),
+  };
 }
 
-test('on damaged log-only payloads the column decoder fails exactly when the payload walker does', () => {
-  const rand = prng(4321);
-  let failed = 0;
-  for (let n = 0; n < 3000; n++) {
-    const { payload } = randomLogPayload(rand);
-    const bad = payload.slice();
-    // damage mostly the event sections (past the tables), where the log loop does its own reading
-    const flips = 1 + Math.floor(rand() * 3);
-    for (let k = 0; k < flips; k++) bad[Math.floor(payload.length / 2 + (rand() * payload.length) / 2)]! ^= 1 << Math.floor(rand() * 8);
-    const cut = rand() < 0.2 ? bad.subarray(0, Math.floor(rand() * bad.length)) : bad;
-    let expected: RawLog[];
-    try {
-      expected = logsByWalker(cut);
-    } catch (e) {
-      assert.ok(e instanceof TransitError, `case ${n}: ${String(e)}`);
-      failed++;
-      assert.throws(() => decodeColumns(cut), TransitError, `case ${n}: the walker rejects it, so must the columns`);
-      continue;
+test('on damaged log-only and metric-only payloads the column decoder fails exactly when the payload walker does', () => {
+  for (const [seed, generate] of [[4321, randomLogPayload], [8765, randomMetricPayload]] as const) {
+    const rand = prng(seed);
+    let failed = 0;
+    for (let n = 0; n < 3000; n++) {
+      const { payload } = generate(rand);
+      const bad = payload.slice();
+      // damage mostly the event sections (past the tables), where the column loops do their own reading
+      const flips = 1 + Math.floor(rand() * 3);
+      for (let k = 0; k < flips; k++) bad[Math.floor(payload.length / 2 + (rand() * payload.length) / 2)]! ^= 1 << Math.floor(rand() * 8);
+      const cut = rand() < 0.2 ? bad.subarray(0, Math.floor(rand() * bad.length)) : bad;
+      let expected: RawEvents;
+      try {
+        expected = byWalker(cut);
+      } catch (e) {
+        assert.ok(e instanceof TransitError, `${generate.name} case ${n}: ${String(e)}`);
+        failed++;
+        assert.throws(() => decodeColumns(cut), TransitError, `${generate.name} case ${n}: the walker rejects it, so must the columns`);
+        continue;
+      }
+      assert.deepEqual(byColumns(cut), expected, `${generate.name} case ${n}`);
     }
-    assert.deepEqual(logsByColumns(cut), expected, `case ${n}`);
+    assert.ok(failed > 300, `${generate.name}: only ${failed} damaged payloads were rejected: the damage is too mild to test anything`);
   }
-  assert.ok(failed > 300, `only ${failed} damaged payloads were rejected: the damage is too mild to test anything`);
 });
 
 test('column lengths come from the header counts', () => {

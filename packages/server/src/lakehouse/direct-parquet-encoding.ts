@@ -128,6 +128,67 @@ export function levelBlock(at: Uint8Array, from: number, to: number, width: numb
   return prefixed(out);
 }
 
+/**
+ * Levels given as runs of equal values, encoded as they come: the same hybrid as `levelBlock` without a byte
+ * per level first. Map levels are long stretches (rows without properties) broken by a few entries, so a
+ * page costs about one step per stretch instead of one per row. Values must fit `width` ≤ 8 bits.
+ */
+export class LevelRuns {
+  private readonly out = new ByteSink();
+  private lits = new Uint8Array(64);
+  private litCount = 0;
+  private value = 0;
+  private count = 0;
+
+  constructor(private readonly width: number) {
+    this.out.le(0, 4);
+  }
+
+  /** `n` more levels of value `v`. */
+  add(v: number, n: number): void {
+    if (v === this.value) this.count += n;
+    else {
+      this.close();
+      this.value = v;
+      this.count = n;
+    }
+  }
+
+  /** The v1 data page form: 4-byte little-endian length, then the hybrid encoding. */
+  block(): Uint8Array {
+    this.close();
+    if (this.litCount > 0) packRun(this.out, this.lits, 0, this.litCount, this.litCount, this.width);
+    this.litCount = 0;
+    return prefixed(this.out);
+  }
+
+  private close(): void {
+    const n = this.count;
+    if (n === 0) return;
+    // a bit-packed stretch may only end on a multiple of 8 values: the run lends it the difference
+    const pad = (8 - (this.litCount & 7)) & 7;
+    if (n - pad >= 8) {
+      this.literals(this.value, pad);
+      if (this.litCount > 0) packRun(this.out, this.lits, 0, this.litCount, this.litCount, this.width);
+      this.litCount = 0;
+      this.out.varint((n - pad) * 2);
+      this.out.byte(this.value);
+    } else this.literals(this.value, n);
+    this.count = 0;
+  }
+
+  private literals(v: number, n: number): void {
+    if (this.litCount + n > this.lits.length) {
+      const bigger = new Uint8Array(Math.max(this.lits.length * 2, this.litCount + n));
+      bigger.set(this.lits.subarray(0, this.litCount));
+      this.lits = bigger;
+    }
+    // n < 16: a loop beats a call to fill
+    const lits = this.lits;
+    for (let k = 0; k < n; k++) lits[this.litCount++] = v;
+  }
+}
+
 /** `count` copies of one level (a column without nulls): a single RLE run, however many rows. */
 export function constantLevels(level: number, count: number): Uint8Array {
   const out = new ByteSink();

@@ -16,7 +16,7 @@
 import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
 import type { MapEntries, StagingColumn } from './staging-parquet.js';
 import type { ColumnSpec } from './row-batch.js';
-import { ByteSink, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
+import { ByteSink, LevelRuns, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
 
 export const PHYSICAL = { int32: 1, int64: 2, double: 5, bytes: 6 } as const;
 export const ENCODING = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
@@ -325,68 +325,49 @@ interface MapRows {
 }
 
 interface MapLevels {
-  /** null when no map in the range has several entries: every repetition level is then 0 */
-  rep: Uint8Array | null;
+  /** the encoded repetition and definition levels (v1 page form) */
+  rep: Uint8Array;
   def: Uint8Array;
   slots: number;
   first: number;
   last: number;
 }
 
-/** Rows in [r0, r1) that own at least one entry. */
-function countNonEmpty(offsets: Int32Array, r0: number, r1: number): number {
-  let n = 0;
-  for (let i = r0; i < r1; i++) if (offsets[i + 1] !== offsets[i]) n++;
-  return n;
-}
-
-/** Repetition and definition levels (2 for an entry) of event maps' rows [r0, r1). */
-function entryLevels(o: Int32Array, present: Uint8Array | undefined, r0: number, r1: number): { rep: Uint8Array | null; def: Uint8Array; slots: number } {
-  const slots = r1 - r0 + (o[r1]! - o[r0]!) - countNonEmpty(o, r0, r1);
-  const def = new Uint8Array(slots);
-  let rep: Uint8Array | null = null;
-  let s = 0;
-  for (let i = r0; i < r1; i++) {
-    const n = o[i + 1]! - o[i]!;
-    if (n === 0) {
-      // absent (0) or an empty map (1); without presence flags no entries means null
-      def[s++] = present ? present[i]! : 0;
-      continue;
-    }
-    def[s++] = 2;
-    if (n > 1) {
-      rep ??= new Uint8Array(slots);
-      for (let k = 1; k < n; k++) {
-        rep[s] = 1;
-        def[s++] = 2;
-      }
-    }
+/**
+ * Repetition and definition levels (`full` for an entry) of event maps' rows [r0, r1), run by run: rows that own
+ * no entries (null maps) come in stretches, since most events carry no properties, and each stretch is one step.
+ */
+function entryLevels(o: Int32Array, r0: number, r1: number, full: number): MapLevels {
+  const rep = new LevelRuns(1);
+  const def = new LevelRuns(2);
+  let slots = 0;
+  let i = r0;
+  while (i < r1) {
+    const at = o[i]!;
+    let j = i;
+    while (j < r1 && o[j + 1] === at) j++;
+    def.add(0, j - i);
+    rep.add(0, j - i);
+    slots += j - i;
+    if (j === r1) break;
+    // row j's n entries: the first starts a row (repetition 0), the others repeat
+    const n = o[j + 1]! - at;
+    def.add(full, n);
+    rep.add(0, 1);
+    if (n > 1) rep.add(1, n - 1);
+    slots += n;
+    i = j + 1;
   }
-  return { rep, def, slots };
+  return { rep: rep.block(), def: def.block(), slots, first: o[r0]!, last: o[r1]! };
 }
 
-function eventMaps(e: MapEntries, present: Uint8Array | undefined): MapRows {
-  let last: { r0: number; r1: number; rep: Uint8Array | null; def: Uint8Array; slots: number } | undefined;
+/** Event maps: a row without entries is a null map (transit has no empty map, so neither do they). */
+function eventMaps(e: MapEntries): MapRows {
   return {
     ...e,
-    allNull(r0, r1) {
-      // most event batches carry no properties at all: no entries in the range and no present flag
-      if (e.offsets[r0] !== e.offsets[r1]) return false;
-      if (present) for (let i = r0; i < r1; i++) if (present[i]) return false;
-      return true;
-    },
-    levels(r0, r1, full) {
-      // the key and the value leaf ask for the same rows in turn: the walk over them is done once
-      if (!last || last.r0 !== r0 || last.r1 !== r1) last = { r0, r1, ...entryLevels(e.offsets, present, r0, r1) };
-      const { rep, def, slots } = last;
-      // entryLevels marks an entry with 2, the key's full depth; the value sits one level deeper
-      let d = def;
-      if (full !== 2) {
-        d = new Uint8Array(slots);
-        for (let k = 0; k < slots; k++) d[k] = def[k] === 2 ? full : def[k]!;
-      }
-      return { rep, def: d, slots, first: e.offsets[r0]!, last: e.offsets[r1]! };
-    },
+    // most event batches carry no properties at all
+    allNull: (r0, r1) => e.offsets[r0] === e.offsets[r1],
+    levels: (r0, r1, full) => entryLevels(e.offsets, r0, r1, full),
   };
 }
 
@@ -535,7 +516,7 @@ function mapLeaf(name: string, m: MapRows, which: 'key' | 'value', rowsOf: () =>
       }
       if (m.levels) {
         const { rep, def, slots, first, last } = m.levels(r0, r1, full);
-        return withValues([rep ? levelBlock(rep, 0, slots, 1) : constantLevels(0, slots), levelBlock(def, 0, slots, 2)], slots, ids.subarray(first, last));
+        return withValues([rep, def], slots, ids.subarray(first, last));
       }
       if (m.runs && dictionary.length <= LOCAL_DICTIONARY) {
         runsOf ??= m.runs();
@@ -630,7 +611,7 @@ export function leafPlan(spec: ColumnSpec, c: StagingColumn, ascending = false):
       return { schema: [element({ type: PHYSICAL.double, repetition: OPTIONAL, name })], leaves: [plainLeaf(c, PHYSICAL.double)] };
     case 'MAP(VARCHAR,VARCHAR)': {
       let m: MapRows;
-      if (c.kind === 'text' && c.entries) m = eventMaps(c.entries, c.present);
+      if (c.kind === 'text' && c.entries) m = eventMaps(c.entries);
       else if (c.kind === 'dict-text') m = jsonDictionaryMaps(c);
       else return null;
       const schema = [

@@ -22,7 +22,8 @@ export type StagingIndices = { perRow: Uint32Array } | { runEnds: Int32Array; ru
 
 /**
  * A MAP(VARCHAR, VARCHAR) column's entries, for writers that store the map itself rather than its JSON:
- * row i holds entries [offsets[i], offsets[i+1]) (none for a null map), keys and values as dictionary ids.
+ * row i holds entries [offsets[i], offsets[i+1]) (none for a null map: transit cannot send an empty map, so no
+ * row needs one), keys and values as dictionary ids.
  * This staging writer ignores it.
  */
 export interface MapEntries {

@@ -15,8 +15,9 @@ import { writeParquet } from '../../src/lakehouse/parquet-writer.js';
 import { stagingOf } from '../../src/lakehouse/staging-batch.js';
 import { writeDirectParquet } from '../../src/lakehouse/direct-parquet-writer.js';
 import { timeOrder } from '../../src/lakehouse/direct-parquet-order.js';
-import { ByteSink, hybrid } from '../../src/lakehouse/direct-parquet-encoding.js';
+import { ByteSink, LevelRuns, hybrid } from '../../src/lakehouse/direct-parquet-encoding.js';
 import { logEntriesColumns } from '../../src/lakehouse/view-columns.js';
+import { rng } from './span-fixtures.js';
 import type { RowBatch } from '../../src/lakehouse/row-batch.js';
 import type { SourceBlock } from '../../src/lakehouse/source-blocks.js';
 
@@ -328,14 +329,10 @@ test('timeOrder: stable merge of runs, null when already ascending', () => {
   assert.deepEqual([...timeOrder(pairs([base + 2n ** 51n + 1n, base + 2n ** 51n, base]))!], [2, 1, 0]);
 });
 
-test('hybrid encoder: RLE runs after unaligned literals stay decodable', async () => {
-  // literals, then a run that must lend values to pad the bit-packed stretch, then literals again
-  const values = [1, 2, 3, ...Array(20).fill(5), 0, 1, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7];
-  const out = new ByteSink();
-  hybrid(out, Uint32Array.from(values), 0, values.length, 3);
-  const b = out.bytes();
-  // decode by hand
+/** Decodes an RLE/bit-packed hybrid stream by hand (the Parquet spec's reading, independent of the encoder). */
+function decodeHybrid(b: Uint8Array, width: number): number[] {
   const got: number[] = [];
+  const mask = (1 << width) - 1;
   let p = 0;
   while (p < b.length) {
     let h = 0;
@@ -351,19 +348,50 @@ test('hybrid encoder: RLE runs after unaligned literals stay decodable', async (
       let acc = 0;
       let bits = 0;
       for (let k = 0; k < n; k++) {
-        while (bits < 3) {
+        while (bits < width) {
           acc |= b[p++]! << bits;
           bits += 8;
         }
-        got.push(acc & 7);
-        acc >>= 3;
-        bits -= 3;
+        got.push(acc & mask);
+        acc >>= width;
+        bits -= width;
       }
     } else {
       const v = b[p++]!;
       for (let k = 0; k < h >> 1; k++) got.push(v);
     }
   }
+  return got;
+}
+
+test('hybrid encoder: RLE runs after unaligned literals stay decodable', async () => {
+  // literals, then a run that must lend values to pad the bit-packed stretch, then literals again
+  const values = [1, 2, 3, ...Array(20).fill(5), 0, 1, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7];
+  const out = new ByteSink();
+  hybrid(out, Uint32Array.from(values), 0, values.length, 3);
+  const got = decodeHybrid(out.bytes(), 3);
   assert.deepEqual(got.slice(0, values.length), values);
   assert.ok(got.length - values.length < 8);
+});
+
+test('level runs encode the same levels as the per-value hybrid, whatever the run lengths', () => {
+  const rand = rng(17);
+  for (let n = 0; n < 500; n++) {
+    const width = 1 + Math.floor(rand() * 2);
+    const runs = new LevelRuns(width);
+    const levels: number[] = [];
+    const count = Math.floor(rand() * 40);
+    for (let k = 0; k < count; k++) {
+      // short and long runs, repeated values split over several calls, empty runs
+      const v = Math.floor(rand() * (1 << width));
+      const len = rand() < 0.7 ? Math.floor(rand() * 3) : Math.floor(rand() * 40);
+      runs.add(v, len);
+      for (let j = 0; j < len; j++) levels.push(v);
+    }
+    const block = runs.block();
+    assert.equal(new DataView(block.buffer, block.byteOffset).getUint32(0, true), block.length - 4, 'length prefix');
+    const got = decodeHybrid(block.subarray(4), width);
+    assert.deepEqual(got.slice(0, levels.length), levels, `case ${n}`);
+    assert.ok(got.length - levels.length < 8 && got.slice(levels.length).every((v) => v === 0), `case ${n}: only zero padding at the end`);
+  }
 });

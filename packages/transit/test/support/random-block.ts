@@ -41,3 +41,26 @@ export function randomLogPayload(rand: () => number, enc = new BlockEncoder()): 
   }
   return { payload: enc.finish(), count: n };
 }
+
+const INT_VALUES = [0n, -1n, 2n ** 47n - 1n, -(2n ** 47n), 2n ** 48n, -(2n ** 48n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+const FLOAT_VALUES = [0, -0, Number.NaN, Infinity, -Infinity, Number.MIN_VALUE, 1e300];
+
+/** A valid payload of int and float metrics only (a metrics stream's block, also read on a path of its own). */
+export function randomMetricPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
+  const n = randInt(rand, 1, 60);
+  let ticks = randInt(rand, 0, 1000);
+  for (let i = 0; i < n; i++) {
+    const jump = [randInt(rand, 0, 100), randInt(rand, 0, 1e6), randInt(rand, 0, 1e12), -randInt(rand, 0, 1000)][randInt(rand, 0, 3)]!;
+    ticks = Math.max(0, ticks + jump);
+    const props = rand() < 0.3 ? (rand() < 0.5 ? { [word(rand)]: word(rand) } : { [word(rand)]: word(rand), [`${word(rand)}2`]: word(rand) }) : rand() < 0.1 ? {} : null;
+    // values of every zigzag width, the 48-bit boundary of the number path and the int64 extremes
+    if (rand() < 0.5) {
+      const v = rand() < 0.3 ? INT_VALUES[randInt(rand, 0, INT_VALUES.length - 1)]! : BigInt(randInt(rand, -1e9, 1e9)) * BigInt(randInt(rand, 1, 1e6));
+      enc.intMetric(ticks, word(rand), word(rand), word(rand), v, props);
+    } else {
+      const v = rand() < 0.3 ? FLOAT_VALUES[randInt(rand, 0, FLOAT_VALUES.length - 1)]! : (rand() - 0.5) * 1e6;
+      enc.floatMetric(ticks, word(rand), word(rand), word(rand), v, props);
+    }
+  }
+  return { payload: enc.finish(), count: n };
+}
