@@ -1,7 +1,7 @@
 import { ByteWriter, varuintSize } from './byte-writer.js';
 import { MetricDescTable, SpanDescTable, StringTable } from './intern-table.js';
 import type { Properties } from './model.js';
-import { HAS_PROPERTIES, MAX_LEVEL, MAX_U32, NEGATIVE_DELTA, TAG_COUNT, Tag } from './payload-layout.js';
+import { HAS_PROPERTIES, MAX_LEVEL, MAX_U32, NEGATIVE_DELTA, SUPPORTED_VERSIONS, TAG_COUNT, TRANSIT_VERSION, Tag } from './payload-layout.js';
 
 const MAX_I64 = 0x7fffffffffffffffn;
 const MIN_I64 = -0x8000000000000000n;
@@ -35,9 +35,13 @@ export class BlockEncoder {
   private prevSpanId = 0;
   private prevParentSpanId = 0;
   private events = 0;
+  /** the payload layout written (docs/transit.md §8): the current one unless a reader needs an older one */
+  readonly version: number;
 
-  constructor(options?: { initialCapacity?: number }) {
+  constructor(options?: { initialCapacity?: number; version?: number }) {
     const cap = options?.initialCapacity ?? 4096;
+    this.version = options?.version ?? TRANSIT_VERSION;
+    if (!SUPPORTED_VERSIONS.includes(this.version)) throw new RangeError(`version: ${this.version} is not one of ${SUPPORTED_VERSIONS.join(', ')}`);
     this.ticks = new ByteWriter(cap >> 1);
     this.ops = new ByteWriter(cap >> 1);
     this.data = new ByteWriter(cap >> 2);
@@ -71,7 +75,12 @@ export class BlockEncoder {
     this.ops.u8(level);
     this.ops.varuint(t);
     if (properties != null) this.writeProperties(properties);
-    this.data.utf8(msg);
+    if (this.version === 1) this.data.utf8(msg);
+    else {
+      // version 2: the length goes with the event's ops and the bytes alone into data, so a block of logs
+      // holds its messages back to back and a reader copies them in one piece
+      this.ops.varuint(this.data.utf8Bytes(msg));
+    }
   }
 
   intMetric(ticks: number, name: string, unit: string, target: string, value: number | bigint, properties?: Properties | null): void {

@@ -116,6 +116,30 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
+  /** A string's UTF-8 bytes, no length: returns how many were written (the caller records the length elsewhere). */
+  utf8Bytes(s: string): number {
+    const n = s.length;
+    if (n < 64) {
+      this.ensure(n);
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 128) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        this.pos = start + n;
+        return n;
+      }
+    }
+    this.ensure(n * 3);
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + n * 3));
+    this.pos += written;
+    return written;
+  }
+
   /** A length-prefixed UTF-8 string, encoded straight into the buffer. */
   utf8(s: string): void {
     const n = s.length;

@@ -2,6 +2,7 @@ import { corrupt, truncated } from './byte-reader.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
+import { TRANSIT_VERSION } from './payload-layout.js';
 import { forEachEventIn, readSections } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
@@ -101,10 +102,10 @@ export interface AsyncSpanColumns extends SpanColumns {
 const TWO32 = 4294967296;
 
 /** Decodes an uncompressed payload into columns; throws only TransitError. */
-export function decodeColumns(payload: Uint8Array, limits?: DecodeLimits): TransitColumns {
+export function decodeColumns(payload: Uint8Array, limits?: DecodeLimits, version = TRANSIT_VERSION): TransitColumns {
   let sections: PayloadSections;
   try {
-    sections = readSections(payload, limits, undefined);
+    sections = readSections(payload, limits, undefined, version);
     const c = sections.tables.counts;
     // A log stream's blocks hold nothing but logs: those take a loop of their own, several times faster than the
     // visitor walk (no per-event call, switch or per-kind tally). Every check the walk makes is made here too.
@@ -129,7 +130,7 @@ function emptyColumns(tables: BlockTables, logs: LogColumns): TransitColumns {
 }
 
 /** The payload's events, all logs, with the checks `payload-walker.ts` makes on each. */
-function logsOnly({ tables, ticks: tr, ops: or, data: dr, limits }: PayloadSections): TransitColumns {
+function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections): TransitColumns {
   const count = tables.eventCount;
   const b = tables.bytes;
   const nStrings = tables.strings.length;
@@ -170,8 +171,8 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, limits }: PayloadSecti
       }
       props.add(propOffsets, i, pairs, n);
     } else propOffsets[i + 1] = props.n;
-    // message: its length (a 32-bit LEB128) in the data section, then its bytes
-    const len = dr.varuint32();
+    // message: its length (a 32-bit LEB128: after the ops in version 2, in data before the bytes in 1), its bytes in data
+    const len = lr.varuint32();
     if (len > maxMsg) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
     msgStart[i] = dr.advance(len);
     msgPos += len;
@@ -401,11 +402,19 @@ function logColumns(bytes: Uint8Array, c: Omit<LogColumns, 'msgData'>): LogColum
 
 /**
  * Copies messages [0, count) from `bytes` (message i at msgStart[i], msgOffsets[i+1] - msgOffsets[i] bytes
- * long) into `out` from `at` on, back to back; returns `out`. Short messages dominate logs: copying them four
- * bytes at a time through DataViews (inlined by the JIT, unaligned is fine) is ~2.5× faster than a byte loop
- * or subarray+set, which allocates a view per message.
+ * long) into `out` from `at` on, back to back; returns `out`. In a version-2 block of logs the messages already
+ * lie back to back: one native copy. Otherwise (version 1, or logs mixed with other events) they are copied one
+ * by one; short messages dominate logs, and copying them four bytes at a time through DataViews (inlined by the
+ * JIT, unaligned is fine) is ~2.5× faster than a byte loop or subarray+set, which allocates a view per message.
  */
 export function gatherMessages(bytes: Uint8Array, msgStart: Uint32Array, msgOffsets: Int32Array, count: number, out: Uint8Array, at: number): Uint8Array {
+  if (count === 0) return out;
+  const first = msgStart[0]!;
+  const total = msgOffsets[count]! - msgOffsets[0]!;
+  if (msgStart[count - 1]! + msgOffsets[count]! - msgOffsets[count - 1]! === first + total && contiguous(msgStart, msgOffsets, count)) {
+    out.set(bytes.subarray(first, first + total), at);
+    return out;
+  }
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let p = at;
@@ -422,6 +431,13 @@ export function gatherMessages(bytes: Uint8Array, msgStart: Uint32Array, msgOffs
     for (; k < end; k++) out[p++] = bytes[k]!;
   }
   return out;
+}
+
+/** Whether each message starts where the one before it ends (first and last alone agreeing is not proof). */
+function contiguous(msgStart: Uint32Array, msgOffsets: Int32Array, count: number): boolean {
+  const base = msgStart[0]! - msgOffsets[0]!;
+  for (let i = 1; i < count; i++) if (msgStart[i] !== base + msgOffsets[i]!) return false;
+  return true;
 }
 
 function emptyProps(count: number): PropertyColumns {

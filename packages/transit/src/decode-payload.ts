@@ -10,7 +10,7 @@ import { decodeUtf8 } from './utf8.js';
  * @example
  * const events = decodePayload(new BlockEncoder().finish()); // []
  */
-export function decodePayload(payload: Uint8Array, limits?: DecodeLimits, expectedEvents?: number): TransitEvent[] {
+export function decodePayload(payload: Uint8Array, limits?: DecodeLimits, expectedEvents?: number, version?: number): TransitEvent[] {
   const events: TransitEvent[] = [];
   let t!: BlockTables;
   let s!: string[];
@@ -68,7 +68,7 @@ export function decodePayload(payload: Uint8Array, limits?: DecodeLimits, expect
       });
     },
   };
-  forEachEvent(payload, visitor, limits, expectedEvents);
+  forEachEvent(payload, visitor, limits, expectedEvents, version);
   return events;
 }
 

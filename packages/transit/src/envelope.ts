@@ -4,9 +4,9 @@ import { resolveLimits } from './limits.js';
 import { TransitError } from './model.js';
 import type { BlockMeta, Codec, DecodeLimits, TransitEvent } from './model.js';
 import { readUuid, writeUuid } from './uuid.js';
+import { SUPPORTED_VERSIONS, TRANSIT_VERSION } from './payload-layout.js';
 
-/** Format version written in every envelope; decoders reject any other value. */
-export const TRANSIT_VERSION = 1;
+export { TRANSIT_VERSION } from './payload-layout.js';
 
 /** "SIRB": the first four bytes of every block envelope. */
 export const BLOCK_MAGIC = new Uint8Array([0x53, 0x49, 0x52, 0x42]);
@@ -25,7 +25,8 @@ const MAX_I64 = 0x7fffffffffffffffn;
  * const body = encodeBlock(meta, encoder.finish(), lz4Codec);
  * await fetch(`${url}/ingestion/insert_block`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
  */
-export function encodeBlock(meta: BlockMeta, payload: Uint8Array, codec: Codec): Uint8Array {
+export function encodeBlock(meta: BlockMeta, payload: Uint8Array, codec: Codec, version = TRANSIT_VERSION): Uint8Array {
+  if (!SUPPORTED_VERSIONS.includes(version)) throw new TransitError('unsupported_version', `transit version ${version} is not supported`);
   for (const f of ['begin_time', 'begin_ticks', 'end_time', 'end_ticks'] as const) {
     const v = meta[f];
     if (typeof v !== 'bigint' || v < MIN_I64 || v > MAX_I64) throw new TransitError('corrupt', `${f}: not a signed 64-bit bigint`);
@@ -42,7 +43,7 @@ export function encodeBlock(meta: BlockMeta, payload: Uint8Array, codec: Codec):
   writeUuid(out, 48, meta.process_id, 'process_id');
   const view = new DataView(out.buffer);
   out.set(BLOCK_MAGIC, 0);
-  out[4] = TRANSIT_VERSION;
+  out[4] = version;
   out[5] = codec.id;
   view.setUint16(6, 0, true);
   view.setUint32(8, payload.length, true);
@@ -76,8 +77,8 @@ export function decodeBlockHeader(bytes: Uint8Array, limits?: DecodeLimits): Blo
   for (let i = 0; i < 4; i++) if (bytes[i] !== BLOCK_MAGIC[i]) throw new TransitError('bad_magic', 'not a Sirius transit block');
   if (bytes.length < 5) throw truncated();
   const version = bytes[4]!;
-  if (version !== TRANSIT_VERSION) {
-    throw new TransitError('unsupported_version', `transit version ${version} is not supported (this decoder reads ${TRANSIT_VERSION})`);
+  if (!SUPPORTED_VERSIONS.includes(version)) {
+    throw new TransitError('unsupported_version', `transit version ${version} is not supported (this decoder reads ${SUPPORTED_VERSIONS.join(' and ')})`);
   }
   if (bytes.length < ENVELOPE_HEADER_BYTES) throw truncated();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -135,6 +136,6 @@ export function decompressBlock(header: BlockHeader, codecs: Codec[]): Uint8Arra
 export function decodeBlock(bytes: Uint8Array, codecs: Codec[], limits?: DecodeLimits): { meta: BlockMeta; events: TransitEvent[] } {
   const header = decodeBlockHeader(bytes, limits);
   const payload = decompressBlock(header, codecs);
-  const events = decodePayload(payload, limits, header.meta.nb_objects);
+  const events = decodePayload(payload, limits, header.meta.nb_objects, header.version);
   return { meta: header.meta, events };
 }

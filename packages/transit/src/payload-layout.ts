@@ -3,6 +3,14 @@
  * docs/transit.md; changing any of them is a format change and needs a new TRANSIT_VERSION.
  */
 
+/**
+ * The format version this package writes: version 2 moved a log message's length from the data section to the
+ * event's ops, so a block's messages lie back to back. Version 1 blocks (already stored, or from older
+ * clients) are still read.
+ */
+export const TRANSIT_VERSION = 2;
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
+
 /** Event tags, the first byte of each event in the ops section. */
 export const Tag = {
   log: 1,

@@ -4,6 +4,7 @@ import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import type { ResolvedLimits } from './limits.js';
 import * as layout from './payload-layout.js';
+import { SUPPORTED_VERSIONS, TRANSIT_VERSION } from './payload-layout.js';
 import { decodeUtf8 } from './utf8.js';
 
 // Module-local copies: under tsx's module interop every imported binding is a getter call, which showed up
@@ -71,8 +72,8 @@ export interface PayloadVisitor {
  * forEachEvent(payload, { log: (t, level) => { if (level <= 2) errors++; }, intMetric() {}, floatMetric() {},
  *   threadSpan() {}, asyncSpan() {} });
  */
-export function forEachEvent(payload: Uint8Array, visitor: PayloadVisitor, limits?: DecodeLimits, expectedEvents?: number): BlockTables {
-  return guarded(() => walk(readSections(payload, limits, expectedEvents), visitor));
+export function forEachEvent(payload: Uint8Array, visitor: PayloadVisitor, limits?: DecodeLimits, expectedEvents?: number, version = TRANSIT_VERSION): BlockTables {
+  return guarded(() => walk(readSections(payload, limits, expectedEvents, version), visitor));
 }
 
 /** `forEachEvent` over sections already read (by a caller that looked at the header first). */
@@ -101,6 +102,8 @@ export interface PayloadSections {
   ticks: ByteReader;
   ops: ByteReader;
   data: ByteReader;
+  /** where a log message's length is: in the ops after its references (version 2) or before its bytes in data (1) */
+  msgLengths: ByteReader;
   limits: ResolvedLimits;
 }
 
@@ -109,8 +112,9 @@ export interface PayloadSections {
  * Throws only TransitError; callers that walk the events themselves (`decodeColumns`' log path) must apply
  * the same per-event checks as `walk` below.
  */
-export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined): PayloadSections {
+export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined, version: number): PayloadSections {
   const limits = resolveLimits(limitsIn);
+  if (!SUPPORTED_VERSIONS.includes(version)) throw new TransitError('unsupported_version', `transit version ${version} is not supported`);
   if (!(payload instanceof Uint8Array)) throw corrupt('payload is not a Uint8Array');
   if (payload.length > limits.maxPayloadBytes) {
     throw new TransitError('limit_exceeded', `payload of ${payload.length} bytes exceeds maxPayloadBytes ${limits.maxPayloadBytes}`);
@@ -193,10 +197,10 @@ export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undef
     counts,
     eventCount,
   };
-  return { tables, ticks, ops, data, limits };
+  return { tables, ticks, ops, data, msgLengths: version === 1 ? data : ops, limits };
 }
 
-function walk({ tables, ticks, ops, data, limits }: PayloadSections, visitor: PayloadVisitor): BlockTables {
+function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections, visitor: PayloadVisitor): BlockTables {
   const { counts, eventCount } = tables;
   const nStrings = tables.strings.length;
   const nMetrics = tables.metricName.length;
@@ -230,7 +234,7 @@ function walk({ tables, ticks, ops, data, limits }: PayloadSections, visitor: Pa
           if (props.length < propCount * 2) props = new Uint32Array(propCount * 2);
           for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
         }
-        const len = data.varuint32();
+        const len = msgLengths.varuint32();
         if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
         const at = data.advance(len);
         try {

@@ -149,17 +149,17 @@ test('many distinct strings and large blocks round-trip', () => {
   assert.deepEqual(decodePayload(encode(enc, expected)), expected);
 });
 
-test('the worked example in docs/transit.md is what the encoder writes', () => {
-  const enc = new BlockEncoder();
-  enc.log(0, 4, 'game', 'hi', { level: '1' });
-  enc.beginThreadSpan(1500, 'frame', 'game', 'loop.ts', 42);
-  enc.endThreadSpan(1400, 'frame', 'game', 'loop.ts', 42);
-  enc.floatMetric(20000, 'fps', 'hz', 'game', 60);
-  const hex = [...enc.finish()].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  assert.equal(
-    hex,
-    '01 00 01 01 01 00 00 07 04 67 61 6d 65 05 6c 65 76 65 6c 01 31 05 66 72 61 6d 65 07 6c 6f 6f 70 2e 74 73 ' +
-      '03 66 70 73 02 68 7a 01 05 06 00 01 03 00 04 2a 07 00 dc 0b 64 a8 91 01 0c 81 04 00 01 01 02 04 00 45 00 ' +
-      '03 00 02 68 69 00 00 00 00 00 00 4e 40',
-  );
+test('the worked example in docs/transit.md is what the encoder writes, in version 2 and in version 1', () => {
+  const hexOf = (enc: BlockEncoder) => {
+    enc.log(0, 4, 'game', 'hi', { level: '1' });
+    enc.beginThreadSpan(1500, 'frame', 'game', 'loop.ts', 42);
+    enc.endThreadSpan(1400, 'frame', 'game', 'loop.ts', 42);
+    enc.floatMetric(20000, 'fps', 'hz', 'game', 60);
+    return [...enc.finish()].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  };
+  const head = '01 00 01 01 01 00 00 07 04 67 61 6d 65 05 6c 65 76 65 6c 01 31 05 66 72 61 6d 65 07 6c 6f 6f 70 2e 74 73 03 66 70 73 02 68 7a 01 05 06 00 01 03 00 04 2a 07 00 dc 0b 64 a8 91 01 ';
+  // version 2: the message length (02) follows the log's ops; data holds "hi" and 60.0 alone
+  assert.equal(hexOf(new BlockEncoder()), head + '0d 81 04 00 01 01 02 02 04 00 45 00 03 00 68 69 00 00 00 00 00 00 4e 40');
+  // version 1: the length prefixes the message in data
+  assert.equal(hexOf(new BlockEncoder({ version: 1 })), head + '0c 81 04 00 01 01 02 04 00 45 00 03 00 02 68 69 00 00 00 00 00 00 4e 40');
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TransitError, decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
+import { BlockEncoder, TransitError, decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
 import type { TransitEvent } from '../src/index.js';
 import { prng } from './support/prng.js';
 import { randomLogPayload, randomMetricPayload, randomPayload } from './support/random-block.js';
 
 /** Rebuilds event objects from the columns, merged back into payload order by a per-kind cursor. */
-function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
-  const c = decodeColumns(payload);
+function eventsFromColumns(payload: Uint8Array, version: number): TransitEvent[] {
+  const c = decodeColumns(payload, undefined, version);
   const s = c.tables.strings;
   const text = new TextDecoder();
   const props = (p: { propOffsets: Int32Array; propKeys: Uint32Array; propValues: Uint32Array }, i: number): Record<string, string> => {
@@ -16,13 +16,19 @@ function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
     return out;
   };
   const order: string[] = [];
-  forEachEvent(payload, {
-    log: () => order.push('log'),
-    intMetric: () => order.push('int'),
-    floatMetric: () => order.push('float'),
-    threadSpan: () => order.push('thread'),
-    asyncSpan: () => order.push('async'),
-  });
+  forEachEvent(
+    payload,
+    {
+      log: () => order.push('log'),
+      intMetric: () => order.push('int'),
+      floatMetric: () => order.push('float'),
+      threadSpan: () => order.push('thread'),
+      asyncSpan: () => order.push('async'),
+    },
+    undefined,
+    undefined,
+    version,
+  );
   const at = { log: 0, int: 0, float: 0, thread: 0, async: 0 };
   return order.map((k): TransitEvent => {
     if (k === 'log') {
@@ -50,14 +56,16 @@ function eventsFromColumns(payload: Uint8Array): TransitEvent[] {
   });
 }
 
-test('columns carry the same events as the object decoder, for mixed, log-only and metric-only payloads (their own loops)', () => {
-  for (const [seed, generate] of [[99, randomPayload], [1234, randomLogPayload], [777, randomMetricPayload]] as const) {
-    const rand = prng(seed);
-    for (let n = 0; n < 300; n++) {
-      const { payload } = generate(rand);
-      // Columns do not distinguish a null property list from an empty one.
-      const expected = decodePayload(payload).map((e) => ('properties' in e ? { ...e, properties: e.properties ?? {} } : e));
-      assert.deepEqual(eventsFromColumns(payload), expected);
+test('columns carry the same events as the object decoder, for mixed, log-only and metric-only payloads (their own loops), in both versions', () => {
+  for (const version of [1, 2]) {
+    for (const [seed, generate] of [[99, randomPayload], [1234, randomLogPayload], [777, randomMetricPayload]] as const) {
+      const rand = prng(seed);
+      for (let n = 0; n < 300; n++) {
+        const { payload } = generate(rand, new BlockEncoder({ version }));
+        // Columns do not distinguish a null property list from an empty one.
+        const expected = decodePayload(payload, undefined, undefined, version).map((e) => ('properties' in e ? { ...e, properties: e.properties ?? {} } : e));
+        assert.deepEqual(eventsFromColumns(payload, version), expected);
+      }
     }
   }
 });
@@ -70,22 +78,23 @@ interface RawEvents {
   floats: Raw[];
 }
 
-function byWalker(payload: Uint8Array): RawEvents {
+function byWalker(payload: Uint8Array, version: number): RawEvents {
   const out: RawEvents = { logs: [], ints: [], floats: [] };
   const none = () => assert.fail('not a log or a metric');
   const p = (props: Uint32Array, n: number) => [...props.subarray(0, Math.max(0, 2 * n))];
-  forEachEvent(payload, {
-    log: (ticks, level, target, a, b, props, n) => out.logs.push([ticks, level, target, [...payload.subarray(a, b)], p(props, n)]),
-    intMetric: (ticks, m, value, props, n) => out.ints.push([ticks, m, value, p(props, n)]),
-    floatMetric: (ticks, m, value, props, n) => out.floats.push([ticks, m, value, p(props, n)]),
+  const visitor = {
+    log: (ticks: number, level: number, target: number, a: number, b: number, props: Uint32Array, n: number) => out.logs.push([ticks, level, target, [...payload.subarray(a, b)], p(props, n)]),
+    intMetric: (ticks: number, m: number, value: bigint, props: Uint32Array, n: number) => out.ints.push([ticks, m, value, p(props, n)]),
+    floatMetric: (ticks: number, m: number, value: number, props: Uint32Array, n: number) => out.floats.push([ticks, m, value, p(props, n)]),
     threadSpan: none,
     asyncSpan: none,
-  });
+  };
+  forEachEvent(payload, visitor, undefined, undefined, version);
   return out;
 }
 
-function byColumns(payload: Uint8Array): RawEvents {
-  const { logs: l, intMetrics, floatMetrics } = decodeColumns(payload);
+function byColumns(payload: Uint8Array, version: number): RawEvents {
+  const { logs: l, intMetrics, floatMetrics } = decodeColumns(payload, undefined, version);
   const props = (c: { propOffsets: Int32Array; propKeys: Uint32Array; propValues: Uint32Array }, i: number) => {
     const p: number[] = [];
     for (let j = c.propOffsets[i]!; j < c.propOffsets[i + 1]!; j++) p.push(c.propKeys[j]!, c.propValues[j]!);
@@ -98,12 +107,12 @@ function byColumns(payload: Uint8Array): RawEvents {
   };
 }
 
-test('on damaged log-only and metric-only payloads the column decoder fails exactly when the payload walker does', () => {
-  for (const [seed, generate] of [[4321, randomLogPayload], [8765, randomMetricPayload]] as const) {
+test('on damaged log-only and metric-only payloads the column decoder fails exactly when the payload walker does, in both versions', () => {
+  for (const [seed, generate, version] of [[4321, randomLogPayload, 2], [8765, randomMetricPayload, 2], [2468, randomLogPayload, 1]] as const) {
     const rand = prng(seed);
     let failed = 0;
     for (let n = 0; n < 3000; n++) {
-      const { payload } = generate(rand);
+      const { payload } = generate(rand, new BlockEncoder({ version }));
       const bad = payload.slice();
       // damage mostly the event sections (past the tables), where the column loops do their own reading
       const flips = 1 + Math.floor(rand() * 3);
@@ -111,14 +120,14 @@ test('on damaged log-only and metric-only payloads the column decoder fails exac
       const cut = rand() < 0.2 ? bad.subarray(0, Math.floor(rand() * bad.length)) : bad;
       let expected: RawEvents;
       try {
-        expected = byWalker(cut);
+        expected = byWalker(cut, version);
       } catch (e) {
         assert.ok(e instanceof TransitError, `${generate.name} case ${n}: ${String(e)}`);
         failed++;
-        assert.throws(() => decodeColumns(cut), TransitError, `${generate.name} case ${n}: the walker rejects it, so must the columns`);
+        assert.throws(() => decodeColumns(cut, undefined, version), TransitError, `${generate.name} case ${n}: the walker rejects it, so must the columns`);
         continue;
       }
-      assert.deepEqual(byColumns(cut), expected, `${generate.name} case ${n}`);
+      assert.deepEqual(byColumns(cut, version), expected, `${generate.name} v${version} case ${n}`);
     }
     assert.ok(failed > 300, `${generate.name}: only ${failed} damaged payloads were rejected: the damage is too mild to test anything`);
   }

@@ -8,6 +8,7 @@ import {
   decodeBlock,
   decodeBlockHeader,
   encodeBlock,
+  forEachEvent,
   noCompression,
 } from '../src/index.js';
 import type { TransitErrorCode } from '../src/index.js';
@@ -59,6 +60,26 @@ test('encodeBlock names the bad field', () => {
   assert.throws(() => encodeBlock(meta(-1), p, noCompression), /nb_objects/);
 });
 
+test('a version-1 block (message lengths in the data section) still decodes, to the same events as version 2', () => {
+  const events = (enc: BlockEncoder) => {
+    enc.log(0, 4, 'game', 'hello', { k: 'v' });
+    enc.floatMetric(10, 'fps', 'hz', 'game', 60);
+    enc.log(20, 2, 'game', 'ü'.repeat(100), null);
+    return enc.finish();
+  };
+  const v1 = encodeBlock(meta(3), events(new BlockEncoder({ version: 1 })), lz4Codec, 1);
+  const v2 = encodeBlock(meta(3), events(new BlockEncoder()), lz4Codec);
+  assert.equal(v1[4], 1);
+  assert.equal(decodeBlockHeader(v1).version, 1);
+  assert.notDeepEqual(v1.subarray(ENVELOPE_HEADER_BYTES), v2.subarray(ENVELOPE_HEADER_BYTES), 'the layouts differ');
+  assert.deepEqual(decodeBlock(v1, [lz4Codec]), decodeBlock(v2, [lz4Codec]));
+  // read with the wrong layout, the same bytes do not decode
+  const p1 = events(new BlockEncoder({ version: 1 }));
+  assert.throws(() => forEachEvent(p1, { log() {}, intMetric() {}, floatMetric() {}, threadSpan() {}, asyncSpan() {} }, undefined, 3, 2), TransitError);
+  assert.throws(() => new BlockEncoder({ version: 3 }), /version: 3/);
+  rejects(() => encodeBlock(meta(0), new BlockEncoder().finish(), noCompression, 3), 'unsupported_version');
+});
+
 test('header checks: magic, version, truncation, trailing bytes, limits', () => {
   const { payload, count } = sampleBlock(10);
   const good = encodeBlock(meta(count), payload, noCompression);
@@ -66,7 +87,7 @@ test('header checks: magic, version, truncation, trailing bytes, limits', () => 
   const badMagic = good.slice();
   badMagic[0] = 0x50;
   rejects(() => decodeBlockHeader(badMagic), 'bad_magic');
-  for (const v of [0, 2, 255]) {
+  for (const v of [0, 3, 255]) {
     const other = good.slice();
     other[4] = v;
     rejects(() => decodeBlockHeader(other), 'unsupported_version');
@@ -97,7 +118,7 @@ test('decodeBlock checks codec, sizes and nb_objects', () => {
 test('the envelope layout is byte-exact', () => {
   const bytes = encodeBlock(meta(0), new BlockEncoder().finish(), noCompression);
   const hex = Buffer.from(bytes.subarray(0, 16)).toString('hex');
-  assert.equal(hex, '53495242' + '01' + '00' + '0000' + '0c000000' + '0c000000');
+  assert.equal(hex, '53495242' + '02' + '00' + '0000' + '0c000000' + '0c000000');
   assert.equal(Buffer.from(bytes.subarray(16, 32)).toString('hex'), '0f8e2b1c7a444c1e9d3b2a6f5e8c9b01');
   assert.equal(bytes.length, ENVELOPE_HEADER_BYTES + 12);
   assert.deepEqual([...bytes.subarray(ENVELOPE_HEADER_BYTES)], new Array(12).fill(0), 'an empty payload is twelve zero counts/lengths');

@@ -16,7 +16,7 @@ export function validateBlock(envelope: Uint8Array, limits: DecodeLimits): Block
   try {
     const header = decodeBlockHeader(envelope, limits);
     const payload = decompressBlock(header, CODECS);
-    forEachEvent(payload, IGNORE, limits, header.meta.nb_objects);
+    forEachEvent(payload, IGNORE, limits, header.meta.nb_objects, header.version);
     return header.meta;
   } catch (err) {
     if (err instanceof TransitError) throw new HttpError(400, `invalid block (${err.code}): ${err.message}`);

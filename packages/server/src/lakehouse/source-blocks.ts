@@ -84,7 +84,7 @@ function toSourceBlock(r: Record<string, unknown>): SourceBlock {
 export async function loadColumns(objects: ObjectStore, b: SourceBlock): Promise<TransitColumns> {
   const bytes = await objects.get(blobKey(b.process_id, b.stream_id, b.block_id));
   const header = decodeBlockHeader(bytes);
-  return decodeColumns(decompressBlock(header, [noCompression, lz4Codec]));
+  return decodeColumns(decompressBlock(header, [noCompression, lz4Codec]), undefined, header.version);
 }
 
 /**

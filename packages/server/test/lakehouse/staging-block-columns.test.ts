@@ -112,6 +112,22 @@ test('one stream in order: the sort is skipped and the output is still in time o
   await compare(staged, logEntriesValues(blocks, decoded));
 });
 
+test('a nanosecond clock: staged times equal the formula on both sides of the 2^50-tick shortcut', async () => {
+  const stream = randomUUID();
+  const enc = new BlockEncoder();
+  // ticks where (t·1e9)/1e9 is t, and past 2^50, where the staging takes the formula again (near 2^53 it is not t)
+  const ticks = [0, 1, 999_999_999, 2 ** 50 - 1, 2 ** 50, 2 ** 50 + 1, 2 ** 52 + 3, 9_007_199_254_740_956, 9_007_199_254_740_985, 2 ** 53 - 1];
+  for (const t of ticks) {
+    enc.log(t, 3, 'x', `at ${t}`, null);
+    enc.floatMetric(t, 'm', 'ms', 'x', t / 7);
+  }
+  const blocks = [block(0, stream, {}, { tsc_frequency: 1e9, begin_time: 1_000_000_000n })];
+  const decoded = [decodeColumns(enc.finish())];
+  await compare(logEntriesRows(blocks, decoded), logEntriesValues(blocks, decoded));
+  await compare(measuresRows(blocks, decoded), measuresValues(blocks, decoded));
+  assert.ok(ticks.some((t) => Math.round((t * 1e9) / 1e9) !== t), 'the fixture reaches ticks where the shortcut would be wrong');
+});
+
 test('an empty batch writes an empty partition with the view schema', async () => {
   await compare(logEntriesRows([], []), logEntriesValues([], []));
   await compare(measuresRows([block(0, randomUUID(), {})], [null]), measuresValues([block(0, randomUUID(), {})], [null]));
