@@ -70,8 +70,26 @@ function packBits(out: ByteSink, at: Values, from: number, count: number, end: n
   const buf = out.buf;
   let p = out.length;
   const stop = from + groups * 8;
+  let i = from;
+  if (width <= 8) {
+    // whole groups of 8 values: at most 64 bits, built in two 32-bit halves, then written `width` bytes at once
+    // (a byte loop per value branches at every byte boundary, which for odd widths is every other value)
+    for (; i + 8 <= stop && i + 8 <= end; i += 8) {
+      let lo = 0;
+      let hi = 0;
+      for (let k = 0; k < 8; k++) {
+        const v = at[i + k]!;
+        const bit = k * width;
+        if (bit < 32) {
+          lo |= v << bit;
+          if (bit + width > 32) hi |= v >>> (32 - bit);
+        } else hi |= v << (bit - 32);
+      }
+      for (let b = 0; b < width; b++) buf[p++] = b < 4 ? (lo >>> (8 * b)) & 0xff : (hi >>> (8 * (b - 4))) & 0xff;
+    }
+  }
   if (width === 32) {
-    for (let i = from; i < stop; i++) {
+    for (; i < stop; i++) {
       const v = i < end ? at[i]! : 0;
       buf[p++] = v & 0xff;
       buf[p++] = (v >>> 8) & 0xff;
@@ -81,7 +99,7 @@ function packBits(out: ByteSink, at: Values, from: number, count: number, end: n
   } else {
     let acc = 0;
     let bits = 0;
-    for (let i = from; i < stop; i++) {
+    for (; i < stop; i++) {
       const v = i < end ? at[i]! : 0;
       acc |= v << bits;
       bits += width;
@@ -289,7 +307,8 @@ export function deltaLengths(out: ByteSink, offsets: Int32Array, from: number, c
   out.varint(4);
   out.varint(count);
   out.varint(zig(count ? offsets[from + 1]! - offsets[from]! : 0));
-  const deltas = new Int32Array(128);
+  // doubles, like the time deltas: deltaBlock then sees one array type (a polymorphic load cost both callers)
+  const deltas = new Float64Array(128);
   for (let b = 1; b < count; b += 128) {
     const n = Math.min(128, count - b);
     let min = 2147483647;
@@ -318,30 +337,29 @@ export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count
   const nd = Math.max(0, count - 1);
   const deltas = new Float64Array(nd);
   const mins = new Float64Array(Math.ceil(nd / 128));
-  let min = Infinity;
-  let max = -Infinity;
   let prevLo = count > 0 ? pairs[2 * from]! >>> 0 : 0;
   let prevHi = count > 0 ? pairs[2 * from + 1]! : 0;
-  for (let i = 1; i < count; i++) {
-    const a = 2 * (from + i);
-    const lo = pairs[a]! >>> 0;
-    const hi = pairs[a + 1]!;
-    const dh = hi - prevHi;
-    if (dh > 1 << 19 || dh < -(1 << 19)) return false;
-    const d = dh * TWO32 + (lo - prevLo);
-    prevLo = lo;
-    prevHi = hi;
-    if (d > MAX_DELTA || d < -MAX_DELTA) return false;
-    deltas[i - 1] = d;
-    if (d < min) min = d;
-    if (d > max) max = d;
-    if (i % 128 === 0 || i === count - 1) {
-      // a block of 128 deltas ends here
-      if (max - min >= TWO32) return false;
-      mins[(i - 1) >> 7] = min;
-      min = Infinity;
-      max = -Infinity;
+  // block by block (128 deltas each): the min and max of a block are kept as it is read
+  for (let start = 0; start < nd; start += 128) {
+    const stop = Math.min(nd, start + 128);
+    let min = Infinity;
+    let max = -Infinity;
+    for (let k = start; k < stop; k++) {
+      const a = 2 * (from + k + 1);
+      const lo = pairs[a]! >>> 0;
+      const hi = pairs[a + 1]!;
+      const dh = hi - prevHi;
+      if (dh > 1 << 19 || dh < -(1 << 19)) return false;
+      const d = dh * TWO32 + (lo - prevLo);
+      prevLo = lo;
+      prevHi = hi;
+      if (d > MAX_DELTA || d < -MAX_DELTA) return false;
+      deltas[k] = d;
+      if (d < min) min = d;
+      if (d > max) max = d;
     }
+    if (max - min >= TWO32) return false;
+    mins[start >> 7] = min;
   }
   out.varint(128);
   out.varint(4);
