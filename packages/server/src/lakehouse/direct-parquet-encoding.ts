@@ -55,7 +55,8 @@ export class ByteSink {
   }
 }
 
-type Values = Uint8Array | Uint32Array;
+/** One array type only: the bit-packing loop is the hottest of the encoder, and a second type made its loads polymorphic. */
+type Values = Uint32Array;
 
 /** Writes `count` values of `at`, from `from`, as a bit-packed run of groups of 8 (zero padded past `end`). */
 function packRun(out: ByteSink, at: Values, from: number, count: number, end: number, width: number): void {
@@ -142,7 +143,8 @@ export function hybrid(out: ByteSink, at: Values, from: number, to: number, widt
 export function levelBlock(at: Uint8Array, from: number, to: number, width: number): Uint8Array {
   const out = new ByteSink();
   out.le(0, 4);
-  hybrid(out, at, from, to, width);
+  // levels are bytes; the shared hybrid takes 32-bit values (this path is for the rarer nullable shapes)
+  hybrid(out, Uint32Array.from(at.subarray(from, to)), 0, to - from, width);
   return prefixed(out);
 }
 
@@ -153,7 +155,7 @@ export function levelBlock(at: Uint8Array, from: number, to: number, width: numb
  */
 export class LevelRuns {
   private readonly out = new ByteSink();
-  private lits = new Uint8Array(64);
+  private lits = new Uint32Array(64);
   private litCount = 0;
   private value = 0;
   private count = 0;
@@ -197,7 +199,7 @@ export class LevelRuns {
 
   private literals(v: number, n: number): void {
     if (this.litCount + n > this.lits.length) {
-      const bigger = new Uint8Array(Math.max(this.lits.length * 2, this.litCount + n));
+      const bigger = new Uint32Array(Math.max(this.lits.length * 2, this.litCount + n));
       bigger.set(this.lits.subarray(0, this.litCount));
       this.lits = bigger;
     }
