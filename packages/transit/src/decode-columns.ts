@@ -3,7 +3,7 @@ import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
 import { TRANSIT_VERSION } from './payload-layout.js';
-import { forEachEventIn, readSections } from './payload-walker.js';
+import { PairReader, forEachEventIn, readSections } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
 const HAS_PROPERTIES = layout.HAS_PROPERTIES;
@@ -142,7 +142,7 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
   const propOffsets = new Int32Array(count + 1);
   const msgStart = new Uint32Array(count);
   const props = new PropBuilder();
-  let pairs = new Uint32Array(16);
+  const lists = new PairReader();
   let msgPos = 0;
   let t = 0;
   for (let i = 0; i < count; i++) {
@@ -161,15 +161,8 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
     if (tg >= nStrings) throw corrupt(`string ${tg} is not defined in this block`);
     target[i] = tg;
     if (o & HAS_PROPERTIES) {
-      const n = or.varuint32();
-      if (n * 2 > or.remaining) throw truncated();
-      if (pairs.length < n * 2) pairs = new Uint32Array(n * 2);
-      for (let k = 0; k < n * 2; k++) {
-        const id = or.varuint32();
-        if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
-        pairs[k] = id;
-      }
-      props.add(propOffsets, i, pairs, n);
+      const n = lists.read(or, nStrings);
+      props.add(propOffsets, i, lists.pairs, n);
     } else propOffsets[i + 1] = props.n;
     // message: its length (a 32-bit LEB128: after the ops in version 2, in data before the bytes in 1), its bytes in data
     const len = lr.varuint32();
@@ -198,7 +191,7 @@ function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections):
   const { ticks: fTicks, desc: fDesc, name: fName, unit: fUnit, target: fTarget, propOffsets: fPropOffsets, value: fValue } = floats;
   const intProps = new PropBuilder();
   const floatProps = new PropBuilder();
-  let pairs = new Uint32Array(16);
+  const lists = new PairReader();
   let ii = 0;
   let fi = 0;
   let t = 0;
@@ -216,17 +209,8 @@ function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections):
     if (isInt ? ii >= ints.count : fi >= floats.count) throw corrupt('more events of a kind than the header declares');
     const m = or.varuint32();
     if (m >= nMetrics) throw corrupt(`metric descriptor ${m} is not defined in this block`);
-    let np = 0;
-    if (o & HAS_PROPERTIES) {
-      np = or.varuint32();
-      if (np * 2 > or.remaining) throw truncated();
-      if (pairs.length < np * 2) pairs = new Uint32Array(np * 2);
-      for (let k = 0; k < np * 2; k++) {
-        const id = or.varuint32();
-        if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
-        pairs[k] = id;
-      }
-    }
+    const np = o & HAS_PROPERTIES ? lists.read(or, nStrings) : 0;
+    const pairs = lists.pairs;
     // two copies of the same stores, each through its own locals: one path over either kind's object was
     // polymorphic and cost a third of the loop
     if (isInt) {

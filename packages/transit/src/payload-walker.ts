@@ -209,7 +209,7 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
 
   const intAsNumber = visitor.intMetricNumber;
   const seen = new Array<number>(TAG_COUNT).fill(0);
-  let props = new Uint32Array(16);
+  const lists = new PairReader();
   let t = 0;
   let spanId = 0;
   let parentSpanId = 0;
@@ -227,13 +227,8 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
       case TAG_LOG: {
         const level = ops.u8();
         const target = stringRef(ops, nStrings);
-        let propCount = -1;
-        if (hasProps) {
-          propCount = ops.varuint32();
-          if (propCount * 2 > ops.remaining) throw truncated();
-          if (props.length < propCount * 2) props = new Uint32Array(propCount * 2);
-          for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
-        }
+        const propCount = hasProps ? lists.read(ops, nStrings) : -1;
+        const props = lists.pairs;
         const len = msgLengths.varuint32();
         if (len > limits.maxStringBytes) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
         const at = data.advance(len);
@@ -248,13 +243,8 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
       case TAG_FLOAT_METRIC: {
         const desc = ops.varuint32();
         if (desc >= nMetrics) throw corrupt(`metric descriptor ${desc} is not defined in this block`);
-        let propCount = -1;
-        if (hasProps) {
-          propCount = ops.varuint32();
-          if (propCount * 2 > ops.remaining) throw truncated();
-          if (props.length < propCount * 2) props = new Uint32Array(propCount * 2);
-          for (let i = 0; i < propCount * 2; i++) props[i] = stringRef(ops, nStrings);
-        }
+        const propCount = hasProps ? lists.read(ops, nStrings) : -1;
+        const props = lists.pairs;
         try {
           if (tag === TAG_INT_METRIC) {
             const small = intAsNumber ? data.zigzag49() : NaN;
@@ -298,6 +288,21 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
   }
   if (ticks.remaining !== 0 || ops.remaining !== 0 || data.remaining !== 0) throw corrupt('trailing bytes after the last event');
   return tables;
+}
+
+/** Reads property lists — a count, then (key, value) string ids — into one reused buffer, with the checks every reader makes. */
+export class PairReader {
+  pairs = new Uint32Array(16);
+
+  /** The list's pair count; its ids are `pairs[0 .. 2·count)`. */
+  read(r: ByteReader, nStrings: number): number {
+    const n = r.varuint32();
+    if (n * 2 > r.remaining) throw truncated();
+    if (this.pairs.length < n * 2) this.pairs = new Uint32Array(n * 2);
+    const pairs = this.pairs;
+    for (let k = 0; k < n * 2; k++) pairs[k] = stringRef(r, nStrings);
+    return n;
+  }
 }
 
 export function stringRef(r: ByteReader, nStrings: number): number {

@@ -27,15 +27,25 @@ export function randomPayload(rand: () => number, enc = new BlockEncoder()): { p
   return { payload: enc.finish(), count: n };
 }
 
+/** The next event's ticks: deltas of every varint width, and some backwards (a negative delta is its own op bit). */
+function nextTicks(rand: () => number, ticks: number): number {
+  const jump = [randInt(rand, 0, 100), randInt(rand, 0, 1e6), randInt(rand, 0, 1e12), -randInt(rand, 0, 1000)][randInt(rand, 0, 3)]!;
+  return Math.max(0, ticks + jump);
+}
+
+/** No properties, an empty map, or one or two pairs. */
+function randomProperties(rand: () => number): Record<string, string> | null {
+  if (rand() < 0.3) return rand() < 0.5 ? { [word(rand)]: word(rand) } : { [word(rand)]: word(rand), [`${word(rand)}2`]: word(rand) };
+  return rand() < 0.1 ? {} : null;
+}
+
 /** A valid payload of logs only (a log stream's block, which `decodeColumns` reads on its own path). */
 export function randomLogPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
   const n = randInt(rand, 1, 60);
   let ticks = randInt(rand, 0, 1000);
   for (let i = 0; i < n; i++) {
-    // deltas of every varint width, and some backwards (a negative delta is its own op bit)
-    const jump = [randInt(rand, 0, 100), randInt(rand, 0, 1e6), randInt(rand, 0, 1e12), -randInt(rand, 0, 1000)][randInt(rand, 0, 3)]!;
-    ticks = Math.max(0, ticks + jump);
-    const props = rand() < 0.3 ? (rand() < 0.5 ? { [word(rand)]: word(rand) } : { [word(rand)]: word(rand), [`${word(rand)}2`]: word(rand) }) : rand() < 0.1 ? {} : null;
+    ticks = nextTicks(rand, ticks);
+    const props = randomProperties(rand);
     const msg = rand() < 0.05 ? 'm'.repeat(randInt(rand, 250, 3000)) : word(rand) + i;
     enc.log(ticks, randInt(rand, 0, 255), word(rand), msg, props);
   }
@@ -50,9 +60,8 @@ export function randomMetricPayload(rand: () => number, enc = new BlockEncoder()
   const n = randInt(rand, 1, 60);
   let ticks = randInt(rand, 0, 1000);
   for (let i = 0; i < n; i++) {
-    const jump = [randInt(rand, 0, 100), randInt(rand, 0, 1e6), randInt(rand, 0, 1e12), -randInt(rand, 0, 1000)][randInt(rand, 0, 3)]!;
-    ticks = Math.max(0, ticks + jump);
-    const props = rand() < 0.3 ? (rand() < 0.5 ? { [word(rand)]: word(rand) } : { [word(rand)]: word(rand), [`${word(rand)}2`]: word(rand) }) : rand() < 0.1 ? {} : null;
+    ticks = nextTicks(rand, ticks);
+    const props = randomProperties(rand);
     // values of every zigzag width, the 48-bit boundary of the number path and the int64 extremes
     if (rand() < 0.5) {
       const v = rand() < 0.3 ? INT_VALUES[randInt(rand, 0, INT_VALUES.length - 1)]! : BigInt(randInt(rand, -1e9, 1e9)) * BigInt(randInt(rand, 1, 1e6));
