@@ -1,4 +1,4 @@
-import { corrupt, truncated } from './byte-reader.js';
+import { corrupt } from './byte-reader.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
