@@ -140,34 +140,22 @@ export class ByteWriter {
     return written;
   }
 
-  /** A length-prefixed UTF-8 string, encoded straight into the buffer. */
+  /**
+   * A length-prefixed UTF-8 string (transit version 1's messages): the bytes by `utf8Bytes`, after room for the
+   * prefix an ASCII string needs; a longer encoding moves its bytes over for the longer prefix.
+   */
   utf8(s: string): void {
-    const n = s.length;
-    if (n < 64) {
-      // ASCII fast path: one length byte, then the code units themselves.
-      this.ensure(n + 1);
-      const buf = this.buf;
-      const start = this.pos;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[start + 1 + i] = c;
-      }
-      if (i === n) {
-        buf[start] = n;
-        this.pos = start + 1 + n;
-        return;
-      }
-    }
-    // General path: reserve the largest length prefix, encode, then close the gap if the prefix is shorter.
-    const max = n * 3;
-    const reserve = varuintSize(max);
-    this.ensure(reserve + max);
     const start = this.pos;
-    const { written } = encoder.encodeInto(s, this.buf.subarray(start + reserve, start + reserve + max));
+    const reserve = varuintSize(s.length); // UTF-8 is never shorter than the UTF-16 length
+    this.ensure(reserve);
+    this.pos = start + reserve;
+    const written = this.utf8Bytes(s);
     const actual = varuintSize(written);
-    if (actual < reserve) this.buf.copyWithin(start + actual, start + reserve, start + reserve + written);
+    if (actual > reserve) {
+      this.ensure(actual - reserve);
+      this.buf.copyWithin(start + actual, start + reserve, start + reserve + written);
+    }
+    this.pos = start;
     this.varuint(written);
     this.pos = start + actual + written;
   }

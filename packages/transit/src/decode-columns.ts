@@ -3,11 +3,10 @@ import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
 import { TRANSIT_VERSION } from './payload-layout.js';
-import { PairReader, forEachEventIn, readSections } from './payload-walker.js';
+import { PairReader, forEachEventIn, nextTicks, readSections, stringRef } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
 const HAS_PROPERTIES = layout.HAS_PROPERTIES;
-const NEGATIVE_DELTA = layout.NEGATIVE_DELTA;
 const TAG_MASK = layout.TAG_MASK;
 const TAG_LOG = layout.Tag.log;
 const TAG_INT_METRIC = layout.Tag.intMetric;
@@ -118,7 +117,8 @@ export function decodeColumns(payload: Uint8Array, limits?: DecodeLimits, versio
   return visited(payload, sections);
 }
 
-function emptyColumns(tables: BlockTables, logs: LogColumns): TransitColumns {
+/** Columns with no events of any kind except `logs`, if given. */
+function emptyColumns(tables: BlockTables, logs = logColumns(tables.bytes, { count: 0, ticks: new Float64Array(0), level: new Uint8Array(0), target: new Uint32Array(0), msgOffsets: new Int32Array(1), msgStart: new Uint32Array(0), ...emptyProps(0) })): TransitColumns {
   return {
     tables,
     logs,
@@ -127,6 +127,13 @@ function emptyColumns(tables: BlockTables, logs: LogColumns): TransitColumns {
     threadSpans: spanColumns(0),
     asyncSpans: { ...spanColumns(0), spanId: new Float64Array(0), parentSpanId: new Float64Array(0) },
   };
+}
+
+/** An event of a kind a single-kind block's header did not declare: the walker's error for the same bytes. */
+function unexpectedTag(op: number): never {
+  const tag = op & TAG_MASK;
+  if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${op}`);
+  throw corrupt('more events of a kind than the header declares');
 }
 
 /** The payload's events, all logs, with the checks `payload-walker.ts` makes on each. */
@@ -147,19 +154,11 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
   let t = 0;
   for (let i = 0; i < count; i++) {
     const o = or.u8();
-    const delta = tr.varuint53();
-    t = o & NEGATIVE_DELTA ? t - delta : t + delta;
-    if (t < 0 || t > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
+    t = nextTicks(tr, o, t);
     ticks[i] = t;
-    const tag = o & TAG_MASK;
-    if (tag !== TAG_LOG) {
-      if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${o}`);
-      throw corrupt('more events of a kind than the header declares');
-    }
+    if ((o & TAG_MASK) !== TAG_LOG) unexpectedTag(o);
     level[i] = or.u8();
-    const tg = or.varuint32();
-    if (tg >= nStrings) throw corrupt(`string ${tg} is not defined in this block`);
-    target[i] = tg;
+    target[i] = stringRef(or, nStrings);
     if (o & HAS_PROPERTIES) {
       const n = lists.read(or, nStrings);
       props.add(propOffsets, i, lists.pairs, n);
@@ -172,8 +171,7 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
     msgOffsets[i + 1] = msgPos;
   }
   if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
-  const logs = logColumns(b, { count, ticks, level, target, msgOffsets, msgStart, ...emptyProps(count) });
-  logs.propOffsets = propOffsets;
+  const logs = logColumns(b, { count, ticks, level, target, msgOffsets, msgStart, propOffsets, propKeys: new Uint32Array(0), propValues: new Uint32Array(0) });
   props.finish(logs);
   return emptyColumns(tables, logs);
 }
@@ -197,15 +195,10 @@ function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections):
   let t = 0;
   for (let n = 0; n < tables.eventCount; n++) {
     const o = or.u8();
-    const delta = tr.varuint53();
-    t = o & NEGATIVE_DELTA ? t - delta : t + delta;
-    if (t < 0 || t > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
+    t = nextTicks(tr, o, t);
     const tag = o & TAG_MASK;
     const isInt = tag === TAG_INT_METRIC;
-    if (!isInt && tag !== TAG_FLOAT_METRIC) {
-      if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${o}`);
-      throw corrupt('more events of a kind than the header declares');
-    }
+    if (!isInt && tag !== TAG_FLOAT_METRIC) unexpectedTag(o);
     if (isInt ? ii >= ints.count : fi >= floats.count) throw corrupt('more events of a kind than the header declares');
     const m = or.varuint32();
     if (m >= nMetrics) throw corrupt(`metric descriptor ${m} is not defined in this block`);
@@ -241,11 +234,7 @@ function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections):
   if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
   intProps.finish(ints);
   floatProps.finish(floats);
-  const noLogs = { count: 0, ticks: new Float64Array(0), level: new Uint8Array(0), target: new Uint32Array(0), msgOffsets: new Int32Array(1), msgStart: new Uint32Array(0) };
-  const columns = emptyColumns(tables, logColumns(tables.bytes, { ...noLogs, ...emptyProps(0) }));
-  columns.intMetrics = ints;
-  columns.floatMetrics = floats;
-  return columns;
+  return { ...emptyColumns(tables), intMetrics: ints, floatMetrics: floats };
 }
 
 /** Any mix of event kinds, through the payload walker. */
@@ -308,8 +297,7 @@ function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns
         logTarget[li] = target;
         logMsgStart[li] = msgStart;
         msgPos += msgEnd - msgStart;
-        if (propCount > 0) logProps.add(logPropOffsets, li, props, propCount);
-        else logPropOffsets[li + 1] = logProps.n;
+        logProps.add(logPropOffsets, li, props, propCount);
         logMsgOffsets[++li] = msgPos;
       },
       intMetric(ticks, m, value, props, propCount) {
@@ -393,10 +381,9 @@ function logColumns(bytes: Uint8Array, c: Omit<LogColumns, 'msgData'>): LogColum
  */
 export function gatherMessages(bytes: Uint8Array, msgStart: Uint32Array, msgOffsets: Int32Array, count: number, out: Uint8Array, at: number): Uint8Array {
   if (count === 0) return out;
-  const first = msgStart[0]!;
-  const total = msgOffsets[count]! - msgOffsets[0]!;
-  if (msgStart[count - 1]! + msgOffsets[count]! - msgOffsets[count - 1]! === first + total && contiguous(msgStart, msgOffsets, count)) {
-    out.set(bytes.subarray(first, first + total), at);
+  if (contiguous(msgStart, msgOffsets, count)) {
+    const first = msgStart[0]!;
+    out.set(bytes.subarray(first, first + msgOffsets[count]! - msgOffsets[0]!), at);
     return out;
   }
   const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -417,7 +404,7 @@ export function gatherMessages(bytes: Uint8Array, msgStart: Uint32Array, msgOffs
   return out;
 }
 
-/** Whether each message starts where the one before it ends (first and last alone agreeing is not proof). */
+/** Whether each message starts where the one before it ends (a version-1 block fails at the second message). */
 function contiguous(msgStart: Uint32Array, msgOffsets: Int32Array, count: number): boolean {
   const base = msgStart[0]! - msgOffsets[0]!;
   for (let i = 1; i < count; i++) if (msgStart[i] !== base + msgOffsets[i]!) return false;

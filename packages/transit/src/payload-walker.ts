@@ -215,9 +215,7 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
   let parentSpanId = 0;
   for (let n = 0; n < eventCount; n++) {
     const op = ops.u8();
-    const delta = ticks.varuint53();
-    t = op & NEGATIVE_DELTA ? t - delta : t + delta;
-    if (t < 0 || t > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
+    t = nextTicks(ticks, op, t);
     const tag = op & TAG_MASK;
     if (tag < 1 || tag > TAG_COUNT) throw corrupt(`unknown event tag ${op}`);
     if (++seen[tag - 1]! > counts[tag - 1]!) throw corrupt('more events of a kind than the header declares');
@@ -288,6 +286,14 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
   }
   if (ticks.remaining !== 0 || ops.remaining !== 0 || data.remaining !== 0) throw corrupt('trailing bytes after the last event');
   return tables;
+}
+
+/** The event's ticks from the previous event's and its delta (negative when the op byte says so), checked. */
+export function nextTicks(ticks: ByteReader, op: number, t: number): number {
+  const delta = ticks.varuint53();
+  const next = op & NEGATIVE_DELTA ? t - delta : t + delta;
+  if (next < 0 || next > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
+  return next;
 }
 
 /** Reads property lists — a count, then (key, value) string ids — into one reused buffer, with the checks every reader makes. */

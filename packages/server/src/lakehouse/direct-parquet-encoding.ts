@@ -18,7 +18,7 @@ export function bitWidth(max: number): number {
   return w > 24 ? 32 : w;
 }
 
-/** A growable byte buffer (levels and index streams are built a byte at a time). */
+/** A growable byte buffer (levels and index streams are built a byte at a time, property JSON a map at a time). */
 export class ByteSink {
   buf = new Uint8Array(256);
   length = 0;
@@ -42,6 +42,12 @@ export class ByteSink {
       n = Math.floor(n / 0x80);
     }
     this.buf[this.length++] = n;
+  }
+
+  append(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
   }
 
   /** `v` as `bytes` little-endian bytes */

@@ -189,18 +189,9 @@ function dictLeaf(c: Extract<StagingColumn, { kind: 'dict-text' | 'dict-int64' }
       let levels: Uint8Array;
       let nulls = 0;
       if ('runEnds' in ix) {
-        // one RLE run per block: runs of any length are valid RLE, no bit-packing needed
-        const levelRuns = new ByteSink();
-        levelRuns.le(0, 4);
+        // one run per block: levels and ids come as runs, no per-row pass
+        const levelRuns = new LevelRuns(1);
         let start = 0;
-        let pendingLevel = -1;
-        let pendingCount = 0;
-        const flush = () => {
-          if (pendingCount > 0) {
-            levelRuns.varint(pendingCount * 2);
-            levelRuns.byte(pendingLevel);
-          }
-        };
         for (let k = 0; k < ix.runEnds.length; k++) {
           const end = ix.runEnds[k]!;
           const a = Math.max(start, r0);
@@ -208,13 +199,7 @@ function dictLeaf(c: Extract<StagingColumn, { kind: 'dict-text' | 'dict-int64' }
           start = end;
           if (a >= b) continue;
           const id = ix.runIds[k]!;
-          const level = id < 0 ? 0 : 1;
-          if (level === pendingLevel) pendingCount += b - a;
-          else {
-            flush();
-            pendingLevel = level;
-            pendingCount = b - a;
-          }
+          levelRuns.add(id < 0 ? 0 : 1, b - a);
           if (id < 0) {
             nulls += b - a;
             continue;
@@ -223,8 +208,7 @@ function dictLeaf(c: Extract<StagingColumn, { kind: 'dict-text' | 'dict-int64' }
           idx.le(id, bytes);
           used.push(id);
         }
-        flush();
-        levels = nullable ? prefixedSink(levelRuns) : constantLevels(1, r1 - r0);
+        levels = nullable ? levelRuns.block() : constantLevels(1, r1 - r0);
       } else {
         const ids = ix.perRow;
         if (nullable) {
@@ -254,12 +238,6 @@ function dictLeaf(c: Extract<StagingColumn, { kind: 'dict-text' | 'dict-int64' }
       return { numValues: r1 - r0, parts: [levels, idx.bytes()], dictionary: { bytes: dictBytes(), count }, nullCount: nulls, minMax };
     },
   };
-}
-
-function prefixedSink(out: ByteSink): Uint8Array {
-  const b = out.bytes();
-  new DataView(b.buffer, b.byteOffset).setUint32(0, b.length - 4, true);
-  return b;
 }
 
 /** `ascending`: the column's values are in ascending order, so a page's min and max are its first and last. */
@@ -458,14 +436,11 @@ function runPage(
   r0: number,
   r1: number,
 ): { numValues: number; parts: Uint8Array[] } | null {
-  const def = new ByteSink();
-  def.le(0, 4);
+  const def = new LevelRuns(2);
   const idx = new ByteSink();
   idx.byte(width);
   const idBytes = Math.ceil(width / 8);
   let start = 0;
-  let pendingLevel = -1;
-  let pendingCount = 0;
   for (let k = 0; k < runs.ends.length; k++) {
     const end = runs.ends[k]!;
     const a = Math.max(start, r0);
@@ -474,26 +449,13 @@ function runPage(
     if (a >= b) continue;
     const n = runs.isNull[k] ? 0 : runs.to[k]! - runs.from[k]!;
     if (n > 1) return null;
-    const level = runs.isNull[k] ? 0 : n === 0 ? 1 : full;
-    if (level === pendingLevel) pendingCount += b - a;
-    else {
-      if (pendingCount > 0) {
-        def.varint(pendingCount * 2);
-        def.byte(pendingLevel);
-      }
-      pendingLevel = level;
-      pendingCount = b - a;
-    }
+    def.add(runs.isNull[k] ? 0 : n === 0 ? 1 : full, b - a);
     if (n === 1) {
       idx.varint((b - a) * 2);
       idx.le(ids[runs.from[k]!]!, idBytes);
     }
   }
-  if (pendingCount > 0) {
-    def.varint(pendingCount * 2);
-    def.byte(pendingLevel);
-  }
-  return { numValues: r1 - r0, parts: [constantLevels(0, r1 - r0), prefixedSink(def), idx.bytes()] };
+  return { numValues: r1 - r0, parts: [constantLevels(0, r1 - r0), def.block(), idx.bytes()] };
 }
 
 /** key (which = 'key') or value leaf of a map: repetition 0 starts a row, definition says how deep it got. */

@@ -13,22 +13,14 @@ import type { MetricColumns, PropertyColumns, TransitColumns } from '@sirius/tra
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
 import type { StagingColumn } from './staging-parquet.js';
 import type { SourceBlock } from './source-blocks.js';
+import { timeLe, timesAscend } from './direct-parquet-order.js';
+import { ByteSink } from './direct-parquet-encoding.js';
 
 export interface StagedRows {
   length: number;
   columns: StagingColumn[];
   /** the column the rows are already in ascending order of, if any: the writer then skips its sort */
   sortedBy: string | null;
-}
-
-/** Whether (lo, hi) int64 pairs ascend — true for one stream's consecutive blocks, the common batch. */
-function ascending(pairs: Int32Array): boolean {
-  for (let i = 2; i < pairs.length; i += 2) {
-    const ph = pairs[i - 1]!;
-    const h = pairs[i + 1]!;
-    if (h < ph || (h === ph && pairs[i]! >>> 0 < pairs[i - 2]! >>> 0)) return false;
-  }
-  return true;
 }
 
 const TWO32 = 4294967296;
@@ -102,36 +94,6 @@ function fillTimes(out: Int32Array, at: number, b: SourceBlock, ticks: Float64Ar
   }
 }
 
-/** Grows a byte buffer for property JSON, only touched by events that have properties. */
-class TextBuilder {
-  data = new Uint8Array(1024);
-  length = 0;
-
-  appendBytes(b: Uint8Array): void {
-    if (this.length + b.length > this.data.length) {
-      const bigger = new Uint8Array(this.data.length * 2 + b.length);
-      bigger.set(this.data.subarray(0, this.length));
-      this.data = bigger;
-    }
-    if (b.length > 32) this.data.set(b, this.length);
-    else for (let i = 0; i < b.length; i++) this.data[this.length + i] = b[i]!;
-    this.length += b.length;
-  }
-
-  append(s: string): void {
-    for (;;) {
-      const r = encoder.encodeInto(s, this.data.subarray(this.length));
-      if (r.read === s.length) {
-        this.length += r.written;
-        return;
-      }
-      const bigger = new Uint8Array(this.data.length * 2 + s.length * 3);
-      bigger.set(this.data.subarray(0, this.length));
-      this.data = bigger;
-    }
-  }
-}
-
 interface CachedMap {
   json: Uint8Array;
   keys: Uint32Array;
@@ -142,7 +104,8 @@ interface CachedMap {
 class PropertyColumn {
   readonly present: Uint8Array;
   readonly offsets: Int32Array;
-  private readonly text = new TextBuilder();
+  /** the maps' JSON, back to back; only touched by events that have properties */
+  private readonly text = new ByteSink();
   /** the same maps as entries (`MapEntries`), in the object's key order, which is also its JSON's */
   private readonly entryOffsets: Int32Array;
   private keyIds = new Uint32Array(256);
@@ -171,7 +134,7 @@ class PropertyColumn {
   }
 
   private appendMap(m: CachedMap): void {
-    this.text.appendBytes(m.json);
+    this.text.append(m.json);
     for (let j = 0; j < m.keys.length; j++) {
       if (this.entryCount === this.keyIds.length) {
         const grow = (a: Uint32Array) => {
@@ -233,7 +196,7 @@ class PropertyColumn {
       keyDictionary: this.keyDict.values,
       valueDictionary: this.valueDict.values,
     };
-    return { name: 'properties', kind: 'text', data: this.text.data.subarray(0, this.text.length), offsets: this.offsets, present: this.present, entries };
+    return { name: 'properties', kind: 'text', data: this.text.bytes(), offsets: this.offsets, present: this.present, entries };
   }
 }
 
@@ -325,7 +288,7 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   const { head, processProperties } = consts.columns();
   return {
     length: rows,
-    sortedBy: ascending(time) ? 'time' : null,
+    sortedBy: timesAscend(time) ? 'time' : null,
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },
@@ -370,13 +333,6 @@ function interleaveMetricKinds(
   permuteIds(c.name, from, order);
   permuteIds(c.unit, from, order);
   permuteDoubles(c.value, from, order);
-}
-
-/** Whether row a's time (lo, hi pair) is ≤ row b's. */
-function timeLe(t: Int32Array, a: number, b: number): boolean {
-  const ha = t[2 * a + 1]!;
-  const hb = t[2 * b + 1]!;
-  return ha < hb || (ha === hb && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
 }
 
 function permuteIds(a: Uint32Array, from: number, order: Uint32Array): void {
@@ -430,7 +386,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
   const dict = (n: string, ids: Uint32Array): StagingColumn => ({ name: n, kind: 'dict-text', dictionary: strings.values, indices: { perRow: ids } });
   return {
     length: rows,
-    sortedBy: ascending(time) ? 'time' : null,
+    sortedBy: timesAscend(time) ? 'time' : null,
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },
