@@ -18,8 +18,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlockEncoder, decodeBlockHeader, decodeColumns, decompressBlock, encodeBlock, noCompression, type BlockMeta } from '@sirius/transit';
+import { BlockEncoder, encodeBlock, lz4SectionsCodec, type BlockMeta } from '@sirius/transit';
 import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
+import { decodeStoredBlock, type BlockColumns } from '../../packages/server/src/lakehouse/source-blocks.js';
 import { logEntriesRows, logEntriesValues, measuresRows, measuresValues } from '../../packages/server/src/lakehouse/block-rows.js';
 import { writeParquet } from '../../packages/server/src/lakehouse/parquet-writer.js';
 import { stagingOf } from '../../packages/server/src/lakehouse/staging-batch.js';
@@ -38,6 +39,8 @@ const T0 = 1_763_890_000_000_000_000n;
 const PROCESS = randomUUID();
 
 type Kind = 'log' | 'metrics';
+/** what the tracing library sends (codec 2: the data section compressed apart) */
+const clientCodec = lz4SectionsCodec(lz4Codec);
 
 function sourceBlock(i: number, n: number, stream: string, slot: number): SourceBlock {
   return {
@@ -66,7 +69,7 @@ function makeBlocks(kind: Kind, streams: number): { blocks: SourceBlock[]; bodie
     const b = sourceBlock(i, EVENTS_PER_BLOCK, ids[s]!, Math.floor(i / streams));
     const meta: BlockMeta = { ...b };
     blocks.push(b);
-    bodies.push(encodeBlock(meta, e.finish(), lz4Codec));
+    bodies.push(encodeBlock(meta, e.finish(), clientCodec));
   }
   return { blocks, bodies };
 }
@@ -88,7 +91,7 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
   const events = BLOCKS * EVENTS_PER_BLOCK;
   const label = `${kind}${streams > 1 ? ` (${streams} overlapping streams, sorted)` : ''}`;
   const rate = (ms: number) => Math.round(events / (ms / 1000));
-  const rows = (decoded: ReturnType<typeof decodeColumns>[]) => (kind === 'log' ? logEntriesRows(blocks, decoded) : measuresRows(blocks, decoded));
+  const rows = (decoded: BlockColumns[]) => (kind === 'log' ? logEntriesRows(blocks, decoded) : measuresRows(blocks, decoded));
   const columns = kind === 'log' ? logEntriesColumns : measuresColumns;
   const direct = join(dir, `${kind}-${streams}.parquet`);
   const viaDuck = join(dir, `${kind}-${streams}-duckdb.parquet`);
@@ -98,11 +101,7 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
   // the bench machine is shared and noisy, and a daemon runs this path continuously, warm.
   const samples: Record<string, number[]> = {};
   const keep = (k: string, ms: number) => (samples[k] ??= []).push(ms);
-  const decodeAll = () =>
-    bodies.map((b) => {
-      const header = decodeBlockHeader(b);
-      return decodeColumns(decompressBlock(header, [noCompression, lz4Codec]), undefined, header.version);
-    });
+  const decodeAll = () => bodies.map(decodeStoredBlock);
   for (let r = 0; r < WARMUP + REPEAT; r++) {
     // direct writer, end to end (decode included), in wall time and in CPU time of the whole process
     const c0 = process.cpuUsage();
@@ -179,7 +178,7 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
   };
 }
 
-async function legacy(kind: Kind, blocks: SourceBlock[], decoded: ReturnType<typeof decodeColumns>[], dir: string, rate: (ms: number) => number, label: string): Promise<Record<string, number>> {
+async function legacy(kind: Kind, blocks: SourceBlock[], decoded: BlockColumns[], dir: string, rate: (ms: number) => number, label: string): Promise<Record<string, number>> {
   const l0 = performance.now();
   const rows = kind === 'log' ? logEntriesValues(blocks, decoded) : measuresValues(blocks, decoded);
   await writeParquet(rows, join(dir, 'legacy.parquet'), { orderBy: 'time' });

@@ -18,7 +18,7 @@ export { runMigrations, schemaVersion } from './lake/migrate.js';
 export type { ObjectStore } from './lake/object-store.js';
 export { ObjectNotFoundError, blobKey } from './lake/object-store.js';
 export { openObjectStore } from './lake/open-object-store.js';
-export { lz4Codec } from './lake/lz4-codec.js';
+export { lz4Codec, transitCodecs } from './lake/lz4-codec.js';
 export { insertProcess, getProcess } from './lake/process-repository.js';
 export type { ProcessRecord } from './lake/process-repository.js';
 export { insertStream, getStream } from './lake/stream-repository.js';

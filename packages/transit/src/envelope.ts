@@ -111,7 +111,7 @@ export function decodeBlockHeader(bytes: Uint8Array, limits?: DecodeLimits): Blo
  * Decompresses a block's payload with the matching codec, checking its size against the header and limits.
  * Codec failures become TransitError('corrupt').
  */
-export function decompressBlock(header: BlockHeader, codecs: Codec[]): Uint8Array {
+export function decompressBlock(header: BlockHeader, codecs: readonly Codec[]): Uint8Array {
   const codec = codecs.find((c) => c.id === header.codecId);
   if (!codec) throw new TransitError('corrupt', `unknown codec id ${header.codecId}`);
   let payload: Uint8Array;
@@ -133,7 +133,7 @@ export function decompressBlock(header: BlockHeader, codecs: Codec[]): Uint8Arra
  * @example
  * const { meta, events } = decodeBlock(body, [noCompression, lz4Codec]);
  */
-export function decodeBlock(bytes: Uint8Array, codecs: Codec[], limits?: DecodeLimits): { meta: BlockMeta; events: TransitEvent[] } {
+export function decodeBlock(bytes: Uint8Array, codecs: readonly Codec[], limits?: DecodeLimits): { meta: BlockMeta; events: TransitEvent[] } {
   const header = decodeBlockHeader(bytes, limits);
   const payload = decompressBlock(header, codecs);
   const events = decodePayload(payload, limits, header.meta.nb_objects, header.version);

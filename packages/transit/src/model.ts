@@ -100,8 +100,8 @@ export interface DecodeLimits {
 
 /** Block compression codec. Transit itself does no compression; each runtime plugs in an LZ4 implementation. */
 export interface Codec {
-  /** identifier written in the envelope: 0 none, 1 LZ4 block */
-  readonly id: 0 | 1;
+  /** identifier written in the envelope: 0 none, 1 LZ4 block, 2 LZ4 with the data section apart (`lz4SectionsCodec`) */
+  readonly id: 0 | 1 | 2;
   compress(data: Uint8Array): Uint8Array;
   /** must not produce more than `uncompressedSize` bytes; throw on corrupt input */
   decompress(data: Uint8Array, uncompressedSize: number): Uint8Array;

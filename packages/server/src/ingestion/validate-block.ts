@@ -3,11 +3,9 @@
  * declared size, and every event of the payload (the count must match the header's `nb_objects`).
  * A block that passes here can always be decoded later by the lakehouse.
  */
-import { decodeBlockHeader, decompressBlock, forEachEvent, noCompression, TransitError, type BlockMeta, type DecodeLimits } from '@sirius/transit';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import { decodeBlockHeader, decompressBlock, forEachEvent, TransitError, type BlockMeta, type DecodeLimits } from '@sirius/transit';
+import { transitCodecs } from '../lake/lz4-codec.js';
 import { HttpError } from './http-error.js';
-
-const CODECS = [noCompression, lz4Codec];
 
 /** walking with no-op callbacks still checks every byte of every event */
 const IGNORE = { log() {}, intMetric() {}, floatMetric() {}, threadSpan() {}, asyncSpan() {} };
@@ -15,7 +13,7 @@ const IGNORE = { log() {}, intMetric() {}, floatMetric() {}, threadSpan() {}, as
 export function validateBlock(envelope: Uint8Array, limits: DecodeLimits): BlockMeta {
   try {
     const header = decodeBlockHeader(envelope, limits);
-    const payload = decompressBlock(header, CODECS);
+    const payload = decompressBlock(header, transitCodecs);
     forEachEvent(payload, IGNORE, limits, header.meta.nb_objects, header.version);
     return header.meta;
   } catch (err) {

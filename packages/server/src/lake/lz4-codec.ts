@@ -10,7 +10,7 @@
  *   const back = lz4Codec.decompress(packed, bytes.length);
  */
 import { compressSync, uncompressSync } from 'lz4-napi';
-import { TransitError, type Codec } from '@sirius/transit';
+import { lz4SectionsCodec, noCompression, TransitError, type Codec } from '@sirius/transit';
 
 /** largest expansion of the LZ4 block format: output ≤ 255 × input (+ a little) */
 const MAX_RATIO = 255;
@@ -44,3 +44,6 @@ export const lz4Codec: Codec = {
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   },
 };
+
+/** Every codec a stored block may use: none, LZ4 (1), LZ4 with the data section apart (2, what clients send). */
+export const transitCodecs: readonly Codec[] = [noCompression, lz4Codec, lz4SectionsCodec(lz4Codec)];

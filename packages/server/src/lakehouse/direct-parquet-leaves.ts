@@ -14,7 +14,7 @@
  *   const page = plan.leaves[0]!.page(0, 122880);
  */
 import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
-import type { MapEntries, StagingColumn } from './staging-parquet.js';
+import type { MapEntries, PackedBlocks, StagingColumn } from './staging-parquet.js';
 import type { ColumnSpec } from './row-batch.js';
 import { ByteSink, LevelRuns, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
 
@@ -32,6 +32,15 @@ export interface LeafPage {
   nullCount?: number;
   /** min/max as PLAIN bytes, for row-group pruning */
   minMax?: [Uint8Array, Uint8Array];
+  /** write these data pages instead of one page of `parts` (their counts add up to `numValues`) */
+  split?: PageBody[];
+}
+
+/** One data page: `parts` to compress, then, when `packed`, an LZ4 block holding the rest of the page already. */
+export interface PageBody {
+  numValues: number;
+  parts: Uint8Array[];
+  packed?: { lz4: Uint8Array; size: number };
 }
 
 export interface Leaf {
@@ -264,11 +273,9 @@ function plainLeaf(c: StagingColumn, physical: number, ascending = false): Leaf 
         }
         case 'text': {
           if (!c.present) {
-            // lengths first, then the strings as one range of the staged buffer: no per-string copy
-            const head = new ByteSink();
-            deltaLengths(head, c.offsets, r0, r1 - r0);
-            const parts = [constantLevels(1, r1 - r0), head.bytes(), c.data.subarray(c.offsets[r0]!, c.offsets[r1]!)];
-            return { numValues: r1 - r0, parts, encoding: ENCODING.DELTA_LENGTH_BYTE_ARRAY, nullCount: 0 };
+            const split = c.packed && packedPages(c, c.packed, r0, r1);
+            const parts = split ? [] : deltaLengthPage(c, r0, r1);
+            return { numValues: r1 - r0, parts, encoding: ENCODING.DELTA_LENGTH_BYTE_ARRAY, nullCount: 0, ...(split ? { split } : {}) };
           }
           const { levels, nulls } = flatLevels(c.present ?? null, r0, r1);
           return { numValues: r1 - r0, parts: [levels, plainTextRange(c.data, c.offsets, c.present, r0, r1)], nullCount: nulls };
@@ -278,6 +285,48 @@ function plainLeaf(c: StagingColumn, physical: number, ascending = false): Leaf 
       }
     },
   };
+}
+
+/** DELTA_LENGTH_BYTE_ARRAY of rows [r0, r1): lengths first, then the strings as one range of the staged buffer (no per-string copy). */
+function deltaLengthPage(c: { data: Uint8Array; offsets: Int32Array }, r0: number, r1: number): Uint8Array[] {
+  const head = new ByteSink();
+  deltaLengths(head, c.offsets, r0, r1 - r0);
+  return [constantLevels(1, r1 - r0), head.bytes(), c.data.subarray(c.offsets[r0]!, c.offsets[r1]!)];
+}
+
+/**
+ * Rows [r0, r1) as one page per packed block wholly inside them — the page's levels and lengths, then the
+ * client's LZ4 block of the strings, spliced, not compressed again — and one ordinary page per stretch of
+ * other rows. Null when no packed block lies inside (the caller writes one ordinary page).
+ */
+function packedPages(c: { data: Uint8Array; offsets: Int32Array }, packed: PackedBlocks, r0: number, r1: number): PageBody[] | null {
+  const { ends, lz4 } = packed;
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ends[mid]! <= r0) lo = mid + 1;
+    else hi = mid;
+  }
+  const pages: PageBody[] = [];
+  let spliced = false;
+  let pending = r0; // first row not yet in a page
+  for (let b = lo; b < ends.length && pending < r1; b++) {
+    const start = b === 0 ? 0 : ends[b - 1]!;
+    const end = ends[b]!;
+    if (start >= r1) break;
+    const block = lz4[b];
+    if (!block || start < r0 || end > r1) continue;
+    if (start > pending) pages.push({ numValues: start - pending, parts: deltaLengthPage(c, pending, start) });
+    const head = new ByteSink();
+    deltaLengths(head, c.offsets, start, end - start);
+    pages.push({ numValues: end - start, parts: [constantLevels(1, end - start), head.bytes()], packed: { lz4: block, size: c.offsets[end]! - c.offsets[start]! } });
+    spliced = true;
+    pending = end;
+  }
+  if (!spliced) return null;
+  if (pending < r1) pages.push({ numValues: r1 - pending, parts: deltaLengthPage(c, pending, r1) });
+  return pages;
 }
 
 /**

@@ -206,7 +206,8 @@ function gather(c: StagingColumn, perm: Uint32Array, runs: RunPositions): Stagin
         present = new Uint8Array(perm.length);
         for (let i = 0; i < perm.length; i++) present[i] = c.present[perm[i]!]!;
       }
-      return { ...c, ...t, present, entries: c.entries && gatherEntries(c.entries, perm) };
+      // rows leave their blocks: the blocks' packed bytes no longer match any page
+      return { ...c, ...t, present, entries: c.entries && gatherEntries(c.entries, perm), packed: undefined };
     }
     case 'dict-text':
     case 'dict-int64':

@@ -10,6 +10,10 @@
  * on Node 20 without another package), so files are larger than DuckDB's zstd ones; compaction rewrites
  * them with DuckDB anyway. Column chunks carry null counts and min/max for time and string columns.
  *
+ * Messages the client already compressed (transit codec 2) are not compressed again: when rows stay in block
+ * order, the message chunk gets a page per such block, its LZ4 block spliced behind the page's levels and
+ * lengths, and row groups end where blocks end (at most 122 880 rows, unless one block is larger).
+ *
  * Among rows with equal times the order is the staged order (a stable sort). DuckDB's `ORDER BY time`
  * promises nothing there and, in practice, does not always keep input order, so only ties may differ.
  * Files have no zone maps for MAP columns (DuckDB writes min/max of keys and values; nothing prunes on them).
@@ -22,8 +26,8 @@ import { open, rm } from 'node:fs/promises';
 import type { ColumnSpec } from './row-batch.js';
 import type { StagedRows } from './staging-block-columns.js';
 import { bin, i32, i64, list, str, struct, thriftStruct, type ThriftValue } from './staging-thrift.js';
-import { ENCODING, leafPlan, type Leaf, type LeafPlan } from './direct-parquet-leaves.js';
-import { LZ4_RAW, lz4Raw } from './direct-parquet-encoding.js';
+import { ENCODING, leafPlan, type Leaf, type LeafPlan, type PageBody } from './direct-parquet-leaves.js';
+import { LZ4_RAW, lz4Prepend, lz4Raw } from './direct-parquet-encoding.js';
 import { reorder, timeOrder } from './direct-parquet-order.js';
 
 /** DuckDB's ROW_GROUP_SIZE for partitions (`PARQUET_OPTIONS`). */
@@ -84,7 +88,24 @@ function statistics(nullCount: number | undefined, minMax: [Uint8Array, Uint8Arr
   ]);
 }
 
-/** One column chunk: optional dictionary page, one data page, both LZ4_RAW. */
+/** A data page's LZ4_RAW body: its parts compressed, or spliced in front of the LZ4 block it was given. */
+function pageBody(body: PageBody): { data: Uint8Array; rawSize: number } {
+  if (!body.packed) return lz4Raw(body.parts);
+  const head = body.parts.length === 1 ? body.parts[0]! : concat(body.parts);
+  return { data: lz4Prepend(head, body.packed.lz4), rawSize: head.length + body.packed.size };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** One column chunk: optional dictionary page, then one data page (or the leaf's split pages), all LZ4_RAW. */
 function columnChunk(leaf: Leaf, r0: number, r1: number, offset: number, out: Uint8Array[]): { meta: ThriftValue; size: number; raw: number } {
   const page = leaf.page(r0, r1);
   const start = offset;
@@ -98,14 +119,17 @@ function columnChunk(leaf: Leaf, r0: number, r1: number, offset: number, out: Ui
     offset += h.length + d.data.length;
     raw += h.length + d.rawSize;
   }
-  const body = lz4Raw(page.parts);
   const stats = statistics(page.nullCount, page.minMax);
   const encoding = page.encoding ?? (page.dictionary ? ENCODING.RLE_DICTIONARY : ENCODING.PLAIN);
-  const h = pageHeader(0, body.rawSize, body.data.length, struct([[1, i32(page.numValues)], [2, i32(encoding)], [3, i32(ENCODING.RLE)], [4, i32(ENCODING.RLE)], [5, stats]]));
   const dataOffset = offset;
-  out.push(h, body.data);
-  offset += h.length + body.data.length;
-  raw += h.length + body.rawSize;
+  // split pages carry no statistics of their own: the chunk's describe them together
+  for (const p of page.split ?? [{ numValues: page.numValues, parts: page.parts }]) {
+    const body = pageBody(p);
+    const h = pageHeader(0, body.rawSize, body.data.length, struct([[1, i32(p.numValues)], [2, i32(encoding)], [3, i32(ENCODING.RLE)], [4, i32(ENCODING.RLE)], [5, page.split ? undefined : stats]]));
+    out.push(h, body.data);
+    offset += h.length + body.data.length;
+    raw += h.length + body.rawSize;
+  }
   const size = offset - start;
   const encodings = page.dictionary ? [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY] : [...new Set([ENCODING.PLAIN, ENCODING.RLE, encoding])];
   const meta = struct([
@@ -124,6 +148,25 @@ function columnChunk(leaf: Leaf, r0: number, r1: number, offset: number, out: Ui
     ])],
   ]);
   return { meta, size, raw };
+}
+
+/**
+ * Where the row group starting at `r0` ends: `rowGroup` rows on, or, when the rows come with cuts (source block
+ * ends), the last cut within that many rows — else the first cut after, so no block is split across groups.
+ */
+function groupEnd(r0: number, rows: number, rowGroup: number, cuts: Int32Array | undefined): number {
+  const limit = Math.min(rows, r0 + rowGroup);
+  if (!cuts || limit === rows) return limit;
+  let lo = 0;
+  let hi = cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cuts[mid]! <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  // cuts[lo - 1] is the last cut ≤ limit
+  if (lo > 0 && cuts[lo - 1]! > r0) return cuts[lo - 1]!;
+  return lo < cuts.length ? Math.min(rows, cuts[lo]!) : limit;
 }
 
 /** The file as byte chunks, in order. */
@@ -145,8 +188,8 @@ export function encodeDirectParquet(columns: readonly ColumnSpec[], staged: Stag
   const out: Uint8Array[] = [MAGIC];
   let offset = MAGIC.length;
   const groups: ThriftValue[] = [];
-  for (let r0 = 0; r0 < rows; r0 += rowGroup) {
-    const r1 = Math.min(rows, r0 + rowGroup);
+  for (let r0 = 0, r1 = 0; r0 < rows; r0 = r1) {
+    r1 = groupEnd(r0, rows, rowGroup, rowsIn.cuts);
     const groupStart = offset;
     const chunks: ThriftValue[] = [];
     let raw = 0;

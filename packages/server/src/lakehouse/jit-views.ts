@@ -9,9 +9,9 @@
  * span ids and depths depend on every earlier event. For JIT partitions `begin/end_insert_time` hold the
  * segment bounds.
  */
-import { decodeBlock, noCompression } from '@sirius/transit';
+import { decodeBlock } from '@sirius/transit';
 import { nowNs } from '../clock.js';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import { transitCodecs } from '../lake/lz4-codec.js';
 import { blobKey } from '../lake/object-store.js';
 import { HOUR, floorTo } from './block-view-materializer.js';
 import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
@@ -77,7 +77,7 @@ function filterRows(batch: RowBatch, timeIndex: number, seg: TimeRange): RowBatc
 
 async function decodedBlocks(objects: ObjectStore, blocks: readonly SourceBlock[]): Promise<DecodedBlock[]> {
   return Promise.all(
-    blocks.map(async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), [noCompression, lz4Codec])),
+    blocks.map(async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), transitCodecs)),
   );
 }
 

@@ -2,9 +2,9 @@
  * Finds the blocks a view is made from, joined with what every row repeats (process identity, clock rate),
  * and loads their payloads as columns. One SQL statement per lookup, whatever the number of blocks.
  */
-import { decodeBlockHeader, decodeColumns, decompressBlock, noCompression, TransitError, type TransitColumns } from '@sirius/transit';
+import { decodeBlockHeader, decodeColumns, decompressBlock, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
 import { createLog } from '../log.js';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import { transitCodecs } from '../lake/lz4-codec.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
 import { toBlockRecord, type BlockRecord } from '../lake/block-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
@@ -80,19 +80,43 @@ function toSourceBlock(r: Record<string, unknown>): SourceBlock {
   };
 }
 
-/** Loads and decodes a block's payload. */
-export async function loadColumns(objects: ObjectStore, b: SourceBlock): Promise<TransitColumns> {
-  const bytes = await objects.get(blobKey(b.process_id, b.stream_id, b.block_id));
+/**
+ * A block's columns. For a block of logs only sent with codec 2, also its messages as the LZ4 block the client
+ * compressed them into: exactly the messages back to back, so Parquet pages of them can reuse it.
+ */
+export type BlockColumns = TransitColumns & { packedMessages?: Uint8Array };
+
+/** Decodes a stored block envelope; throws TransitError. */
+export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
   const header = decodeBlockHeader(bytes);
-  return decodeColumns(decompressBlock(header, [noCompression, lz4Codec]), undefined, header.version);
+  const payload = decompressBlock(header, transitCodecs);
+  const columns: BlockColumns = decodeColumns(payload, undefined, header.version);
+  const packed = packedDataSection(header);
+  if (packed && messagesAreSection(columns, packed.offset, payload.length)) columns.packedMessages = packed.lz4;
+  return columns;
+}
+
+/** Whether the payload's bytes [from, end) are the block's messages back to back and nothing else. */
+function messagesAreSection(c: TransitColumns, from: number, end: number): boolean {
+  const { logs } = c;
+  const n = logs.count;
+  if (n === 0 || n !== c.tables.eventCount) return false;
+  const base = from - logs.msgOffsets[0]!;
+  for (let i = 0; i < n; i++) if (logs.msgStart[i] !== base + logs.msgOffsets[i]!) return false;
+  return base + logs.msgOffsets[n]! === end;
+}
+
+/** Loads and decodes a block's payload. */
+export async function loadColumns(objects: ObjectStore, b: SourceBlock): Promise<BlockColumns> {
+  return decodeStoredBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)));
 }
 
 /**
  * Loads many blocks, a few at a time, keeping their order. A block that cannot be decoded (corrupt payload,
  * object gone) yields null and is reported once: one bad block must not stop a view forever.
  */
-export async function loadAllColumns(objects: ObjectStore, blocks: readonly SourceBlock[], parallel = 8): Promise<(TransitColumns | null)[]> {
-  const out = new Array<TransitColumns | null>(blocks.length);
+export async function loadAllColumns(objects: ObjectStore, blocks: readonly SourceBlock[], parallel = 8): Promise<(BlockColumns | null)[]> {
+  const out = new Array<BlockColumns | null>(blocks.length);
   let next = 0;
   const worker = async () => {
     while (next < blocks.length) {

@@ -12,7 +12,7 @@ import { gatherMessages } from '@sirius/transit';
 import type { MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
 import type { StagingColumn } from './staging-parquet.js';
-import type { SourceBlock } from './source-blocks.js';
+import type { BlockColumns, SourceBlock } from './source-blocks.js';
 import { timeLe, timesAscend } from './direct-parquet-order.js';
 import { ByteSink } from './direct-parquet-encoding.js';
 
@@ -21,6 +21,8 @@ export interface StagedRows {
   columns: StagingColumn[];
   /** the column the rows are already in ascending order of, if any: the writer then skips its sort */
   sortedBy: string | null;
+  /** row ends of the source blocks, where row groups should end so a packed column's blocks stay whole */
+  cuts?: Int32Array;
 }
 
 const TWO32 = 4294967296;
@@ -79,7 +81,20 @@ function fillTimes(out: Int32Array, at: number, b: SourceBlock, ticks: Float64Ar
   // With a nanosecond clock (Node's) the formula gives back the ticks themselves: for integer t ≤ 2^50 the two
   // roundings of (t·1e9)/1e9 stay within t·2^-52 ≤ 1/4 of t. Skipping the divide is a fifth of this loop.
   const exact = f === scale ? EXACT_NS_TICKS : -1;
-  for (let i = 0; i < count; i++) {
+  // With that clock, ticks that keep the low word below 2^32 only add to it: no split into words, no carry.
+  // A block spans seconds, so most of them do; the first tick past the bound sends the rest the long way.
+  let i = 0;
+  if (exact > 0) {
+    const room = TWO32 - 1 - loB;
+    const hi = hiB | 0;
+    for (; i < count; i++) {
+      const t = ticks[i]!;
+      if (t > room) break;
+      out[2 * (at + i)] = (loB + t) | 0;
+      out[2 * (at + i) + 1] = hi;
+    }
+  }
+  for (; i < count; i++) {
     const t = ticks[i]!;
     const off = t <= exact ? t : Math.round((t * scale) / f);
     const hiO = Math.floor(off / TWO32);
@@ -201,7 +216,17 @@ class PropertyColumn {
 }
 
 function remapInto(out: Uint32Array, at: number, ids: Uint32Array, remap: BlockRemap, count: number): void {
-  for (let i = 0; i < count; i++) out[at + i] = remap.id(ids[i]!);
+  const known = remap.known;
+  for (let i = 0; i < count; i++) {
+    const local = ids[i]!;
+    const g = known[local]!;
+    out[at + i] = g >= 0 ? g : remap.id(local);
+  }
+}
+
+/** A block's message offsets, which start at 0, moved to start at `base` in the batch's offsets. */
+function rebaseOffsets(out: Int32Array, at: number, offsets: Int32Array, count: number, base: number): void {
+  for (let i = 1; i <= count; i++) out[at + i] = base + offsets[i]!;
 }
 
 /**
@@ -246,7 +271,7 @@ function replacedMessages(blocks: readonly (TransitColumns | null)[]): { data: U
   return { data, offsets };
 }
 
-export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (TransitColumns | null)[]): StagedRows {
+export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (BlockColumns | null)[]): StagedRows {
   let rows = 0;
   let msgBytes = 0;
   for (const d of decoded) {
@@ -265,6 +290,8 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   let at = 0;
   let msgAt = 0;
   let valid = true;
+  const ends: number[] = [];
+  const packed: (Uint8Array | null)[] = [];
   blocks.forEach((b, bi) => {
     const d = decoded[bi];
     if (!d || d.logs.count === 0) return;
@@ -275,26 +302,31 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     level.set(logs.level, at);
     // each message is copied once, from the decompressed payload straight into the batch's buffer
     gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, msgData, msgAt);
-    const blockOffsets = logs.msgOffsets;
-    for (let i = 1; i <= n; i++) msgOffsets[at + i] = msgAt + blockOffsets[i]!;
+    rebaseOffsets(msgOffsets, at, logs.msgOffsets, n, msgAt);
     msgAt += logs.msgOffsets[n]!;
-    valid &&= messagesValid(msgData, msgOffsets, at, n);
+    const ok = messagesValid(msgData, msgOffsets, at, n);
+    valid &&= ok;
     props.fill(at, logs, tables.strings, n);
     at += n;
+    ends.push(at);
+    packed.push(ok ? (d.packedMessages ?? null) : null);
     consts.push(b, at);
   });
   // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
   const messages = valid ? { data: msgData, offsets: msgOffsets } : replacedMessages(decoded);
+  // the client's LZ4 blocks of messages are reused as Parquet pages when the bytes are the ones staged
+  const reuse = valid && packed.some((p) => p !== null);
   const { head, processProperties } = consts.columns();
   return {
     length: rows,
     sortedBy: timesAscend(time) ? 'time' : null,
+    ...(reuse ? { cuts: Int32Array.from(ends) } : {}),
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },
       { name: 'target', kind: 'dict-text', dictionary: targets.values, indices: { perRow: target } },
       { name: 'level', kind: 'int32', values: level },
-      { name: 'msg', kind: 'text', data: messages.data, offsets: messages.offsets },
+      { name: 'msg', kind: 'text', data: messages.data, offsets: messages.offsets, ...(reuse ? { packed: { ends: Int32Array.from(ends), lz4: packed } } : {}) },
       props.column(),
       processProperties,
     ],

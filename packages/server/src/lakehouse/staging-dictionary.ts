@@ -32,21 +32,22 @@ export class TextDictionary {
 }
 
 export class BlockRemap {
-  private readonly map: Int32Array;
+  /** batch-wide ids of the strings looked up so far, -1 for the others: read directly by hot loops, which call `id` on a miss */
+  readonly known: Int32Array;
 
   constructor(
     private readonly dict: TextDictionary,
     private readonly strings: readonly string[],
   ) {
-    this.map = new Int32Array(strings.length).fill(-1);
+    this.known = new Int32Array(strings.length).fill(-1);
   }
 
   id(local: number): number {
-    const g = this.map[local];
+    const g = this.known[local];
     if (g !== undefined && g >= 0) return g;
     const s = this.strings[local];
     if (s === undefined) throw new RangeError(`string id ${local} is not in the block's table (${this.strings.length} strings)`);
-    return (this.map[local] = this.dict.add(s));
+    return (this.known[local] = this.dict.add(s));
   }
 }
 

@@ -40,11 +40,21 @@ export type StagingColumn =
   | { name: string; kind: 'int64'; values: Int32Array }
   | { name: string; kind: 'double'; values: Float64Array }
   /** UTF-8 values: row i is data[offsets[i], offsets[i+1]); null where `present[i]` is 0 */
-  | { name: string; kind: 'text'; data: Uint8Array; offsets: Int32Array; present?: Uint8Array; entries?: MapEntries }
+  | { name: string; kind: 'text'; data: Uint8Array; offsets: Int32Array; present?: Uint8Array; entries?: MapEntries; packed?: PackedBlocks }
   /** dictionary-encoded UTF-8; nullable only through runs with id -1 */
   | { name: string; kind: 'dict-text'; dictionary: readonly Uint8Array[]; indices: StagingIndices; nullable?: boolean }
   /** dictionary-encoded int64, the dictionary as (lo, hi) pairs */
   | { name: string; kind: 'dict-int64'; dictionary: Int32Array; indices: StagingIndices };
+
+/**
+ * A text column's rows cut where their source blocks end (`ends`, cumulative), with each block's values as the
+ * LZ4 block the client already compressed them into (transit codec 2), or null where it did not. Only valid
+ * for rows in staged order: a writer that reorders rows drops it.
+ */
+export interface PackedBlocks {
+  ends: Int32Array;
+  lz4: (Uint8Array | null)[];
+}
 
 export class StagingError extends Error {
   override name = 'StagingError';

@@ -5,21 +5,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlockEncoder, decodeColumns, type TransitColumns } from '@sirius/transit';
+import { compressSync, uncompressSync } from 'lz4-napi';
+import { BlockEncoder, decodeColumns, encodeBlock, lz4SectionsCodec, type Codec, type TransitColumns } from '@sirius/transit';
+import { lz4Codec } from '../../src/lake/lz4-codec.js';
+import { decodeStoredBlock, type BlockColumns, type SourceBlock } from '../../src/lakehouse/source-blocks.js';
 import { logEntriesRows, measuresRows } from '../../src/lakehouse/block-rows.js';
 import { withConnection, sqlString } from '../../src/lakehouse/duckdb-engine.js';
 import { writeParquet } from '../../src/lakehouse/parquet-writer.js';
 import { stagingOf } from '../../src/lakehouse/staging-batch.js';
 import { writeDirectParquet } from '../../src/lakehouse/direct-parquet-writer.js';
 import { timeOrder } from '../../src/lakehouse/direct-parquet-order.js';
-import { ByteSink, LevelRuns, hybrid } from '../../src/lakehouse/direct-parquet-encoding.js';
+import { ByteSink, LevelRuns, hybrid, lz4Prepend } from '../../src/lakehouse/direct-parquet-encoding.js';
 import { logEntriesColumns } from '../../src/lakehouse/view-columns.js';
 import { rng } from './span-fixtures.js';
 import type { RowBatch } from '../../src/lakehouse/row-batch.js';
-import type { SourceBlock } from '../../src/lakehouse/source-blocks.js';
 
 const T0 = 1_763_890_000_000_000_000n;
 
@@ -285,6 +287,110 @@ test('messages of wildly varying lengths (delta-encoded lengths) read back exact
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('lz4Prepend: one LZ4 block of head + the block\'s bytes, whatever the literal lengths on either side', () => {
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const bytes = (n: number, repetitive: boolean) => Uint8Array.from({ length: n }, (_, i) => (repetitive ? (i % 7) + 97 : rand(256)));
+  // head lengths around the token's 15 and the extension bytes' 255 steps; blocks starting with short and long literal runs
+  for (const headLength of [0, 1, 14, 15, 16, 269, 270, 271, 600]) {
+    for (const [n, repetitive] of [[0, false], [3, false], [14, false], [40, false], [300, false], [5000, true], [5000, false]] as const) {
+      const head = bytes(headLength, false);
+      const data = bytes(n, repetitive);
+      const block = compressSync(Buffer.from(data)).subarray(4);
+      const spliced = lz4Prepend(head, block);
+      const prefixed = Buffer.alloc(4 + spliced.length);
+      prefixed.writeUInt32LE(headLength + n, 0);
+      prefixed.set(spliced, 4);
+      assert.deepEqual(new Uint8Array(uncompressSync(prefixed)), Uint8Array.from([...head, ...data]), `head ${headLength}, data ${n}`);
+    }
+  }
+});
+
+/** A log stream's blocks as the tracing library sends them (codec 2), decoded the way the lakehouse loads them. */
+function clientLogBlocks(count: number, events: (b: number) => number, codecFor: (b: number) => Codec = () => lz4SectionsCodec(lz4Codec)): Fixture {
+  const stream = randomUUID();
+  const enc = new BlockEncoder();
+  const blocks: SourceBlock[] = [];
+  const decoded: (TransitColumns | null)[] = [];
+  for (let b = 0; b < count; b++) {
+    const n = events(b);
+    for (let k = 0; k < n; k++) enc.log(k * 1000, 1 + (k % 6), `t${k % 3}`, k % 9 === 0 ? '' : `block ${b} line ${k} ${'ü'.repeat(k % 4)}`, k % 5 === 0 ? { k: String(k % 2) } : null);
+    const b0 = block(b, stream, { env: 'test' }, b);
+    blocks.push(b0);
+    decoded.push(decodeStoredBlock(encodeBlock({ ...b0, process_id: randomUUID(), nb_objects: n }, enc.finish(), codecFor(b))));
+  }
+  return { blocks, decoded };
+}
+
+/**
+ * LZ4 that compresses nothing: one literal run, a valid block no compressor would emit for repetitive text. A
+ * file that holds such a block's bytes got them from the client, not from compressing the messages again.
+ */
+const literalLz4: Codec = {
+  id: 1,
+  compress(data) {
+    const n = data.length;
+    const ext = n >= 15 ? Math.floor((n - 15) / 255) + 1 : 0;
+    const out = new Uint8Array(5 + ext + n);
+    new DataView(out.buffer).setUint32(0, n, true);
+    out[4] = Math.min(n, 15) << 4;
+    let o = 5;
+    for (let r = n - 15; n >= 15 && o < 5 + ext; r -= 255) out[o++] = Math.min(r, 255);
+    out.set(data, o);
+    return out;
+  },
+  decompress: (data, size) => lz4Codec.decompress(data, size),
+};
+
+test('messages the client compressed (codec 2) go into pages as they are: same file contents as DuckDB\'s, no message compressed again', async () => {
+  // blocks of different sizes, one from an older client (codec 1), one empty, one stored as literals: packed pages next to ordinary ones
+  const codecs = [0, 0, 0, 0, 1, 0, 2];
+  const f = clientLogBlocks(7, (b) => [40, 1, 0, 300, 17, 90, 64][b]!, (b) => [lz4SectionsCodec(lz4Codec), lz4Codec, lz4SectionsCodec(literalLz4)][codecs[b]!]!);
+  const packed = f.decoded.map((d) => (d as BlockColumns).packedMessages);
+  assert.deepEqual(packed.map((p) => p !== undefined), [true, true, false, true, false, true, true]);
+  const staged = stagingOf(logEntriesRows(f.blocks, f.decoded))!();
+  assert.equal(staged.sortedBy, 'time');
+  assert.ok(staged.columns.find((c) => c.name === 'msg' && c.kind === 'text' && c.packed), 'the msg column keeps the client\'s LZ4 blocks');
+  await compareWriters(() => logEntriesRows(f.blocks, f.decoded));
+  const dir = await mkdtemp(join(tmpdir(), 'sirius-direct-'));
+  try {
+    // row groups of at most 100 rows end where blocks end, so no block is split: 40+1 | 300 | 17+90 is over, 17 | 90 | 64
+    const p = join(dir, 'packed.parquet');
+    await writeDirectParquet(p, logEntriesColumns, staged, { rowGroup: 100 });
+    const file = await readFile(p);
+    const literal = packed[6]!;
+    assert.ok(file.includes(Buffer.from(literal.subarray(literal.length - 2000))), 'the messages stored as literals by the client are in the file as sent');
+    await withConnection(async (c) => {
+      const groups = (await c.runAndReadAll(`SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata(${sqlString(p)}) ORDER BY 1`)).getRows();
+      assert.deepEqual(groups.map((g) => Number(g[1])), [41, 300, 17, 90, 64]);
+      const whole = join(dir, 'duck.parquet');
+      await withWriter('duckdb', () => writeParquet(logEntriesRows(f.blocks, f.decoded), whole));
+      const q = (x: string) => `SELECT row_number() OVER () AS rn, * FROM read_parquet(${sqlString(x)})`;
+      for (const [x, y] of [[p, whole], [whole, p]]) {
+        assert.equal(Number((await c.runAndReadAll(`SELECT count(*) FROM (${q(x!)} EXCEPT ALL ${q(y!)})`)).getRows()[0]![0]), 0);
+      }
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('packed messages are not used when the rows are reordered or a message is invalid UTF-8', async () => {
+  // two streams whose blocks overlap in time: the writer sorts, so pages cannot follow blocks
+  const a = clientLogBlocks(3, () => 50);
+  const b = clientLogBlocks(3, () => 50);
+  const blocks = [...a.blocks, ...b.blocks];
+  const decoded = [...a.decoded, ...b.decoded];
+  await compareWriters(() => logEntriesRows(blocks, decoded), 'time', true);
+  // a message that is not UTF-8: every message is re-encoded, so the client's bytes are not the staged ones
+  const c = clientLogBlocks(2, () => 30);
+  c.decoded[1]!.tables.bytes[c.decoded[1]!.logs.msgStart[1]!] = 0xff;
+  const staged = stagingOf(logEntriesRows(c.blocks, c.decoded))!();
+  assert.equal(staged.columns.some((col) => col.kind === 'text' && col.packed), false);
+  assert.equal(staged.cuts, undefined);
+  await compareWriters(() => logEntriesRows(c.blocks, c.decoded));
 });
 
 test('writer choice: env var forces DuckDB, other ORDER BYs fall back, and DuckDB can merge both kinds of file', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BlockEncoder, encodeBlock, type BlockMeta } from '@sirius/transit';
+import { BlockEncoder, encodeBlock, lz4SectionsCodec, type BlockMeta } from '@sirius/transit';
 import { randomUUID } from 'node:crypto';
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
 import { materializeBlockView } from '../../src/lakehouse/block-view-materializer.js';
@@ -73,7 +73,8 @@ for (const backend of pgBackends) {
         block_id: randomUUID(), stream_id: cpu.stream_id, process_id: p.process_id, begin_time: T0, begin_ticks: 0n,
         end_time: T0 + 5000n, end_ticks: 10_000n, nb_objects: 40,
       };
-      await post(t.server, 'insert_block', encodeBlock(meta, enc.finish(), lz4Codec));
+      // as the tracing library sends it (codec 2)
+      await post(t.server, 'insert_block', encodeBlock(meta, enc.finish(), lz4SectionsCodec(lz4Codec)));
       const src = await lh.resolve('thread_spans', cpu.stream_id, { begin: T0, end: T0 + 1_000_000n });
       const rows = await readParquetRows(src.objectKeys.map((k) => t.server.lake.objects.localPath(k)!), 'name, depth, duration', 'name');
       assert.equal(rows.length, 20);

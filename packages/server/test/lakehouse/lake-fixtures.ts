@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlockEncoder, encodeBlock, type BlockMeta, type ProcessInfo, type StreamInfo } from '@sirius/transit';
+import { BlockEncoder, encodeBlock, lz4SectionsCodec, type BlockMeta, type ProcessInfo, type StreamInfo } from '@sirius/transit';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
 import { startServer, type RunningServer } from '../../src/serve.js';
@@ -94,6 +94,9 @@ export interface ExpectedMeasure {
   properties: Record<string, string> | null;
 }
 
+/** what the tracing library sends: LZ4 with the data section apart (transit codec 2) */
+const clientCodec = lz4SectionsCodec(lz4Codec);
+
 /** Block `index` of a log stream: `n` events 1 µs apart, starting `index` ms after T0. */
 export function logBlock(stream: StreamInfo, index: number, n: number): { body: Uint8Array; rows: ExpectedLog[]; meta: BlockMeta } {
   const enc = new BlockEncoder();
@@ -118,7 +121,9 @@ export function logBlock(stream: StreamInfo, index: number, n: number): { body: 
     end_ticks: BigInt(index) * 2_000_000n + BigInt(n * 2000),
     nb_objects: n,
   };
-  return { body: encodeBlock(meta, enc.finish(), lz4Codec), rows, meta };
+  // odd blocks as older clients send them (codec 1), even ones as the tracing library does (codec 2, whose
+  // messages the lakehouse puts into Parquet as they came)
+  return { body: encodeBlock(meta, enc.finish(), index % 2 ? lz4Codec : clientCodec), rows, meta };
 }
 
 /** Block `index` of a metrics stream: `n` samples alternating integer and float metrics. */
@@ -148,7 +153,7 @@ export function metricBlock(stream: StreamInfo, index: number, n: number): { bod
     end_ticks: BigInt(index) * 2_000_000n + BigInt(n * 2000),
     nb_objects: n,
   };
-  return { body: encodeBlock(meta, enc.finish(), lz4Codec), rows };
+  return { body: encodeBlock(meta, enc.finish(), clientCodec), rows };
 }
 
 export async function post(server: RunningServer, path: string, body: unknown): Promise<void> {

@@ -123,6 +123,10 @@ test('a nanosecond clock: staged times equal the formula on both sides of the 2^
   }
   const blocks = [block(0, stream, {}, { tsc_frequency: 1e9, begin_time: 1_000_000_000n })];
   const decoded = [decodeColumns(enc.finish())];
+  // a begin time whose low word is 10 below 2^32: from tick 10 on, adding carries into the high word
+  for (const t of [0, 9, 10, 11, 3, 2 ** 32, 5]) enc.log(t, 3, 'x', `near ${t}`, null);
+  blocks.push(block(1, stream, {}, { tsc_frequency: 1e9, begin_time: 5n * 2n ** 32n + 2n ** 32n - 10n }));
+  decoded.push(decodeColumns(enc.finish()));
   await compare(logEntriesRows(blocks, decoded), logEntriesValues(blocks, decoded));
   await compare(measuresRows(blocks, decoded), measuresValues(blocks, decoded));
   assert.ok(ticks.some((t) => Math.round((t * 1e9) / 1e9) !== t), 'the fixture reaches ticks where the shortcut would be wrong');

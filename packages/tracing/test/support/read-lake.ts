@@ -1,5 +1,5 @@
 /** Reads back what the server stored: every stream, and every block's events decoded from its object. */
-import { lz4Codec, type Lake } from '@sirius/server';
+import { transitCodecs, type Lake } from '@sirius/server';
 import { decodeBlock, type TransitEvent } from '@sirius/transit';
 
 export interface StoredStream {
@@ -24,7 +24,7 @@ export async function readStreams(lake: Lake): Promise<StoredStream[]> {
     const s = out.get(b.stream_id);
     if (s === undefined) throw new Error(`block ${b.block_id} of unknown stream ${b.stream_id}`);
     const bytes = await lake.objects.get(`blobs/${b.process_id}/${b.stream_id}/${b.block_id}`);
-    const { meta, events } = decodeBlock(bytes, [lz4Codec]);
+    const { meta, events } = decodeBlock(bytes, transitCodecs);
     if (meta.nb_objects !== events.length || Number(b.nb_objects) !== events.length) {
       throw new Error(`block ${b.block_id}: nb_objects ${b.nb_objects}/${meta.nb_objects} but ${events.length} events`);
     }

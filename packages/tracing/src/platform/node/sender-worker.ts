@@ -4,6 +4,7 @@
  * BroadcastChannel, buffers copied).
  */
 import { randomUUID } from 'node:crypto';
+import { lz4SectionsCodec } from '@sirius/transit';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { Budget } from '../../core/budget.js';
 import type { Batch } from '../../core/records.js';
@@ -25,7 +26,8 @@ const sender = new Sender({
   logStreamId: cfg.logStreamId,
   metricsStreamId: cfg.metricsStreamId,
   transport: fetchTransport(cfg.url),
-  codec: lz4Codec,
+  // codec 2: messages compressed apart, so the lakehouse reuses them as Parquet pages without compressing again
+  codec: lz4SectionsCodec(lz4Codec),
   budget,
   nowTicks: () => (clock() + offsetMs) * 1e6,
   newId: randomUUID,
