@@ -137,22 +137,42 @@ function unexpectedTag(op: number): never {
 }
 
 /** The payload's events, all logs, with the checks `payload-walker.ts` makes on each. */
-function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections): TransitColumns {
+function logsOnly(sections: PayloadSections): TransitColumns {
+  const { tables, ticks: tr, ops: or, data: dr } = sections;
   const count = tables.eventCount;
+  const logs: LogColumns = logColumns(tables.bytes, {
+    count,
+    ticks: new Float64Array(count),
+    level: new Uint8Array(count),
+    target: new Uint32Array(count),
+    msgOffsets: new Int32Array(count + 1),
+    msgStart: new Uint32Array(count),
+    propOffsets: new Int32Array(count + 1),
+    propKeys: new Uint32Array(0),
+    propValues: new Uint32Array(0),
+  });
+  const props = new PropBuilder();
+  or.pos = readLogs(sections, logs, props);
+  if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
+  props.finish(logs);
+  return emptyColumns(tables, logs);
+}
+
+/**
+ * The log loop of `logsOnly`, alone in its function: V8 compiles it on the stack (OSR) during its first long
+ * call, before anything after the loop has run, and such code deoptimized at the loop's exit on every later
+ * call. Returns where the ops cursor stopped.
+ *
+ * The ops cursor is a local, not the reader's field: the op byte, level and one-byte ids and lengths are read
+ * in place, and the reader (synced around the call) only takes longer varints and property lists. Same checks,
+ * same errors, in the same order as the walk; a fifth of the log decode was the reader's loads and stores.
+ */
+function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections, logs: LogColumns, props: PropBuilder): number {
+  const { count, ticks, level, target, msgOffsets, msgStart, propOffsets } = logs;
   const b = tables.bytes;
   const nStrings = tables.strings.length;
   const maxMsg = limits.maxStringBytes;
-  const ticks = new Float64Array(count);
-  const level = new Uint8Array(count);
-  const target = new Uint32Array(count);
-  const msgOffsets = new Int32Array(count + 1);
-  const propOffsets = new Int32Array(count + 1);
-  const msgStart = new Uint32Array(count);
-  const props = new PropBuilder();
   const lists = new PairReader();
-  // The ops cursor is a local, not the reader's field: the op byte, level and one-byte ids and lengths are read
-  // in place, and the reader (synced around the call) only takes longer varints and property lists. Same
-  // checks, same errors, in the same order as the walk; a fifth of the log decode was the reader's loads and stores.
   const opEnd = or.end;
   const lengthsInOps = lr === or;
   let op = or.pos;
@@ -196,40 +216,62 @@ function logsOnly({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
     msgPos += len;
     msgOffsets[i + 1] = msgPos;
   }
-  or.pos = op;
-  if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
-  const logs = logColumns(b, { count, ticks, level, target, msgOffsets, msgStart, propOffsets, propKeys: new Uint32Array(0), propValues: new Uint32Array(0) });
-  props.finish(logs);
-  return emptyColumns(tables, logs);
+  return op;
 }
 
 /** The payload's events, all int and float metrics, with the checks `payload-walker.ts` makes on each. */
-function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections): TransitColumns {
+function metricsOnly(sections: PayloadSections): TransitColumns {
+  const { tables, ticks: tr, ops: or, data: dr } = sections;
   const c = tables.counts;
+  const ints: IntMetricColumns = { ...metricColumns(c[1]!), value: new BigInt64Array(c[1]!) };
+  const floats: FloatMetricColumns = { ...metricColumns(c[2]!), value: new Float64Array(c[2]!) };
+  const intProps = new PropBuilder();
+  const floatProps = new PropBuilder();
+  or.pos = readMetrics(sections, ints, floats, intProps, floatProps);
+  if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
+  intProps.finish(ints);
+  floatProps.finish(floats);
+  return { ...emptyColumns(tables), intMetrics: ints, floatMetrics: floats };
+}
+
+/** The loop of `metricsOnly`, alone in its function for the reason `readLogs` gives; returns the ops cursor. */
+function readMetrics({ tables, ticks: tr, ops: or, data: dr }: PayloadSections, ints: IntMetricColumns, floats: FloatMetricColumns, intProps: PropBuilder, floatProps: PropBuilder): number {
+  const b = tables.bytes;
   const nStrings = tables.strings.length;
   const nMetrics = tables.metricName.length;
   const { metricName, metricUnit, metricTarget } = tables;
-  const ints: IntMetricColumns = { ...metricColumns(c[1]!), value: new BigInt64Array(c[1]!) };
-  const floats: FloatMetricColumns = { ...metricColumns(c[2]!), value: new Float64Array(c[2]!) };
-  const halves = new Int32Array(ints.value.buffer, 0, 2 * c[1]!);
+  const halves = new Int32Array(ints.value.buffer, 0, 2 * ints.count);
   const { ticks: iTicks, desc: iDesc, name: iName, unit: iUnit, target: iTarget, propOffsets: iPropOffsets } = ints;
   const { ticks: fTicks, desc: fDesc, name: fName, unit: fUnit, target: fTarget, propOffsets: fPropOffsets, value: fValue } = floats;
-  const intProps = new PropBuilder();
-  const floatProps = new PropBuilder();
   const lists = new PairReader();
+  const opEnd = or.end;
+  let op = or.pos;
   let ii = 0;
   let fi = 0;
   let t = 0;
   for (let n = 0; n < tables.eventCount; n++) {
-    const o = or.u8();
+    if (op >= opEnd) throw truncated();
+    const o = b[op++]!;
     t = nextTicks(tr, o, t);
     const tag = o & TAG_MASK;
     const isInt = tag === TAG_INT_METRIC;
     if (!isInt && tag !== TAG_FLOAT_METRIC) unexpectedTag(o);
     if (isInt ? ii >= ints.count : fi >= floats.count) throw corrupt('more events of a kind than the header declares');
-    const m = or.varuint32();
+    // the ops cursor is a local, as in `readLogs`: one-byte descriptor ids read in place, the reader for the rest
+    let m: number;
+    if (op < opEnd && b[op]! < 0x80) m = b[op++]!;
+    else {
+      or.pos = op;
+      m = or.varuint32();
+      op = or.pos;
+    }
     if (m >= nMetrics) throw corrupt(`metric descriptor ${m} is not defined in this block`);
-    const np = o & HAS_PROPERTIES ? lists.read(or, nStrings) : 0;
+    let np = 0;
+    if (o & HAS_PROPERTIES) {
+      or.pos = op;
+      np = lists.read(or, nStrings);
+      op = or.pos;
+    }
     const pairs = lists.pairs;
     // two copies of the same stores, each through its own locals: one path over either kind's object was
     // polymorphic and cost a third of the loop
@@ -258,10 +300,7 @@ function metricsOnly({ tables, ticks: tr, ops: or, data: dr }: PayloadSections):
       fValue[fi++] = dr.f64();
     }
   }
-  if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
-  intProps.finish(ints);
-  floatProps.finish(floats);
-  return { ...emptyColumns(tables), intMetrics: ints, floatMetrics: floats };
+  return op;
 }
 
 /** Any mix of event kinds, through the payload walker. */

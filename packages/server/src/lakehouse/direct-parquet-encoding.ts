@@ -246,7 +246,8 @@ export function constantLevels(level: number, count: number): Uint8Array {
   return prefixed(out);
 }
 
-function prefixed(out: ByteSink): Uint8Array {
+/** The v1 level block of `out`, whose first 4 bytes were left for its length. */
+export function prefixed(out: ByteSink): Uint8Array {
   const b = out.bytes();
   new DataView(b.buffer, b.byteOffset).setUint32(0, b.length - 4, true);
   return b;

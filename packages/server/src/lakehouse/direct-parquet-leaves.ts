@@ -16,7 +16,7 @@
 import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
 import type { MapEntries, PackedBlocks, StagingColumn } from './staging-parquet.js';
 import type { ColumnSpec } from './row-batch.js';
-import { ByteSink, LevelRuns, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts } from './direct-parquet-encoding.js';
+import { ByteSink, LevelRuns, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts, prefixed } from './direct-parquet-encoding.js';
 
 export const PHYSICAL = { int32: 1, int64: 2, double: 5, bytes: 6 } as const;
 export const ENCODING = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, RLE_DICTIONARY: 8 } as const;
@@ -365,6 +365,8 @@ interface MapLevels {
  * no entries (null maps) come in stretches, since most events carry no properties, and each stretch is one step.
  */
 function entryLevels(o: Int32Array, r0: number, r1: number, full: number): MapLevels {
+  // where maps are common (a row in 32 or more), runs are short: one bit-packed run over all slots is cheaper
+  if ((o[r1]! - o[r0]!) * 32 >= r1 - r0) return packedEntryLevels(o, r0, r1, full);
   const rep = new LevelRuns(1);
   const def = new LevelRuns(2);
   let slots = 0;
@@ -386,6 +388,67 @@ function entryLevels(o: Int32Array, r0: number, r1: number, full: number): MapLe
     i = j + 1;
   }
   return { rep: rep.block(), def: def.block(), slots, first: o[r0]!, last: o[r1]! };
+}
+
+/**
+ * The same levels as `entryLevels`, each stream as a single bit-packed run (zero padded at its end, which the page's
+ * value count bounds): one pass over the rows a stream, instead of an RLE run and a packed run per map row.
+ * Repetition levels are one RLE run when no map has two entries.
+ */
+function packedEntryLevels(o: Int32Array, r0: number, r1: number, full: number): MapLevels {
+  let slots = 0;
+  for (let i = r0; i < r1; i++) {
+    const n = o[i + 1]! - o[i]!;
+    slots += n === 0 ? 1 : n;
+  }
+  const single = slots === r1 - r0;
+  return { rep: single ? constantLevels(0, slots) : packedLevels(o, r0, r1, slots, 1, -1), def: packedLevels(o, r0, r1, slots, 2, full), slots, first: o[r0]!, last: o[r1]! };
+}
+
+/**
+ * One level stream of event maps, `width` bits a slot, as a v1 level block holding one bit-packed run. `full` ≥ 0:
+ * definition levels (0 for a row without entries, `full` for each entry); -1: repetition levels (0, then 1 for
+ * a row's further entries).
+ */
+function packedLevels(o: Int32Array, r0: number, r1: number, slots: number, width: number, full: number): Uint8Array {
+  const out = new ByteSink();
+  out.le(0, 4);
+  out.varint(Math.ceil(slots / 8) * 2 + 1);
+  out.reserve(Math.ceil((slots * width) / 8) + 8);
+  const buf = out.buf;
+  let p = out.length;
+  let acc = 0;
+  let bits = 0;
+  for (let i = r0; i < r1; i++) {
+    const n = o[i + 1]! - o[i]!;
+    if (n === 0) bits += width;
+    else {
+      for (let k = 0; k < n; k++) {
+        acc |= (full >= 0 ? full : k === 0 ? 0 : 1) << bits;
+        bits += width;
+        if (bits >= 8) {
+          buf[p++] = acc & 0xff;
+          acc >>>= 8;
+          bits -= 8;
+        }
+      }
+    }
+    if (bits >= 8) {
+      buf[p++] = acc & 0xff;
+      acc >>>= 8;
+      bits -= 8;
+    }
+  }
+  while (bits > 0) {
+    buf[p++] = acc & 0xff;
+    acc >>>= 8;
+    bits = Math.max(0, bits - 8);
+  }
+  // whole groups of 8 slots: the padding the run header counts
+  const end = out.length + Math.ceil(slots / 8) * width;
+  while (p < end) buf[p++] = 0;
+  out.length = p;
+  return prefixed(out);
 }
 
 /** Event maps: a row without entries is a null map (transit has no empty map, so neither do they). */

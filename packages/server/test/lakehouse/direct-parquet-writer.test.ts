@@ -289,6 +289,21 @@ test('messages of wildly varying lengths (delta-encoded lengths) read back exact
   }
 });
 
+test('event properties on few rows and on most rows (two level encodings) read back like DuckDB\'s', async () => {
+  for (const every of [1, 3, 31, 33, 200]) {
+    const enc = new BlockEncoder();
+    for (let k = 0; k < 2000; k++) {
+      const props = k % every === 0 ? (k % 3 === 0 ? { a: `${k}`, b: 'x', c: '' } : { a: `${k % 7}` }) : null;
+      enc.log(k * 1000, 3, 't', `m${k}`, props);
+      enc.floatMetric(k * 1000 + 1, 'f', 'ms', 't', k, props);
+    }
+    const blocks = [block(0, randomUUID(), {})];
+    const decoded = [decodeColumns(enc.finish())];
+    await compareWriters(() => logEntriesRows(blocks, decoded));
+    await compareWriters(() => measuresRows(blocks, decoded));
+  }
+});
+
 test('lz4Prepend: one LZ4 block of head + the block\'s bytes, whatever the literal lengths on either side', () => {
   let seed = 7;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
