@@ -22,6 +22,13 @@ if (selected.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+// The whole suite starts with the type check: tsx strips types without checking them, so a type error in a test
+// or in code no test reaches would otherwise pass.
+if (filters.length === 0) {
+  console.log('type-checking (tsc -p tsconfig.json --noEmit)…');
+  const t = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
+  if (t.status !== 0) process.exit(t.status ?? 1);
+}
 // The web app's end-to-end tests need its static build; build it once, before any test runs.
 const webPkg = JSON.parse(readFileSync(join(root, 'packages/web/package.json'), 'utf8'));
 if (webPkg.scripts?.build && selected.some((f) => f.startsWith('packages/web/'))) {

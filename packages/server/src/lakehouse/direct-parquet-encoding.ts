@@ -394,6 +394,8 @@ const TWO32 = 4294967296;
 /** deltas beyond this are not exact in a double once the block minimum is subtracted: such pages stay PLAIN */
 const MAX_DELTA = 2 ** 51;
 
+let deltaScratch = new Float64Array(0);
+
 /**
  * DELTA_BINARY_PACKED of int64 values given as (lo, hi) pairs `pairs[2·from ..)`, `count` of them — for
  * time columns, whose PLAIN form (8 bytes a row) was most of what LZ4 had to chew through. Deltas are
@@ -402,7 +404,9 @@ const MAX_DELTA = 2 ** 51;
  */
 export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count: number): boolean {
   const nd = Math.max(0, count - 1);
-  const deltas = new Float64Array(nd);
+  // one scratch for every page: a page's deltas were 8 bytes a row allocated and dropped again
+  if (deltaScratch.length < nd) deltaScratch = new Float64Array(Math.max(nd, 2 * deltaScratch.length));
+  const deltas = deltaScratch;
   const mins = new Float64Array(Math.ceil(nd / 128));
   let prevLo = count > 0 ? pairs[2 * from]! >>> 0 : 0;
   let prevHi = count > 0 ? pairs[2 * from + 1]! : 0;

@@ -22,9 +22,9 @@ export function timeLe(t: Int32Array, a: number, b: number): boolean {
   return ha < hb || (ha === hb && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
 }
 
-/** Whether the (lo, hi) times ascend: true for one stream's consecutive blocks, the common batch. */
-export function timesAscend(time: Int32Array): boolean {
-  for (let i = 1; i < time.length / 2; i++) if (!timeLe(time, i - 1, i)) return false;
+/** Whether the (lo, hi) times of rows [from, to) ascend: true for one stream's consecutive blocks, the common batch. */
+export function timesAscend(time: Int32Array, from = 0, to = time.length / 2): boolean {
+  for (let i = from + 1; i < to; i++) if (!timeLe(time, i - 1, i)) return false;
   return true;
 }
 

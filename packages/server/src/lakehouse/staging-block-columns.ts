@@ -11,9 +11,9 @@ import { isUtf8 } from 'node:buffer';
 import { gatherMessages } from '@sirius/transit';
 import type { FloatMetricColumns, IntMetricColumns, MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
-import type { StagingColumn } from './staging-parquet.js';
+import type { PackedBlocks, StagingColumn } from './staging-parquet.js';
 import type { BlockColumns, SourceBlock } from './source-blocks.js';
-import { timesAscend } from './direct-parquet-order.js';
+import { timeLe, timesAscend } from './direct-parquet-order.js';
 import { ByteSink } from './direct-parquet-encoding.js';
 
 export interface StagedRows {
@@ -230,15 +230,15 @@ function rebaseOffsets(out: Int32Array, at: number, offsets: Int32Array, count: 
 }
 
 /**
- * Whether every message of a block, copied back to back into `data[from, to)`, is valid UTF-8 on its own.
+ * Whether every message of a block, back to back in `data` at `base + offsets[i]`, is valid UTF-8 on its own.
  * One native check of the whole range, plus a look at each message's last bytes: if every message ends on a
  * complete sequence, no sequence can straddle two messages, so the range is valid exactly when each message is.
  */
-function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number): boolean {
-  if (!isUtf8(data.subarray(offsets[first]!, offsets[first + count]!))) return false;
+function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number, base = 0): boolean {
+  if (!isUtf8(data.subarray(base + offsets[first]!, base + offsets[first + count]!))) return false;
   for (let i = first; i < first + count; i++) {
-    const a = offsets[i]!;
-    const end = offsets[i + 1]!;
+    const a = base + offsets[i]!;
+    const end = base + offsets[i + 1]!;
     if (end === a || data[end - 1]! < 0x80) continue;
     // back over continuation bytes to the lead byte, which says how long its sequence is
     let lead = end - 1;
@@ -271,6 +271,19 @@ function replacedMessages(blocks: readonly (TransitColumns | null)[]): { data: U
   return { data, offsets };
 }
 
+/** The `msg` column over `messages`, whose `data` may be a getter that copies on first use: it is not read here. */
+function msgColumn(messages: { readonly data: Uint8Array; offsets: Int32Array }, packed: PackedBlocks | undefined): StagingColumn {
+  const column = {
+    name: 'msg',
+    kind: 'text' as const,
+    get data() {
+      return messages.data;
+    },
+    offsets: messages.offsets,
+  };
+  return packed ? Object.assign(column, { packed }) : column;
+}
+
 export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (BlockColumns | null)[]): StagedRows {
   let rows = 0;
   let msgBytes = 0;
@@ -284,12 +297,17 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   const target = new Uint32Array(rows);
   const targets = new TextDictionary();
   const level = new Int32Array(rows);
-  const msgData = new Uint8Array(msgBytes);
+  // Messages the client packed (codec 2) go into Parquet as they came: they are checked where they lie and
+  // copied into one buffer only if something reads it (another block's page, the DuckDB writer, a reorder).
+  let msgData: Uint8Array | null = null;
+  const buffer = () => (msgData ??= new Uint8Array(msgBytes));
+  const notCopied: { bytes: Uint8Array; start: Uint32Array; offsets: Int32Array; n: number; at: number }[] = [];
   const msgOffsets = new Int32Array(rows + 1);
   const props = new PropertyColumn(rows);
   let at = 0;
   let msgAt = 0;
   let valid = true;
+  const sorted = new SortedTimes(time);
   const ends: number[] = [];
   const packed: (Uint8Array | null)[] = [];
   blocks.forEach((b, bi) => {
@@ -298,13 +316,21 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     const { logs, tables } = d;
     const n = logs.count;
     fillTimes(time, at, b, logs.ticks, n);
+    sorted.block(at, n, ascending(logs.ticks, n));
     remapInto(target, at, logs.target, targets.remap(tables.strings), n);
     level.set(logs.level, at);
-    // each message is copied once, from the decompressed payload straight into the batch's buffer
-    gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, msgData, msgAt);
     rebaseOffsets(msgOffsets, at, logs.msgOffsets, n, msgAt);
+    let ok: boolean;
+    if (d.packedMessages) {
+      // back to back in the payload (the loader checked): validated in place
+      ok = messagesValid(tables.bytes, logs.msgOffsets, 0, n, logs.msgStart[0]! - logs.msgOffsets[0]!);
+      notCopied.push({ bytes: tables.bytes, start: logs.msgStart, offsets: logs.msgOffsets, n, at: msgAt });
+    } else {
+      // each message is copied once, from the decompressed payload straight into the batch's buffer
+      gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, buffer(), msgAt);
+      ok = messagesValid(buffer(), msgOffsets, at, n);
+    }
     msgAt += logs.msgOffsets[n]!;
-    const ok = messagesValid(msgData, msgOffsets, at, n);
     valid &&= ok;
     props.fill(at, logs, tables.strings, n);
     at += n;
@@ -312,21 +338,35 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     packed.push(ok ? (d.packedMessages ?? null) : null);
     consts.push(b, at);
   });
+  const copyRest = (into: Uint8Array) => {
+    for (const c of notCopied) gatherMessages(c.bytes, c.start, c.offsets, c.n, into, c.at);
+    return into;
+  };
+  let lazy: Uint8Array | undefined;
   // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
-  const messages = valid ? { data: msgData, offsets: msgOffsets } : replacedMessages(decoded);
+  const messages = !valid
+    ? replacedMessages(decoded)
+    : msgData !== null
+      ? { data: copyRest(msgData), offsets: msgOffsets }
+      : {
+          get data() {
+            return (lazy ??= copyRest(buffer()));
+          },
+          offsets: msgOffsets,
+        };
   // the client's LZ4 blocks of messages are reused as Parquet pages when the bytes are the ones staged
   const reuse = valid && packed.some((p) => p !== null);
   const { head, processProperties } = consts.columns();
   return {
     length: rows,
-    sortedBy: timesAscend(time) ? 'time' : null,
+    sortedBy: sorted.all ? 'time' : null,
     ...(reuse ? { cuts: Int32Array.from(ends) } : {}),
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },
       { name: 'target', kind: 'dict-text', dictionary: targets.values, indices: { perRow: target } },
       { name: 'level', kind: 'int32', values: level },
-      { name: 'msg', kind: 'text', data: messages.data, offsets: messages.offsets, ...(reuse ? { packed: { ends: Int32Array.from(ends), lz4: packed } } : {}) },
+      msgColumn(messages, reuse ? { ends: Int32Array.from(ends), lz4: packed } : undefined),
       props.column(),
       processProperties,
     ],
@@ -337,6 +377,24 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
 function idOf(known: Int32Array, remap: BlockRemap, local: number): number {
   const g = known[local]!;
   return g >= 0 ? g : remap.id(local);
+}
+
+/**
+ * Whether a batch's staged times ascend, told block by block as they are staged instead of by a pass over the
+ * whole column: inside a block from its ticks (event times are ticks rounded, so they keep their order), and
+ * one comparison where each block meets the one before. Ticks out of order whose times tie say no: the writer
+ * then sorts rows that were in order, which changes nothing.
+ */
+class SortedTimes {
+  all = true;
+
+  constructor(private readonly time: Int32Array) {}
+
+  /** Rows [at, at + n) were just staged; `inOrder`: their times ascend. */
+  block(at: number, n: number, inOrder: boolean): void {
+    if (n === 0) return;
+    this.all &&= inOrder && (at === 0 || timeLe(this.time, at - 1, at));
+  }
 }
 
 function ascending(t: Float64Array, count: number): boolean {
@@ -403,6 +461,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
   const value = new Float64Array(rows);
   const props = new PropertyColumn(rows);
   let scratch = new Float64Array(0);
+  const sorted = new SortedTimes(time);
   let at = 0;
   blocks.forEach((b, bi) => {
     const d = decoded[bi];
@@ -418,6 +477,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
       if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
       stageMergedMetrics(ints, floats, remap, at, { ticks: scratch, target, name, unit, value });
       fillTimes(time, at, b, scratch, n);
+      sorted.block(at, n, true);
       // no event has properties: every row's offsets are the same, whatever the order
       props.fill(at, ints, d.tables.strings, ints.count);
       props.fill(at + ints.count, floats, d.tables.strings, floats.count);
@@ -437,6 +497,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
       metric(floats);
       value.set(floats.value, at);
       at += floats.count;
+      sorted.block(at - n, n, timesAscend(time, at - n, at));
     }
     consts.push(b, at);
   });
@@ -444,7 +505,7 @@ export function stagedMeasures(blocks: readonly SourceBlock[], decoded: readonly
   const dict = (n: string, ids: Uint32Array): StagingColumn => ({ name: n, kind: 'dict-text', dictionary: strings.values, indices: { perRow: ids } });
   return {
     length: rows,
-    sortedBy: timesAscend(time) ? 'time' : null,
+    sortedBy: sorted.all ? 'time' : null,
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },

@@ -293,7 +293,7 @@ test('event properties on few rows and on most rows (two level encodings) read b
   for (const every of [1, 3, 31, 33, 200]) {
     const enc = new BlockEncoder();
     for (let k = 0; k < 2000; k++) {
-      const props = k % every === 0 ? (k % 3 === 0 ? { a: `${k}`, b: 'x', c: '' } : { a: `${k % 7}` }) : null;
+      const props: Record<string, string> | null = k % every === 0 ? (k % 3 === 0 ? { a: `${k}`, b: 'x', c: '' } : { a: `${k % 7}` }) : null;
       enc.log(k * 1000, 3, 't', `m${k}`, props);
       enc.floatMetric(k * 1000 + 1, 'f', 'ms', 't', k, props);
     }
