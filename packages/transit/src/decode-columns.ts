@@ -1,9 +1,9 @@
-import { corrupt, truncated } from './byte-reader.js';
+import { corrupt, shortVarint, shortVarintEnd, truncated } from './byte-reader.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
 import { TRANSIT_VERSION } from './payload-layout.js';
-import { PairReader, forEachEventIn, nextTicks, readSections, stringRef } from './payload-walker.js';
+import { PairReader, forEachEventIn, nextTicks, readSections, stringRef, ticksAfter } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
 const HAS_PROPERTIES = layout.HAS_PROPERTIES;
@@ -138,7 +138,7 @@ function unexpectedTag(op: number): never {
 
 /** The payload's events, all logs, with the checks `payload-walker.ts` makes on each. */
 function logsOnly(sections: PayloadSections): TransitColumns {
-  const { tables, ticks: tr, ops: or, data: dr } = sections;
+  const { tables } = sections;
   const count = tables.eventCount;
   const logs: LogColumns = logColumns(tables.bytes, {
     count,
@@ -152,8 +152,7 @@ function logsOnly(sections: PayloadSections): TransitColumns {
     propValues: new Uint32Array(0),
   });
   const props = new PropBuilder();
-  or.pos = readLogs(sections, logs, props);
-  if (tr.remaining !== 0 || or.remaining !== 0 || dr.remaining !== 0) throw corrupt('trailing bytes after the last event');
+  readLogs(sections, logs, props);
   props.finish(logs);
   return emptyColumns(tables, logs);
 }
@@ -161,27 +160,39 @@ function logsOnly(sections: PayloadSections): TransitColumns {
 /**
  * The log loop of `logsOnly`, alone in its function: V8 compiles it on the stack (OSR) during its first long
  * call, before anything after the loop has run, and such code deoptimized at the loop's exit on every later
- * call. Returns where the ops cursor stopped.
+ * call. It ends with the check that every section was read to its end.
  *
- * The ops cursor is a local, not the reader's field: the op byte, level and one-byte ids and lengths are read
- * in place, and the reader (synced around the call) only takes longer varints and property lists. Same checks,
- * same errors, in the same order as the walk; a fifth of the log decode was the reader's loads and stores.
+ * The cursors are locals, not the readers' fields: the op byte, level, one-byte ids and lengths and short tick
+ * deltas are read in place, and a reader (synced around the call) only takes longer varints and property lists.
+ * Same checks, same errors, in the same order as the walk; the readers' loads and stores were a fifth of the
+ * log decode.
  */
-function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections, logs: LogColumns, props: PropBuilder): number {
+function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections, logs: LogColumns, props: PropBuilder): void {
   const { count, ticks, level, target, msgOffsets, msgStart, propOffsets } = logs;
   const b = tables.bytes;
   const nStrings = tables.strings.length;
   const maxMsg = limits.maxStringBytes;
   const lists = new PairReader();
   const opEnd = or.end;
+  const ticksEnd = tr.end;
+  const dataEnd = dr.end;
   const lengthsInOps = lr === or;
   let op = or.pos;
+  let tp = tr.pos;
+  let dp = dr.pos;
   let msgPos = 0;
   let t = 0;
   for (let i = 0; i < count; i++) {
     if (op >= opEnd) throw truncated();
     const o = b[op++]!;
-    t = nextTicks(tr, o, t);
+    let delta = shortVarint(b, tp, ticksEnd);
+    if (delta >= 0) tp = shortVarintEnd;
+    else {
+      tr.pos = tp;
+      delta = tr.varuint53();
+      tp = tr.pos;
+    }
+    t = ticksAfter(o, t, delta);
     ticks[i] = t;
     if ((o & TAG_MASK) !== TAG_LOG) unexpectedTag(o);
     let id: number;
@@ -210,13 +221,19 @@ function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
       or.pos = op;
       len = or.varuint32();
       op = or.pos;
-    } else len = lr.varuint32();
+    } else {
+      dr.pos = dp;
+      len = dr.varuint32();
+      dp = dr.pos;
+    }
     if (len > maxMsg) throw new TransitError('limit_exceeded', `message of ${len} bytes exceeds maxStringBytes`);
-    msgStart[i] = dr.advance(len);
+    if (len > dataEnd - dp) throw truncated();
+    msgStart[i] = dp;
+    dp += len;
     msgPos += len;
     msgOffsets[i + 1] = msgPos;
   }
-  return op;
+  if (tp !== ticksEnd || op !== opEnd || dp !== dataEnd) throw corrupt('trailing bytes after the last event');
 }
 
 /** The payload's events, all int and float metrics, with the checks `payload-walker.ts` makes on each. */

@@ -290,7 +290,11 @@ function walk({ tables, ticks, ops, data, msgLengths, limits }: PayloadSections,
 
 /** The event's ticks from the previous event's and its delta (negative when the op byte says so), checked. */
 export function nextTicks(ticks: ByteReader, op: number, t: number): number {
-  const delta = ticks.varuint53();
+  return ticksAfter(op, t, ticks.varuint53());
+}
+
+/** The event's ticks: the previous event's `t` plus or minus (the op's sign bit) the tick delta read for it. */
+export function ticksAfter(op: number, t: number, delta: number): number {
   const next = op & NEGATIVE_DELTA ? t - delta : t + delta;
   if (next < 0 || next > Number.MAX_SAFE_INTEGER) throw corrupt('event ticks outside 0..2^53-1');
   return next;
