@@ -6,8 +6,9 @@
  * Prints events/s for the whole path and for each stage, so it is clear where the time goes, and Parquet
  * bytes per event for both writers (LZ4_RAW files are larger than zstd ones).
  *
- * Two layouts: one stream whose blocks follow each other (rows arrive in time order, no sort) and two
- * streams whose blocks overlap in time (the writer sorts). ETL_LEGACY=1 also times the old appender path
+ * Writes are the daemon's (FRESH_PARTITION: rows in block order). Two layouts: one stream whose blocks follow
+ * each other, and two streams whose blocks overlap in time, also timed sorted by time (the order fresh
+ * partitions had before, and compaction's) to show what that costs. ETL_LEGACY=1 also times the old appender path
  * on the same rows, for comparison. After ETL_WARMUP (default 2) untimed runs, each figure is the median of
  * ETL_REPEAT (default 7) runs; the best run and the process's CPU time (all threads: GC helpers count) are
  * printed beside it.
@@ -26,7 +27,7 @@ import { writeParquet } from '../../packages/server/src/lakehouse/parquet-writer
 import { stagingOf } from '../../packages/server/src/lakehouse/staging-batch.js';
 import { writeStagingParquet } from '../../packages/server/src/lakehouse/staging-parquet.js';
 import { encodeDirectParquet } from '../../packages/server/src/lakehouse/direct-parquet-writer.js';
-import { reorder, timeOrder } from '../../packages/server/src/lakehouse/direct-parquet-order.js';
+import { FRESH_PARTITION } from '../../packages/server/src/lakehouse/block-view-materializer.js';
 import { logEntriesColumns, measuresColumns } from '../../packages/server/src/lakehouse/view-columns.js';
 import type { SourceBlock } from '../../packages/server/src/lakehouse/source-blocks.js';
 
@@ -89,7 +90,7 @@ async function withWriter<T>(writer: 'direct' | 'duckdb', f: () => Promise<T>): 
 async function measure(kind: Kind, streams: number, dir: string): Promise<Record<string, number>> {
   const { blocks, bodies } = makeBlocks(kind, streams);
   const events = BLOCKS * EVENTS_PER_BLOCK;
-  const label = `${kind}${streams > 1 ? ` (${streams} overlapping streams, sorted)` : ''}`;
+  const label = `${kind}${streams > 1 ? ` (${streams} overlapping streams)` : ''}`;
   const rate = (ms: number) => Math.round(events / (ms / 1000));
   const rows = (decoded: BlockColumns[]) => (kind === 'log' ? logEntriesRows(blocks, decoded) : measuresRows(blocks, decoded));
   const columns = kind === 'log' ? logEntriesColumns : measuresColumns;
@@ -108,7 +109,7 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
     const t0 = performance.now();
     const decoded = decodeAll();
     const t1 = performance.now();
-    await withWriter('direct', () => writeParquet(rows(decoded), direct, { orderBy: 'time' }));
+    await withWriter('direct', () => writeParquet(rows(decoded), direct, FRESH_PARTITION));
     const t2 = performance.now();
     const cpu = process.cpuUsage(c0);
     if (r < WARMUP) continue;
@@ -117,12 +118,18 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
     keep('decode', t1 - t0);
     keep('direct', t2 - t1);
   }
+  for (let r = 0; streams > 1 && r < WARMUP + REPEAT; r++) {
+    // the same, sorted by time
+    const t0 = performance.now();
+    await withWriter('direct', () => writeParquet(rows(decodeAll()), direct, { orderBy: 'time' }));
+    if (r >= WARMUP) keep('sorted', performance.now() - t0);
+  }
   for (let r = 0; r < WARMUP + REPEAT; r++) {
     // DuckDB's writer from the same blocks: the speed reference run beside ours
     const t0 = performance.now();
     const decoded = decodeAll();
     const t1 = performance.now();
-    await withWriter('duckdb', () => writeParquet(rows(decoded), viaDuck, { orderBy: 'time' }));
+    await withWriter('duckdb', () => writeParquet(rows(decoded), viaDuck, FRESH_PARTITION));
     const t2 = performance.now();
     if (r < WARMUP) continue;
     keep('duckdb end to end', t2 - t0);
@@ -130,27 +137,20 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
   }
   // the direct writer's stages one by one, and the DuckDB path's staging file
   const decoded = decodeAll();
-  let perm: Uint32Array | null = null;
   let stagingBytes = 0;
   for (let r = 0; r < WARMUP + REPEAT; r++) {
     const batch = rows(decoded);
     const s0 = performance.now();
     const staged = stagingOf(batch)!();
     const s1 = performance.now();
-    perm = staged.sortedBy === 'time' ? null : timeOrder((staged.columns.find((c) => c.name === 'time') as { values: Int32Array }).values);
+    encodeDirectParquet(columns, staged, {});
     const s2 = performance.now();
-    const ordered = perm ? reorder(staged, perm) : staged;
-    const s3 = performance.now();
-    encodeDirectParquet(columns, ordered, {});
-    const s4 = performance.now();
     stagingBytes = await writeStagingParquet(join(dir, 'stage.parquet'), staged.length, staged.columns);
-    const s5 = performance.now();
+    const s3 = performance.now();
     if (r < WARMUP) continue;
     keep('stage', s1 - s0);
-    keep('sort', s2 - s1);
-    keep('reorder', s3 - s2);
-    keep('encode', s4 - s3);
-    keep('staging file', s5 - s4);
+    keep('encode', s2 - s1);
+    keep('staging file', s3 - s2);
   }
   const med = (k: string) => [...samples[k]!].sort((x, y) => x - y)[samples[k]!.length >> 1]!;
   const best = (k: string) => Math.min(...samples[k]!);
@@ -163,10 +163,10 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
     [`${label} end-to-end events per CPU-second, all threads (direct writer), median`]: rate(med('cpu')),
     [`${label} end-to-end events/s (DuckDB writer), median`]: rate(med('duckdb end to end')),
     [`${label} ratio direct / DuckDB writer, medians`]: Number((med('duckdb end to end') / med('end to end')).toFixed(2)),
+    ...(streams > 1 ? { [`${label} end-to-end events/s sorted by time (direct writer), median`]: rate(med('sorted')) } : {}),
     [`${label} blocks→parquet (after decode) events/s, direct`]: rate(med('direct')),
     [`${label} · decode (lz4 + columns) events/s`]: rate(med('decode')),
     [`${label} · stage columns events/s`]: rate(med('stage')),
-    ...(perm ? { [`${label} · sort by time (merge runs) events/s`]: rate(med('sort')), [`${label} · reorder columns events/s`]: rate(med('reorder')) } : {}),
     [`${label} · encode final parquet (LZ4_RAW) events/s`]: rate(med('encode')),
     [`${label} · (DuckDB path) write staging parquet events/s`]: rate(med('staging file')),
     [`${label} · (DuckDB path) staging file + COPY (after decode) events/s`]: rate(med('duckdb')),
@@ -181,7 +181,7 @@ async function measure(kind: Kind, streams: number, dir: string): Promise<Record
 async function legacy(kind: Kind, blocks: SourceBlock[], decoded: BlockColumns[], dir: string, rate: (ms: number) => number, label: string): Promise<Record<string, number>> {
   const l0 = performance.now();
   const rows = kind === 'log' ? logEntriesValues(blocks, decoded) : measuresValues(blocks, decoded);
-  await writeParquet(rows, join(dir, 'legacy.parquet'), { orderBy: 'time' });
+  await writeParquet(rows, join(dir, 'legacy.parquet'), FRESH_PARTITION);
   return { [`${label} legacy appender path (after decode) events/s`]: rate(performance.now() - l0) };
 }
 

@@ -22,7 +22,7 @@ import { crashPoint } from './crash-points.js';
 import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
 import { getWatermark, insertPartition, lock, setWatermark, tryLock } from './partition-repository.js';
 import { blocksByInsertTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
-import { writeParquet } from './parquet-writer.js';
+import { writeParquet, type WriteParquetOptions } from './parquet-writer.js';
 import { schemaHash } from './view-columns.js';
 import type { BlockViewDefinition } from './view-definitions.js';
 import type { Lake } from '../lake/lake.js';
@@ -49,6 +49,15 @@ export interface StepOptions {
 
 export type StepResult = 'busy' | 'idle' | 'progress';
 
+/**
+ * How a block view's fresh partition (and a query's unmaterialized tail) is written: rows in block order, each
+ * block's rows in its own (time) order, not sorted across blocks. Sorting a second of data buys no pruning — the
+ * partition's time range is its index — and where streams overlap, as they do whenever several processes
+ * report, it cost more than half of the ETL: every column gathered again, and messages compressed again
+ * instead of reusing the client's LZ4 blocks. Compaction sorts by time when it merges partitions.
+ */
+export const FRESH_PARTITION: WriteParquetOptions = {};
+
 export function floorTo(t: bigint, unit: bigint): bigint {
   const r = t % unit;
   return r < 0n ? t - r - unit : t - r;
@@ -72,7 +81,7 @@ export async function materializeBlockView(lake: Lake, view: BlockViewDefinition
   try {
     const decoded = await loadAllColumns(lake.objects, blocks);
     const batch = view.rows(blocks, decoded);
-    await writeParquet(batch, path, { orderBy: view.timeColumn });
+    await writeParquet(batch, path, FRESH_PARTITION);
     const stats = await fileStats(path, view.timeColumn);
     const key = partitionKey(view.name, 'global', wm, end);
     await uploadFile(lake.objects, path, key);

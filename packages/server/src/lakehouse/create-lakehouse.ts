@@ -12,6 +12,7 @@
  *   try { … read src.objectKeys and src.localFiles … } finally { await src.release(); }
  */
 import { writeParquet } from './parquet-writer.js';
+import { FRESH_PARTITION } from './block-view-materializer.js';
 import { localCopies, removeFile, scratchPath } from './partition-files.js';
 import { blocksByInsertTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
 import { runViewSql } from './sql-view-materializer.js';
@@ -115,7 +116,7 @@ async function tailBlocks(sql: SqlClient, tag: string, watermark: bigint | null,
 async function tailFile(lake: Lake, dataDir: string, def: BlockViewDefinition, blocks: SourceBlock[]): Promise<string[]> {
   if (blocks.length === 0) return [];
   const path = scratchPath(dataDir, `${def.name}-tail-${blocksHash(blocks).slice(0, 8)}`);
-  await writeParquet(def.rows(blocks, await loadAllColumns(lake.objects, blocks)), path, { orderBy: def.timeColumn });
+  await writeParquet(def.rows(blocks, await loadAllColumns(lake.objects, blocks)), path, FRESH_PARTITION);
   return [path];
 }
 

@@ -17,6 +17,7 @@ import { withConnection, sqlString } from '../../src/lakehouse/duckdb-engine.js'
 import { writeParquet } from '../../src/lakehouse/parquet-writer.js';
 import { stagingOf } from '../../src/lakehouse/staging-batch.js';
 import { writeDirectParquet } from '../../src/lakehouse/direct-parquet-writer.js';
+import { FRESH_PARTITION } from '../../src/lakehouse/block-view-materializer.js';
 import { timeOrder } from '../../src/lakehouse/direct-parquet-order.js';
 import { ByteSink, LevelRuns, hybrid, lz4Prepend } from '../../src/lakehouse/direct-parquet-encoding.js';
 import { logEntriesColumns } from '../../src/lakehouse/view-columns.js';
@@ -387,6 +388,26 @@ test('messages the client compressed (codec 2) go into pages as they are: same f
         assert.equal(Number((await c.runAndReadAll(`SELECT count(*) FROM (${q(x!)} EXCEPT ALL ${q(y!)})`)).getRows()[0]![0]), 0);
       }
     });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('fresh partitions keep block order: overlapping streams still reuse the client\'s message blocks', async () => {
+  // what the daemon writes (FRESH_PARTITION: no ORDER BY): two streams whose blocks overlap in time, one block
+  // stored as literals so its bytes can be recognized in the file
+  const a = clientLogBlocks(3, () => 80);
+  const b = clientLogBlocks(3, () => 80, (i) => lz4SectionsCodec(i === 1 ? literalLz4 : lz4Codec));
+  const blocks = [a.blocks[0]!, b.blocks[0]!, a.blocks[1]!, b.blocks[1]!, a.blocks[2]!, b.blocks[2]!];
+  const decoded = [a.decoded[0]!, b.decoded[0]!, a.decoded[1]!, b.decoded[1]!, a.decoded[2]!, b.decoded[2]!];
+  assert.equal(stagingOf(logEntriesRows(blocks, decoded))!().sortedBy, null, 'the streams overlap');
+  await compareWriters(() => logEntriesRows(blocks, decoded), FRESH_PARTITION.orderBy);
+  const dir = await mkdtemp(join(tmpdir(), 'sirius-direct-'));
+  try {
+    const p = join(dir, 'fresh.parquet');
+    await writeParquet(logEntriesRows(blocks, decoded), p, FRESH_PARTITION);
+    const literal = (b.decoded[1] as BlockColumns).packedMessages!;
+    assert.ok((await readFile(p)).includes(Buffer.from(literal.subarray(literal.length - 1500))), 'the literal block is in the file as sent');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
