@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { BlockEncoder, encodeBlock, LogLevel, type BlockMeta } from '@sirius/transit';
+import { BlockEncoder, encodeBlock, LogLevel, lz4SectionsCodec, type BlockMeta } from '@sirius/transit';
 import { lz4Codec } from '@sirius/server';
 
 const MAIN = fileURLToPath(new URL('../../packages/server/src/cli/main.ts', import.meta.url));
@@ -100,7 +100,8 @@ function buildBlock(processId: string, streamId: string, events: number): Uint8A
     block_id: randomUUID(), stream_id: streamId, process_id: processId, begin_time: 1763890000000000000n, begin_ticks: 0n,
     end_time: 1763890000000000000n + BigInt(ticks), end_ticks: BigInt(ticks), nb_objects: events,
   };
-  return encodeBlock(meta, enc.finish(), lz4Codec);
+  // codec 2, as the tracing library sends it
+  return encodeBlock(meta, enc.finish(), lz4SectionsCodec(lz4Codec));
 }
 
 /** Posts `count` copies of the template, each with a fresh block id, keeping IN_FLIGHT requests open. */

@@ -16,6 +16,7 @@
 import { bool, i32, str, struct, type ThriftValue } from './staging-thrift.js';
 import type { MapEntries, PackedBlocks, StagingColumn } from './staging-parquet.js';
 import type { ColumnSpec } from './row-batch.js';
+import { firstAbove } from './direct-parquet-order.js';
 import { ByteSink, LevelRuns, bitWidth, bytesOf, constantLevels, deltaInt64, deltaLengths, hybrid, levelBlock, plainTextRange, plainTexts, prefixed } from './direct-parquet-encoding.js';
 
 export const PHYSICAL = { int32: 1, int64: 2, double: 5, bytes: 6 } as const;
@@ -301,17 +302,10 @@ function deltaLengthPage(c: { data: Uint8Array; offsets: Int32Array }, r0: numbe
  */
 function packedPages(c: { data: Uint8Array; offsets: Int32Array }, packed: PackedBlocks, r0: number, r1: number): PageBody[] | null {
   const { ends, lz4 } = packed;
-  let lo = 0;
-  let hi = ends.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ends[mid]! <= r0) lo = mid + 1;
-    else hi = mid;
-  }
   const pages: PageBody[] = [];
   let spliced = false;
   let pending = r0; // first row not yet in a page
-  for (let b = lo; b < ends.length && pending < r1; b++) {
+  for (let b = firstAbove(ends, r0); b < ends.length && pending < r1; b++) {
     const start = b === 0 ? 0 : ends[b - 1]!;
     const end = ends[b]!;
     if (start >= r1) break;

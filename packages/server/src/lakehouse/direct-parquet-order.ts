@@ -22,6 +22,18 @@ export function timeLe(t: Int32Array, a: number, b: number): boolean {
   return ha < hb || (ha === hb && t[2 * a]! >>> 0 <= t[2 * b]! >>> 0);
 }
 
+/** The index of the first value above `x` in ascending `sorted` (its length if none is). */
+export function firstAbove(sorted: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Whether the (lo, hi) times of rows [from, to) ascend: true for one stream's consecutive blocks, the common batch. */
 export function timesAscend(time: Int32Array, from = 0, to = time.length / 2): boolean {
   for (let i = from + 1; i < to; i++) if (!timeLe(time, i - 1, i)) return false;

@@ -28,7 +28,7 @@ import type { StagedRows } from './staging-block-columns.js';
 import { bin, i32, i64, list, str, struct, thriftStruct, type ThriftValue } from './staging-thrift.js';
 import { ENCODING, leafPlan, type Leaf, type LeafPlan, type PageBody } from './direct-parquet-leaves.js';
 import { LZ4_RAW, lz4Prepend, lz4Raw } from './direct-parquet-encoding.js';
-import { reorder, timeOrder } from './direct-parquet-order.js';
+import { firstAbove, reorder, timeOrder } from './direct-parquet-order.js';
 
 /** DuckDB's ROW_GROUP_SIZE for partitions (`PARQUET_OPTIONS`). */
 export const DIRECT_ROW_GROUP = 122880;
@@ -157,13 +157,7 @@ function columnChunk(leaf: Leaf, r0: number, r1: number, offset: number, out: Ui
 function groupEnd(r0: number, rows: number, rowGroup: number, cuts: Int32Array | undefined): number {
   const limit = Math.min(rows, r0 + rowGroup);
   if (!cuts || limit === rows) return limit;
-  let lo = 0;
-  let hi = cuts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cuts[mid]! <= limit) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstAbove(cuts, limit);
   // cuts[lo - 1] is the last cut ≤ limit
   if (lo > 0 && cuts[lo - 1]! > r0) return cuts[lo - 1]!;
   return lo < cuts.length ? Math.min(rows, cuts[lo]!) : limit;

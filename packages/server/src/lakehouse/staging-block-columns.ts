@@ -217,11 +217,7 @@ class PropertyColumn {
 
 function remapInto(out: Uint32Array, at: number, ids: Uint32Array, remap: BlockRemap, count: number): void {
   const known = remap.known;
-  for (let i = 0; i < count; i++) {
-    const local = ids[i]!;
-    const g = known[local]!;
-    out[at + i] = g >= 0 ? g : remap.id(local);
-  }
+  for (let i = 0; i < count; i++) out[at + i] = idOf(known, remap, ids[i]!);
 }
 
 /** A block's message offsets, which start at 0, moved to start at `base` in the batch's offsets. */
