@@ -364,6 +364,52 @@ export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
 }
 
 /**
+ * Whether an LZ4 block that decompresses to `size` bytes keeps the format's end-of-block rules: its last five
+ * bytes are literals and its last match starts at least twelve bytes before the end (a block under 13 bytes is
+ * all literals). LZ4's reference decoder, which DuckDB uses, may refuse a block that breaks them even where a
+ * lenient decoder (lz4_flex, which checked the client's block) accepts it; such a block is compressed again
+ * rather than spliced into a page. One step per sequence; the block must already have decompressed to `size`.
+ */
+export function lz4EndRulesHold(block: Uint8Array, size: number): boolean {
+  let ip = 0;
+  let op = 0;
+  let lastMatchStart = -1;
+  let lastMatchEnd = 0;
+  const end = block.length;
+  while (ip < end) {
+    const token = block[ip++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let b: number;
+      do {
+        if (ip >= end) return false;
+        b = block[ip++]!;
+        literals += b;
+      } while (b === 255);
+    }
+    ip += literals;
+    op += literals;
+    if (ip >= end) break; // the last sequence: literals only
+    ip += 2; // match offset
+    let match = (token & 15) + 4;
+    if ((token & 15) === 15) {
+      let b: number;
+      do {
+        if (ip >= end) return false;
+        b = block[ip++]!;
+        match += b;
+      } while (b === 255);
+    }
+    lastMatchStart = op;
+    op += match;
+    lastMatchEnd = op;
+  }
+  if (op !== size) return false;
+  if (lastMatchStart < 0) return true;
+  return size >= 13 && lastMatchStart <= size - 12 && lastMatchEnd <= size - 5;
+}
+
+/**
  * DELTA_BINARY_PACKED of the lengths of strings [from, from + count), given by their cumulative `offsets`
  * (string i is offsets[i+1] - offsets[i] bytes): blocks of 128 values in 4 miniblocks of 32, each miniblock
  * bit-packed at its own width (widths above 24 written as 32). The strings themselves then follow as one

@@ -5,6 +5,7 @@
 import { decodeBlockHeader, decodeColumns, decompressBlock, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
 import { createLog } from '../log.js';
 import { transitCodecs } from '../lake/lz4-codec.js';
+import { lz4EndRulesHold } from './direct-parquet-encoding.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
 import { toBlockRecord, type BlockRecord } from '../lake/block-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
@@ -92,7 +93,7 @@ export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
   const payload = decompressBlock(header, transitCodecs);
   const columns: BlockColumns = decodeColumns(payload, undefined, header.version);
   const packed = packedDataSection(header);
-  if (packed && messagesAreSection(columns, packed.offset, payload.length)) columns.packedMessages = packed.lz4;
+  if (packed && messagesAreSection(columns, packed.offset, payload.length) && lz4EndRulesHold(packed.lz4, packed.size)) columns.packedMessages = packed.lz4;
   return columns;
 }
 

@@ -19,7 +19,7 @@ import { stagingOf } from '../../src/lakehouse/staging-batch.js';
 import { writeDirectParquet } from '../../src/lakehouse/direct-parquet-writer.js';
 import { FRESH_PARTITION } from '../../src/lakehouse/block-view-materializer.js';
 import { timeOrder } from '../../src/lakehouse/direct-parquet-order.js';
-import { ByteSink, LevelRuns, hybrid, lz4Prepend } from '../../src/lakehouse/direct-parquet-encoding.js';
+import { ByteSink, LevelRuns, hybrid, lz4EndRulesHold, lz4Prepend } from '../../src/lakehouse/direct-parquet-encoding.js';
 import { logEntriesColumns } from '../../src/lakehouse/view-columns.js';
 import { rng } from './span-fixtures.js';
 import type { RowBatch } from '../../src/lakehouse/row-batch.js';
@@ -322,6 +322,36 @@ test('lz4Prepend: one LZ4 block of head + the block\'s bytes, whatever the liter
       assert.deepEqual(new Uint8Array(uncompressSync(prefixed)), Uint8Array.from([...head, ...data]), `head ${headLength}, data ${n}`);
     }
   }
+});
+
+test('LZ4 end-of-block rules: lz4-napi\'s blocks keep them, a block ending in a match is not spliced', async () => {
+  let seed = 11;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let k = 0; k < 400; k++) {
+    const n = rand(k % 2 ? 60 : 6000);
+    const alphabet = 1 + rand(k % 3 ? 4 : 256);
+    const data = Uint8Array.from({ length: n }, () => rand(alphabet));
+    assert.ok(lz4EndRulesHold(compressSync(Buffer.from(data)).subarray(4), n), `case ${k}: ${n} bytes over ${alphabet} symbols`);
+  }
+  // "abcdefgh" as literals, a match of 8 copying it, then one last literal: lz4_flex decodes it, but the match
+  // ends within the last five bytes, which the reference decoder need not accept
+  const message = 'abcdefghabcdefgh!';
+  const endsInMatch = Uint8Array.from([0x84, ...new TextEncoder().encode('abcdefgh'), 8, 0, 0x10, 0x21]);
+  assert.deepEqual(new TextDecoder().decode(uncompressSync(Buffer.from([17, 0, 0, 0, ...endsInMatch]))), message);
+  assert.equal(lz4EndRulesHold(endsInMatch, 17), false);
+  assert.equal(lz4EndRulesHold(compressSync(Buffer.from(message)).subarray(4), 17), true);
+  const crafted: Codec = {
+    id: 1,
+    compress: (data) => (new TextDecoder().decode(data) === message ? Uint8Array.from([17, 0, 0, 0, ...endsInMatch]) : lz4Codec.compress(data)),
+    decompress: (data, size) => lz4Codec.decompress(data, size),
+  };
+  const enc = new BlockEncoder();
+  enc.log(1000, 3, 't', message, null);
+  const b = block(0, randomUUID(), {});
+  const d = decodeStoredBlock(encodeBlock({ ...b, process_id: randomUUID(), nb_objects: 1 }, enc.finish(), lz4SectionsCodec(crafted)));
+  assert.equal(d.logs.count, 1);
+  assert.equal((d as BlockColumns).packedMessages, undefined, 'not spliced: compressed again');
+  await compareWriters(() => logEntriesRows([b], [d]));
 });
 
 /** A log stream's blocks as the tracing library sends them (codec 2), decoded the way the lakehouse loads them. */
