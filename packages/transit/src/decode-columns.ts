@@ -3,7 +3,7 @@ import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
 import { TRANSIT_VERSION } from './payload-layout.js';
-import { PairReader, forEachEventIn, nextTicks, readSections, stringRef, ticksAfter } from './payload-walker.js';
+import { PairReader, forEachEventIn, knownString, nextTicks, readSections, ticksAfter } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
 const HAS_PROPERTIES = layout.HAS_PROPERTIES;
@@ -114,7 +114,7 @@ export function decodeColumns(payload: Uint8Array, limits?: DecodeLimits, versio
   } catch (e) {
     throw e instanceof TransitError ? e : new TransitError('corrupt', `undecodable payload: ${String(e)}`);
   }
-  return visited(payload, sections);
+  return visited(sections);
 }
 
 /** Columns with no events of any kind except `logs`, if given. */
@@ -206,8 +206,7 @@ function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits
       id = or.varuint32();
       op = or.pos;
     }
-    if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
-    target[i] = id;
+    target[i] = knownString(id, nStrings);
     if (o & HAS_PROPERTIES) {
       or.pos = op;
       const n = lists.read(or, nStrings);
@@ -321,7 +320,7 @@ function readMetrics({ tables, ticks: tr, ops: or, data: dr }: PayloadSections, 
 }
 
 /** Any mix of event kinds, through the payload walker. */
-function visited(payload: Uint8Array, sections: PayloadSections): TransitColumns {
+function visited(sections: PayloadSections): TransitColumns {
   let logs!: LogColumns;
   let intMetrics!: IntMetricColumns;
   let floatMetrics!: FloatMetricColumns;

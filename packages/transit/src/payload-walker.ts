@@ -316,7 +316,11 @@ export class PairReader {
 }
 
 export function stringRef(r: ByteReader, nStrings: number): number {
-  const id = r.varuint32();
+  return knownString(r.varuint32(), nStrings);
+}
+
+/** `id`, checked against the block's string table. */
+export function knownString(id: number, nStrings: number): number {
   if (id >= nStrings) throw corrupt(`string ${id} is not defined in this block`);
   return id;
 }

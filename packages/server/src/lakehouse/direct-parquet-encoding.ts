@@ -325,6 +325,28 @@ export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSiz
   return { data: c.subarray(4), rawSize: n };
 }
 
+/** A cursor over an LZ4 block, for the two readers of its sequence headers below. */
+interface Lz4Cursor {
+  block: Uint8Array;
+  at: number;
+}
+
+/**
+ * An LZ4 length field: `nibble` from the token, plus the extension bytes at the cursor when the nibble is 15
+ * (each adds its value; 255 means another follows). -1 when the block ends inside the field.
+ */
+function lz4Length(c: Lz4Cursor, nibble: number): number {
+  if (nibble !== 15) return nibble;
+  let n = 15;
+  let b: number;
+  do {
+    if (c.at >= c.block.length) return -1;
+    b = c.block[c.at++]!;
+    n += b;
+  } while (b === 255);
+  return n;
+}
+
 /**
  * One LZ4 block that decompresses to `head` followed by what `block` (a bare LZ4 block) decompresses to, without
  * compressing anything: `head` becomes literals in front of the block's first sequence. Every match offset is
@@ -333,24 +355,17 @@ export function lz4Raw(parts: readonly Uint8Array[]): { data: Uint8Array; rawSiz
  * block — the caller has decompressed it.
  */
 export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
-  let p = 0;
+  const c: Lz4Cursor = { block, at: 0 };
   let literals = 0;
   let token = 0;
   if (block.length > 0) {
-    token = block[p++]!;
-    literals = token >>> 4;
-    if (literals === 15) {
-      let b: number;
-      do {
-        if (p >= block.length) throw new Error('lz4Prepend: truncated literal length');
-        b = block[p++]!;
-        literals += b;
-      } while (b === 255);
-    }
+    token = block[c.at++]!;
+    literals = lz4Length(c, token >>> 4);
+    if (literals < 0) throw new Error('lz4Prepend: truncated literal length');
   }
   const total = head.length + literals;
   const extra = total >= 15 ? Math.floor((total - 15) / 255) + 1 : 0;
-  const out = new Uint8Array(1 + extra + head.length + (block.length - p));
+  const out = new Uint8Array(1 + extra + head.length + (block.length - c.at));
   out[0] = (Math.min(total, 15) << 4) | (token & 15);
   let o = 1;
   if (total >= 15) {
@@ -359,7 +374,7 @@ export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
     out[o++] = n;
   }
   out.set(head, o);
-  out.set(block.subarray(p), o + head.length);
+  out.set(block.subarray(c.at), o + head.length);
   return out;
 }
 
@@ -371,37 +386,22 @@ export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
  * rather than spliced into a page. One step per sequence; the block must already have decompressed to `size`.
  */
 export function lz4EndRulesHold(block: Uint8Array, size: number): boolean {
-  let ip = 0;
+  const c: Lz4Cursor = { block, at: 0 };
   let op = 0;
   let lastMatchStart = -1;
   let lastMatchEnd = 0;
-  const end = block.length;
-  while (ip < end) {
-    const token = block[ip++]!;
-    let literals = token >>> 4;
-    if (literals === 15) {
-      let b: number;
-      do {
-        if (ip >= end) return false;
-        b = block[ip++]!;
-        literals += b;
-      } while (b === 255);
-    }
-    ip += literals;
+  while (c.at < block.length) {
+    const token = block[c.at++]!;
+    const literals = lz4Length(c, token >>> 4);
+    if (literals < 0) return false;
+    c.at += literals;
     op += literals;
-    if (ip >= end) break; // the last sequence: literals only
-    ip += 2; // match offset
-    let match = (token & 15) + 4;
-    if ((token & 15) === 15) {
-      let b: number;
-      do {
-        if (ip >= end) return false;
-        b = block[ip++]!;
-        match += b;
-      } while (b === 255);
-    }
+    if (c.at >= block.length) break; // the last sequence: literals only
+    c.at += 2; // match offset
+    const match = lz4Length(c, token & 15);
+    if (match < 0) return false;
     lastMatchStart = op;
-    op += match;
+    op += match + 4;
     lastMatchEnd = op;
   }
   if (op !== size) return false;
@@ -420,7 +420,7 @@ export function deltaLengths(out: ByteSink, offsets: Int32Array, from: number, c
   out.varint(4);
   out.varint(count);
   out.varint(zig(count ? offsets[from + 1]! - offsets[from]! : 0));
-  // doubles, like the time deltas: deltaBlock then sees one array type (a polymorphic load cost both callers)
+  // doubles, like the time deltas: deltaBlock sees one array type
   const deltas = new Float64Array(128);
   for (let b = 1; b < count; b += 128) {
     const n = Math.min(128, count - b);
@@ -494,62 +494,30 @@ export function deltaInt64(out: ByteSink, pairs: Int32Array, from: number, count
   return true;
 }
 
-/**
- * One DELTA_BINARY_PACKED block: the `n` (≤ 128) deltas `deltas[start ..)` as their minimum (zigzag varint), the
- * widths of the 4 miniblocks of 32, then each miniblock bit-packed at its width (widths above 24 written as 32).
- * Every delta minus `min` must fit 32 bits.
- */
-function deltaBlock(out: ByteSink, deltas: ArrayLike<number>, start: number, n: number, min: number): void {
-  out.varint(zig(min));
-  const minis = Math.ceil(n / 32);
-  const widths = [0, 0, 0, 0];
-  for (let m = 0; m < minis; m++) {
-    // OR of the offsets from min: the same bit width as their maximum
-    let bits = 0;
-    const stop = start + Math.min(n, m * 32 + 32);
-    for (let k = start + m * 32; k < stop; k++) bits |= deltas[k]! - min;
-    widths[m] = bitWidth(bits >>> 0);
-  }
-  out.reserve(4 + minis * 32 * 4);
-  for (let m = 0; m < 4; m++) out.buf[out.length++] = widths[m]!;
-  for (let m = 0; m < minis; m++) {
-    const w = widths[m]!;
-    if (w === 0) continue;
-    const from = start + m * 32;
-    const stop = start + Math.min(n, m * 32 + 32);
-    const buf = out.buf;
-    let p = out.length;
-    if (w === 32) {
-      for (let k = from; k < from + 32; k++) {
-        const v = k < stop ? (deltas[k]! - min) >>> 0 : 0;
-        buf[p++] = v & 0xff;
-        buf[p++] = (v >>> 8) & 0xff;
-        buf[p++] = (v >>> 16) & 0xff;
-        buf[p++] = v >>> 24;
-      }
-    } else {
-      p = packMiniblock(buf, p, deltas, from, stop, min, w);
-    }
-    out.length = p;
-  }
-}
+let blockOffsets = new Uint32Array(128);
 
 /**
- * Bit-packs one miniblock of 32 deltas (those at or past `stop` pad with 0) minus `min`, `w` bits each
- * (w < 25, so the accumulator stays within 32 bits), LSB first; returns the new write position.
+ * One DELTA_BINARY_PACKED block: the `n` (≤ 128) deltas `deltas[start ..)` as their minimum (zigzag varint), the
+ * widths of the 4 miniblocks of 32, then each miniblock bit-packed at its width (widths above 24 written as 32)
+ * by `packBits`, which packs the same way (LSB first, zero padded). Every delta minus `min` must fit 32 bits.
  */
-function packMiniblock(buf: Uint8Array, p: number, deltas: ArrayLike<number>, start: number, stop: number, min: number, w: number): number {
-  let acc = 0;
-  let bitsIn = 0;
-  for (let k = start; k < start + 32; k++) {
-    const v = k < stop ? deltas[k]! - min : 0;
-    acc |= v << bitsIn;
-    bitsIn += w;
-    while (bitsIn >= 8) {
-      buf[p++] = acc & 0xff;
-      acc >>>= 8;
-      bitsIn -= 8;
-    }
+function deltaBlock(out: ByteSink, deltas: Float64Array, start: number, n: number, min: number): void {
+  out.varint(zig(min));
+  // the offsets from the minimum, once, as the 32-bit values the bit-packer takes (exact: integers below 2^32)
+  const offsets = blockOffsets;
+  for (let k = 0; k < n; k++) offsets[k] = deltas[start + k]! - min;
+  const minis = Math.ceil(n / 32);
+  const widthsAt = out.length;
+  out.reserve(4);
+  out.length += 4;
+  for (let m = 0; m < 4; m++) {
+    // OR of the offsets: the same bit width as their maximum
+    let bits = 0;
+    for (let k = m * 32; k < Math.min(n, m * 32 + 32); k++) bits |= offsets[k]!;
+    out.buf[widthsAt + m] = m < minis ? bitWidth(bits >>> 0) : 0;
   }
-  return p;
+  for (let m = 0; m < minis; m++) {
+    const w = out.buf[widthsAt + m]!;
+    if (w > 0) packBits(out, offsets, m * 32, 32, n, w);
+  }
 }

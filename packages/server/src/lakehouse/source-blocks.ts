@@ -93,18 +93,22 @@ export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
   const payload = decompressBlock(header, transitCodecs);
   const columns: BlockColumns = decodeColumns(payload, undefined, header.version);
   const packed = packedDataSection(header);
-  if (packed && messagesAreSection(columns, packed.offset, payload.length) && lz4EndRulesHold(packed.lz4, packed.size)) columns.packedMessages = packed.lz4;
+  if (packed && messagesAreSection(columns, header.version, packed.offset, payload.length) && lz4EndRulesHold(packed.lz4, packed.size)) {
+    columns.packedMessages = packed.lz4;
+  }
   return columns;
 }
 
-/** Whether the payload's bytes [from, end) are the block's messages back to back and nothing else. */
-function messagesAreSection(c: TransitColumns, from: number, end: number): boolean {
+/**
+ * Whether the payload's bytes [from, end) are the block's messages back to back and nothing else: a block of
+ * logs only, in version 2 (where the data section holds the message bytes alone, one after the other, which the
+ * decoder checked to the section's last byte), whose messages start at `from` and end at `end`.
+ */
+function messagesAreSection(c: TransitColumns, version: number, from: number, end: number): boolean {
   const { logs } = c;
   const n = logs.count;
-  if (n === 0 || n !== c.tables.eventCount) return false;
-  const base = from - logs.msgOffsets[0]!;
-  for (let i = 0; i < n; i++) if (logs.msgStart[i] !== base + logs.msgOffsets[i]!) return false;
-  return base + logs.msgOffsets[n]! === end;
+  if (version < 2 || n === 0 || n !== c.tables.eventCount) return false;
+  return logs.msgStart[0] === from && from + logs.msgOffsets[n]! === end;
 }
 
 /** Loads and decodes a block's payload. */

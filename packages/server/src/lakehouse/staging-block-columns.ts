@@ -11,7 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { gatherMessages } from '@sirius/transit';
 import type { FloatMetricColumns, IntMetricColumns, MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
-import type { PackedBlocks, StagingColumn } from './staging-parquet.js';
+import type { StagingColumn } from './staging-parquet.js';
 import type { BlockColumns, SourceBlock } from './source-blocks.js';
 import { timeLe, timesAscend } from './direct-parquet-order.js';
 import { ByteSink } from './direct-parquet-encoding.js';
@@ -216,8 +216,7 @@ class PropertyColumn {
 }
 
 function remapInto(out: Uint32Array, at: number, ids: Uint32Array, remap: BlockRemap, count: number): void {
-  const known = remap.known;
-  for (let i = 0; i < count; i++) out[at + i] = idOf(known, remap, ids[i]!);
+  for (let i = 0; i < count; i++) out[at + i] = remap.id(ids[i]!);
 }
 
 /** A block's message offsets, which start at 0, moved to start at `base` in the batch's offsets. */
@@ -265,19 +264,6 @@ function replacedMessages(blocks: readonly (TransitColumns | null)[]): { data: U
   const data = new Uint8Array(offsets[lengths.length]!);
   parts.forEach((p, i) => data.set(p, offsets[i]!));
   return { data, offsets };
-}
-
-/** The `msg` column over `messages`, whose `data` may be a getter that copies on first use: it is not read here. */
-function msgColumn(messages: { readonly data: Uint8Array; offsets: Int32Array }, packed: PackedBlocks | undefined): StagingColumn {
-  const column = {
-    name: 'msg',
-    kind: 'text' as const,
-    get data() {
-      return messages.data;
-    },
-    offsets: messages.offsets,
-  };
-  return packed ? Object.assign(column, { packed }) : column;
 }
 
 export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readonly (BlockColumns | null)[]): StagedRows {
@@ -338,41 +324,36 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     for (const c of notCopied) gatherMessages(c.bytes, c.start, c.offsets, c.n, into, c.at);
     return into;
   };
-  let lazy: Uint8Array | undefined;
   // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
-  const messages = !valid
-    ? replacedMessages(decoded)
-    : msgData !== null
-      ? { data: copyRest(msgData), offsets: msgOffsets }
-      : {
-          get data() {
-            return (lazy ??= copyRest(buffer()));
-          },
-          offsets: msgOffsets,
-        };
+  const replaced = valid ? null : replacedMessages(decoded);
+  // the data of a batch whose messages all stayed in their payloads is copied on first read, if any
+  let data = replaced?.data ?? (msgData !== null ? copyRest(msgData) : undefined);
   // the client's LZ4 blocks of messages are reused as Parquet pages when the bytes are the ones staged
-  const reuse = valid && packed.some((p) => p !== null);
+  const blockEnds = valid && packed.some((p) => p !== null) ? Int32Array.from(ends) : undefined;
+  const msg: StagingColumn = {
+    name: 'msg',
+    kind: 'text',
+    get data() {
+      return (data ??= copyRest(buffer()));
+    },
+    offsets: replaced?.offsets ?? msgOffsets,
+    ...(blockEnds ? { packed: { ends: blockEnds, lz4: packed } } : {}),
+  };
   const { head, processProperties } = consts.columns();
   return {
     length: rows,
     sortedBy: sorted.all ? 'time' : null,
-    ...(reuse ? { cuts: Int32Array.from(ends) } : {}),
+    ...(blockEnds ? { cuts: blockEnds } : {}),
     columns: [
       ...head,
       { name: 'time', kind: 'int64', values: time },
       { name: 'target', kind: 'dict-text', dictionary: targets.values, indices: { perRow: target } },
       { name: 'level', kind: 'int32', values: level },
-      msgColumn(messages, reuse ? { ends: Int32Array.from(ends), lz4: packed } : undefined),
+      msg,
       props.column(),
       processProperties,
     ],
   };
-}
-
-/** The batch-wide id of a block's string `local`: the remap's table, or a lookup on its first use. */
-function idOf(known: Int32Array, remap: BlockRemap, local: number): number {
-  const g = known[local]!;
-  return g >= 0 ? g : remap.id(local);
 }
 
 /**
@@ -414,7 +395,6 @@ interface MetricTargets {
  * kinds one after the other and permuting them afterwards cost a fifth of the metrics ETL.
  */
 function stageMergedMetrics(ints: IntMetricColumns, floats: FloatMetricColumns, remap: BlockRemap, at: number, out: MetricTargets): void {
-  const known = remap.known;
   const { ticks, target, name, unit, value } = out;
   const ni = ints.count;
   const nf = floats.count;
@@ -429,16 +409,16 @@ function stageMergedMetrics(ints: IntMetricColumns, floats: FloatMetricColumns, 
     const k = at + o;
     if (j >= nf || (i < ni && iT[i]! <= fT[j]!)) {
       ticks[o] = iT[i]!;
-      target[k] = idOf(known, remap, iTarget[i]!);
-      name[k] = idOf(known, remap, iName[i]!);
-      unit[k] = idOf(known, remap, iUnit[i]!);
+      target[k] = remap.id(iTarget[i]!);
+      name[k] = remap.id(iName[i]!);
+      unit[k] = remap.id(iUnit[i]!);
       value[k] = halves[2 * i + 1]! * TWO32 + (halves[2 * i]! >>> 0);
       i++;
     } else {
       ticks[o] = fT[j]!;
-      target[k] = idOf(known, remap, fTarget[j]!);
-      name[k] = idOf(known, remap, fName[j]!);
-      unit[k] = idOf(known, remap, fUnit[j]!);
+      target[k] = remap.id(fTarget[j]!);
+      name[k] = remap.id(fName[j]!);
+      unit[k] = remap.id(fUnit[j]!);
       value[k] = fValue[j]!;
       j++;
     }

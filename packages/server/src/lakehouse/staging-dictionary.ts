@@ -32,8 +32,8 @@ export class TextDictionary {
 }
 
 export class BlockRemap {
-  /** batch-wide ids of the strings looked up so far, -1 for the others: read directly by hot loops, which call `id` on a miss */
-  readonly known: Int32Array;
+  /** batch-wide ids of the strings looked up so far, -1 for the others */
+  private readonly known: Int32Array;
 
   constructor(
     private readonly dict: TextDictionary,
@@ -42,9 +42,13 @@ export class BlockRemap {
     this.known = new Int32Array(strings.length).fill(-1);
   }
 
+  /** The batch-wide id of the block's string `local`. Small enough to inline into per-row loops; the first use of a string takes `add`. */
   id(local: number): number {
-    const g = this.known[local];
-    if (g !== undefined && g >= 0) return g;
+    const g = this.known[local]!;
+    return g >= 0 ? g : this.add(local);
+  }
+
+  private add(local: number): number {
     const s = this.strings[local];
     if (s === undefined) throw new RangeError(`string id ${local} is not in the block's table (${this.strings.length} strings)`);
     return (this.known[local] = this.dict.add(s));

@@ -39,17 +39,23 @@ function randomProperties(rand: () => number): Record<string, string> | null {
   return rand() < 0.1 ? {} : null;
 }
 
-/** A valid payload of logs only (a log stream's block, which `decodeColumns` reads on its own path). */
-export function randomLogPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
+/** `n` (1–60) events at random ticks, each with random properties, written by `event`; the finished payload. */
+function randomEvents(rand: () => number, enc: BlockEncoder, event: (i: number, ticks: number, props: Record<string, string> | null) => void): { payload: Uint8Array; count: number } {
   const n = randInt(rand, 1, 60);
   let ticks = randInt(rand, 0, 1000);
   for (let i = 0; i < n; i++) {
     ticks = nextTicks(rand, ticks);
-    const props = randomProperties(rand);
-    const msg = rand() < 0.05 ? 'm'.repeat(randInt(rand, 250, 3000)) : word(rand) + i;
-    enc.log(ticks, randInt(rand, 0, 255), word(rand), msg, props);
+    event(i, ticks, randomProperties(rand));
   }
   return { payload: enc.finish(), count: n };
+}
+
+/** A valid payload of logs only (a log stream's block, which `decodeColumns` reads on its own path). */
+export function randomLogPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
+  return randomEvents(rand, enc, (i, ticks, props) => {
+    const msg = rand() < 0.05 ? 'm'.repeat(randInt(rand, 250, 3000)) : word(rand) + i;
+    enc.log(ticks, randInt(rand, 0, 255), word(rand), msg, props);
+  });
 }
 
 const INT_VALUES = [0n, -1n, 2n ** 47n - 1n, -(2n ** 47n), 2n ** 48n, -(2n ** 48n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
@@ -57,11 +63,7 @@ const FLOAT_VALUES = [0, -0, Number.NaN, Infinity, -Infinity, Number.MIN_VALUE, 
 
 /** A valid payload of int and float metrics only (a metrics stream's block, also read on a path of its own). */
 export function randomMetricPayload(rand: () => number, enc = new BlockEncoder()): { payload: Uint8Array; count: number } {
-  const n = randInt(rand, 1, 60);
-  let ticks = randInt(rand, 0, 1000);
-  for (let i = 0; i < n; i++) {
-    ticks = nextTicks(rand, ticks);
-    const props = randomProperties(rand);
+  return randomEvents(rand, enc, (_i, ticks, props) => {
     // values of every zigzag width, the 48-bit boundary of the number path and the int64 extremes
     if (rand() < 0.5) {
       const v = rand() < 0.3 ? INT_VALUES[randInt(rand, 0, INT_VALUES.length - 1)]! : BigInt(randInt(rand, -1e9, 1e9)) * BigInt(randInt(rand, 1, 1e6));
@@ -70,6 +72,5 @@ export function randomMetricPayload(rand: () => number, enc = new BlockEncoder()
       const v = rand() < 0.3 ? FLOAT_VALUES[randInt(rand, 0, FLOAT_VALUES.length - 1)]! : (rand() - 0.5) * 1e6;
       enc.floatMetric(ticks, word(rand), word(rand), word(rand), v, props);
     }
-  }
-  return { payload: enc.finish(), count: n };
+  });
 }
