@@ -1,4 +1,4 @@
-import { corrupt, shortVarint, shortVarintEnd, truncated } from './byte-reader.js';
+import { ByteReader, corrupt, shortVarint, shortVarintEnd, truncated } from './byte-reader.js';
 import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
@@ -117,8 +117,52 @@ export function decodeColumns(payload: Uint8Array, limits?: DecodeLimits, versio
   return visited(sections);
 }
 
+/**
+ * `decodeColumns` for a version-2 payload of logs only, given without its data section: `head` is the payload
+ * up to that section, which holds the messages back to back and is `dataSize` bytes long. Such a block's
+ * lengths are in its ops, so its columns need nothing from the section; `data()` produces the section only if
+ * something reads the messages (`logs.msgData`, `tables.bytes`, which then becomes the whole payload). Every
+ * check `decodeColumns` makes on the same payload is made, except on the messages' bytes: those are the
+ * caller's (codec 2 lets the lakehouse write them into Parquet still compressed). Null when the payload is
+ * anything else (another version, other events, a data section not starting where `head` ends) or its tables
+ * cannot be read from `head`: decode the whole payload then, which tells a bad payload from a bad split.
+ */
+export function decodeLogsWithoutData(head: Uint8Array, dataSize: number, data: () => Uint8Array, limits?: DecodeLimits, version = TRANSIT_VERSION): TransitColumns | null {
+  if (version < 2) return null;
+  let columns: TransitColumns;
+  try {
+    // the counts first: a block of other events goes back to the caller before its tables are read
+    const counts = new ByteReader(head);
+    if (counts.varuint32() === 0) return null;
+    for (let i = 1; i < TAG_COUNT; i++) if (counts.varuint32() !== 0) return null;
+    let sections: PayloadSections;
+    try {
+      sections = readSections(head, limits, undefined, version, dataSize);
+    } catch {
+      // the tables may run past a `head` cut short of the data section: decodeColumns, on the whole payload, judges
+      return null;
+    }
+    const c = sections.tables.counts;
+    if (!(c[0]! > 0 && c[0] === sections.tables.eventCount) || sections.data.pos !== head.length) return null;
+    columns = logsOnly(sections);
+  } catch (e) {
+    throw e instanceof TransitError ? e : new TransitError('corrupt', `undecodable payload: ${String(e)}`);
+  }
+  let payload: Uint8Array | undefined;
+  Object.defineProperty(columns.tables, 'bytes', { enumerable: true, get: () => (payload ??= joined(head, data(), dataSize)) });
+  return columns;
+}
+
+function joined(head: Uint8Array, data: Uint8Array, dataSize: number): Uint8Array {
+  if (data.length !== dataSize) throw new TransitError('corrupt', `data section of ${data.length} bytes, ${dataSize} expected`);
+  const payload = new Uint8Array(head.length + dataSize);
+  payload.set(head);
+  payload.set(data, head.length);
+  return payload;
+}
+
 /** Columns with no events of any kind except `logs`, if given. */
-function emptyColumns(tables: BlockTables, logs = logColumns(tables.bytes, { count: 0, ticks: new Float64Array(0), level: new Uint8Array(0), target: new Uint32Array(0), msgOffsets: new Int32Array(1), msgStart: new Uint32Array(0), ...emptyProps(0) })): TransitColumns {
+function emptyColumns(tables: BlockTables, logs = logColumns(tables, { count: 0, ticks: new Float64Array(0), level: new Uint8Array(0), target: new Uint32Array(0), msgOffsets: new Int32Array(1), msgStart: new Uint32Array(0), ...emptyProps(0) })): TransitColumns {
   return {
     tables,
     logs,
@@ -140,7 +184,7 @@ function unexpectedTag(op: number): never {
 function logsOnly(sections: PayloadSections): TransitColumns {
   const { tables } = sections;
   const count = tables.eventCount;
-  const logs: LogColumns = logColumns(tables.bytes, {
+  const logs: LogColumns = logColumns(tables, {
     count,
     ticks: new Float64Array(count),
     level: new Uint8Array(count),
@@ -169,7 +213,8 @@ function logsOnly(sections: PayloadSections): TransitColumns {
  */
 function readLogs({ tables, ticks: tr, ops: or, data: dr, msgLengths: lr, limits }: PayloadSections, logs: LogColumns, props: PropBuilder): void {
   const { count, ticks, level, target, msgOffsets, msgStart, propOffsets } = logs;
-  const b = tables.bytes;
+  // the bytes at hand (tables.bytes may be a payload still to be put together: decodeLogsWithoutData)
+  const b = or.bytes;
   const nStrings = tables.strings.length;
   const maxMsg = limits.maxStringBytes;
   const lists = new PairReader();
@@ -351,7 +396,7 @@ function visited(sections: PayloadSections): TransitColumns {
       tables(tables) {
         t = tables;
         const c = tables.counts;
-        logs = logColumns(tables.bytes, {
+        logs = logColumns(tables, {
           count: c[0]!,
           ticks: new Float64Array(c[0]!),
           level: new Uint8Array(c[0]!),
@@ -430,7 +475,7 @@ class LazyLogColumns implements LogColumns {
   private data: Uint8Array | undefined;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    private readonly tables: BlockTables,
     c: Omit<LogColumns, 'msgData'>,
   ) {
     // field by field, in a fixed order: every instance gets the same hidden class
@@ -446,12 +491,12 @@ class LazyLogColumns implements LogColumns {
   }
 
   get msgData(): Uint8Array {
-    return (this.data ??= gatherMessages(this.bytes, this.msgStart, this.msgOffsets, this.count, new Uint8Array(this.msgOffsets[this.count]!), 0));
+    return (this.data ??= gatherMessages(this.tables.bytes, this.msgStart, this.msgOffsets, this.count, new Uint8Array(this.msgOffsets[this.count]!), 0));
   }
 }
 
-function logColumns(bytes: Uint8Array, c: Omit<LogColumns, 'msgData'>): LogColumns {
-  return new LazyLogColumns(bytes, c);
+function logColumns(tables: BlockTables, c: Omit<LogColumns, 'msgData'>): LogColumns {
+  return new LazyLogColumns(tables, c);
 }
 
 /**

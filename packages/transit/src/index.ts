@@ -12,7 +12,7 @@ export { BlockEncoder } from './block-encoder.js';
 export { decodePayload } from './decode-payload.js';
 export { forEachEvent } from './payload-walker.js';
 export type { BlockTables, PayloadVisitor } from './payload-walker.js';
-export { decodeColumns, gatherMessages } from './decode-columns.js';
+export { decodeColumns, decodeLogsWithoutData, gatherMessages } from './decode-columns.js';
 export type { TransitColumns, PropertyColumns, LogColumns, MetricColumns, IntMetricColumns, FloatMetricColumns, ThreadSpanColumns, AsyncSpanColumns } from './decode-columns.js';
 export { validateProcessInfo, validateStreamInfo } from './validate.js';
 export { DEFAULT_LIMITS } from './limits.js';

@@ -110,14 +110,17 @@ export interface PayloadSections {
 /**
  * Reads the header and dependency tables and bounds the event sections — the part every event walk shares.
  * Throws only TransitError; callers that walk the events themselves (`decodeColumns`' log path) must apply
- * the same per-event checks as `walk` below.
+ * the same per-event checks as `walk` below. With `detachedData`, the payload's last that many bytes (its data
+ * section, if it starts where `payload` ends) are not in `payload`: its reader is bounded past the end and must
+ * not be read from, only counted.
  */
-export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined, version: number): PayloadSections {
+export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undefined, expectedEvents: number | undefined, version: number, detachedData = 0): PayloadSections {
   const limits = resolveLimits(limitsIn);
   if (!SUPPORTED_VERSIONS.includes(version)) throw new TransitError('unsupported_version', `transit version ${version} is not supported`);
   if (!(payload instanceof Uint8Array)) throw corrupt('payload is not a Uint8Array');
-  if (payload.length > limits.maxPayloadBytes) {
-    throw new TransitError('limit_exceeded', `payload of ${payload.length} bytes exceeds maxPayloadBytes ${limits.maxPayloadBytes}`);
+  const size = payload.length + detachedData;
+  if (size > limits.maxPayloadBytes) {
+    throw new TransitError('limit_exceeded', `payload of ${size} bytes exceeds maxPayloadBytes ${limits.maxPayloadBytes}`);
   }
   const r = new ByteReader(payload);
   const counts: number[] = [];
@@ -180,7 +183,8 @@ export function readSections(payload: Uint8Array, limitsIn: DecodeLimits | undef
   if (eventCount > opsLen) throw corrupt('fewer op bytes than declared events');
   const ticks = new ByteReader(payload, ticksStart, ticksStart + ticksLen);
   const ops = new ByteReader(payload, opsStart, opsStart + opsLen);
-  const data = new ByteReader(payload, r.pos, payload.length);
+  // `detachedData` bytes of data section that are not in `payload` (see decodeLogsWithoutData): bounds only
+  const data = new ByteReader(payload, r.pos, payload.length + detachedData);
 
   const tables: BlockTables = {
     bytes: payload,

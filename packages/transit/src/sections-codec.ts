@@ -81,13 +81,28 @@ export function lz4SectionsCodec(lz4: Codec): Codec {
   };
 }
 
+/** A codec-2 block taken apart, nothing decompressed (see `packedDataSection`). */
+export interface PackedDataSection {
+  /** where the data section starts in the payload: the size of the part before it */
+  offset: number;
+  /** the data section's size */
+  size: number;
+  /** codec-1 body (size prefix, LZ4 block) of the payload before the data section */
+  head: Uint8Array;
+  /** codec-1 body of the data section */
+  body: Uint8Array;
+  /** the data section's bare LZ4 block: `body` without its size prefix */
+  lz4: Uint8Array;
+}
+
 /**
- * For a codec-2 block: where its data section was split off (`offset` in the payload) and that section's bare
- * LZ4 block (no size prefix). Null for other codecs. Call after `decompressBlock` succeeded, which proved the
- * block decompresses to `size` bytes; compare `offset` with the payload's data section before using `lz4`.
+ * For a codec-2 block: its two parts, their sizes checked against each other and the envelope, still
+ * compressed. Null for other codecs. A reader can decompress the part before the data section alone and leave
+ * the data section compressed until (unless) its bytes are needed; it must compare `offset` with the payload's
+ * own layout before trusting where the section starts.
  */
-export function packedDataSection(header: BlockHeader): { offset: number; size: number; lz4: Uint8Array } | null {
+export function packedDataSection(header: BlockHeader): PackedDataSection | null {
   if (header.codecId !== SECTIONS_CODEC_ID) return null;
-  const { headSize, rest, restSize } = parts(header.compressed, header.uncompressedSize);
-  return { offset: headSize, size: restSize, lz4: rest.subarray(4) };
+  const { head, headSize, rest, restSize } = parts(header.compressed, header.uncompressedSize);
+  return { offset: headSize, size: restSize, head, body: rest, lz4: rest.subarray(4) };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BlockEncoder, TransitError, decodeColumns, decodePayload, forEachEvent } from '../src/index.js';
+import { BlockEncoder, TransitError, dataSectionOffset, decodeColumns, decodeLogsWithoutData, decodePayload, forEachEvent } from '../src/index.js';
 import type { TransitEvent } from '../src/index.js';
 import { prng } from './support/prng.js';
 import { randomLogPayload, randomMetricPayload, randomPayload } from './support/random-block.js';
@@ -153,4 +153,87 @@ test('an error thrown by a visitor reaches the caller unchanged', () => {
     () => forEachEvent(payload, { tables: throwing, log: throwing, intMetric: throwing, floatMetric: throwing, threadSpan: throwing, asyncSpan: throwing }),
     (e: unknown) => e === mine,
   );
+});
+
+test('decodeLogsWithoutData: the columns of decodeColumns from the payload before its data section, which it asks for only when messages are read', () => {
+  for (const [seed, generate] of [[31, randomLogPayload], [32, randomMetricPayload], [33, randomPayload]] as const) {
+    const rand = prng(seed);
+    let detached = 0;
+    for (let n = 0; n < 300; n++) {
+      const { payload } = generate(rand, new BlockEncoder());
+      const split = dataSectionOffset(payload);
+      let asked = 0;
+      const data = () => (asked++, payload.slice(split));
+      const c = decodeLogsWithoutData(payload.slice(0, split), payload.length - split, data);
+      const whole = decodeColumns(payload);
+      if (generate !== randomLogPayload) {
+        // other events read their data section while decoding: the caller decodes the whole payload
+        if (whole.logs.count !== whole.tables.eventCount) assert.equal(c, null, `${generate.name} case ${n}`);
+        continue;
+      }
+      assert.ok(c, `case ${n}`);
+      detached++;
+      // field by field: reading msgData would ask for the data section
+      const fields = ['count', 'ticks', 'level', 'target', 'msgOffsets', 'msgStart', 'propOffsets', 'propKeys', 'propValues'] as const;
+      for (const f of fields) assert.deepEqual(c.logs[f], whole.logs[f], `case ${n}: ${f}`);
+      assert.deepEqual(c.tables.strings, whole.tables.strings);
+      assert.equal(asked, 0, 'decoding needs no message byte');
+      assert.deepEqual(c.logs.msgData, whole.logs.msgData);
+      assert.equal(asked, 1);
+      assert.deepEqual(c.tables.bytes, payload, 'tables.bytes becomes the whole payload');
+      assert.equal(asked, 1, 'once');
+    }
+    if (generate === randomLogPayload) assert.equal(detached, 300);
+  }
+  const { payload } = randomLogPayload(prng(34), new BlockEncoder());
+  const split = dataSectionOffset(payload);
+  const head = payload.slice(0, split);
+  const never = () => assert.fail('not asked for');
+  // version 1 keeps message lengths in the data section; a split elsewhere than the data section: not this path
+  assert.equal(decodeLogsWithoutData(randomLogPayload(prng(34), new BlockEncoder({ version: 1 })).payload, 0, never, undefined, 1), null);
+  assert.equal(decodeLogsWithoutData(payload.slice(0, split - 1), payload.length - split + 1, never), null);
+  assert.equal(decodeLogsWithoutData(payload.slice(0, split + 1), payload.length - split - 1, never), null);
+  // a data section shorter or longer than the messages declared, or a section that comes back another size
+  assert.throws(() => decodeLogsWithoutData(head, payload.length - split - 1, never), TransitError);
+  assert.throws(() => decodeLogsWithoutData(head, payload.length - split + 1, never), TransitError);
+  assert.throws(() => decodeLogsWithoutData(head, payload.length - split, () => payload.slice(split + 1))!.logs.msgData, TransitError);
+  // tables it cannot read (past maxPayloadBytes here) are decodeColumns' to judge, on the whole payload
+  assert.equal(decodeLogsWithoutData(head, 1 << 30, never), null);
+});
+
+test('decodeLogsWithoutData on damaged payloads: throws only where decodeColumns throws, and otherwise agrees with it or leaves it to it (null)', () => {
+  const rand = prng(4242);
+  const outcomes = { same: 0, null: 0, thrown: 0 };
+  for (let n = 0; n < 3000; n++) {
+    const { payload } = randomLogPayload(rand, new BlockEncoder());
+    const split = dataSectionOffset(payload); // where the client split it, before the damage
+    const bad = payload.slice();
+    const flips = 1 + Math.floor(rand() * 3);
+    for (let k = 0; k < flips; k++) bad[Math.floor(rand() * split)]! ^= 1 << Math.floor(rand() * 8);
+    let whole: ReturnType<typeof decodeColumns> | null = null;
+    try {
+      whole = decodeColumns(bad);
+    } catch (e) {
+      assert.ok(e instanceof TransitError);
+    }
+    let c: ReturnType<typeof decodeColumns> | null;
+    try {
+      c = decodeLogsWithoutData(bad.slice(0, split), bad.length - split, () => bad.slice(split));
+    } catch (e) {
+      assert.ok(e instanceof TransitError, String(e));
+      assert.equal(whole, null, `case ${n}: decodeColumns accepts what decodeLogsWithoutData rejected (${(e as Error).message})`);
+      outcomes.thrown++;
+      continue;
+    }
+    if (c === null) {
+      outcomes.null++;
+      continue;
+    }
+    assert.ok(whole, `case ${n}: decodeLogsWithoutData accepts what decodeColumns rejects`);
+    assert.deepEqual([...c.logs.ticks], [...whole.logs.ticks]);
+    assert.deepEqual(c.logs.msgOffsets, whole.logs.msgOffsets);
+    assert.deepEqual(c.logs.propKeys, whole.logs.propKeys);
+    outcomes.same++;
+  }
+  assert.ok(outcomes.thrown > 300 && outcomes.same > 300 && outcomes.null > 30, JSON.stringify(outcomes));
 });

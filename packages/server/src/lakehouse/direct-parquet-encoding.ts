@@ -352,7 +352,7 @@ function lz4Length(c: Lz4Cursor, nibble: number): number {
  * compressing anything: `head` becomes literals in front of the block's first sequence. Every match offset is
  * relative to the output position and points inside the block's own output, so the rest of the block is copied
  * unchanged; its end (where the format's end-of-block rules apply) does not move. `block` must be a valid LZ4
- * block — the caller has decompressed it.
+ * block (`lz4BlockSound`).
  */
 export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
   const c: Lz4Cursor = { block, at: 0 };
@@ -379,30 +379,37 @@ export function lz4Prepend(head: Uint8Array, block: Uint8Array): Uint8Array {
 }
 
 /**
- * Whether an LZ4 block that decompresses to `size` bytes keeps the format's end-of-block rules: its last five
- * bytes are literals and its last match starts at least twelve bytes before the end (a block under 13 bytes is
- * all literals). LZ4's reference decoder, which DuckDB uses, may refuse a block that breaks them even where a
- * lenient decoder (lz4_flex, which checked the client's block) accepts it; such a block is compressed again
- * rather than spliced into a page. One step per sequence; the block must already have decompressed to `size`.
+ * Whether `block`, a bare LZ4 block, is one any conforming decoder turns into exactly `size` bytes, so it can go
+ * into a Parquet page without being decompressed here: every literal run and match offset lies inside the block,
+ * every match copies from output already produced (offset 1 to the bytes so far), the output is `size` bytes
+ * exactly, and the format's end-of-block rules hold (the last five bytes are literals, the last match starts at
+ * least twelve bytes before the end; a block under 13 bytes is all literals). LZ4's reference decoder, which
+ * DuckDB uses, may refuse a block that breaks the end rules even where a lenient one (lz4_flex) accepts it.
+ * One step per sequence, nothing written.
  */
-export function lz4EndRulesHold(block: Uint8Array, size: number): boolean {
+export function lz4BlockSound(block: Uint8Array, size: number): boolean {
   const c: Lz4Cursor = { block, at: 0 };
+  const end = block.length;
   let op = 0;
   let lastMatchStart = -1;
   let lastMatchEnd = 0;
-  while (c.at < block.length) {
+  while (c.at < end) {
     const token = block[c.at++]!;
     const literals = lz4Length(c, token >>> 4);
-    if (literals < 0) return false;
+    if (literals < 0 || literals > end - c.at) return false;
     c.at += literals;
     op += literals;
-    if (c.at >= block.length) break; // the last sequence: literals only
-    c.at += 2; // match offset
+    if (c.at === end) break; // the last sequence: literals only
+    if (c.at + 2 > end) return false;
+    const offset = block[c.at]! | (block[c.at + 1]! << 8);
+    c.at += 2;
+    if (offset === 0 || offset > op) return false;
     const match = lz4Length(c, token & 15);
     if (match < 0) return false;
     lastMatchStart = op;
     op += match + 4;
     lastMatchEnd = op;
+    if (op > size) return false;
   }
   if (op !== size) return false;
   if (lastMatchStart < 0) return true;

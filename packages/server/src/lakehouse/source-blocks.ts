@@ -2,10 +2,10 @@
  * Finds the blocks a view is made from, joined with what every row repeats (process identity, clock rate),
  * and loads their payloads as columns. One SQL statement per lookup, whatever the number of blocks.
  */
-import { decodeBlockHeader, decodeColumns, decompressBlock, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
+import { decodeBlockHeader, decodeColumns, decodeLogsWithoutData, decompressBlock, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
 import { createLog } from '../log.js';
-import { transitCodecs } from '../lake/lz4-codec.js';
-import { lz4EndRulesHold } from './direct-parquet-encoding.js';
+import { lz4Codec, transitCodecs } from '../lake/lz4-codec.js';
+import { lz4BlockSound } from './direct-parquet-encoding.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
 import { toBlockRecord, type BlockRecord } from '../lake/block-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
@@ -87,28 +87,30 @@ function toSourceBlock(r: Record<string, unknown>): SourceBlock {
  */
 export type BlockColumns = TransitColumns & { packedMessages?: Uint8Array };
 
-/** Decodes a stored block envelope; throws TransitError. */
+/**
+ * Decodes a stored block envelope; throws TransitError. A codec-2 block of logs (what the tracing library sends)
+ * is decoded from the part before its data section: the messages stay compressed, their LZ4 block goes into
+ * Parquet as it is (`packedMessages`), and they are decompressed only if something reads them. What this skips
+ * is reading them, not checking them: ingestion decoded every message as strict UTF-8 before the block was
+ * stored (a block is stored by nothing else), and `lz4BlockSound` proves here that their LZ4 block turns into
+ * exactly the section's bytes in any decoder.
+ */
 export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
   const header = decodeBlockHeader(bytes);
-  const payload = decompressBlock(header, transitCodecs);
-  const columns: BlockColumns = decodeColumns(payload, undefined, header.version);
   const packed = packedDataSection(header);
-  if (packed && messagesAreSection(columns, header.version, packed.offset, payload.length) && lz4EndRulesHold(packed.lz4, packed.size)) {
+  if (!packed) return decodeColumns(decompressBlock(header, transitCodecs), undefined, header.version);
+  const head = lz4Codec.decompress(packed.head, packed.offset);
+  const data = () => lz4Codec.decompress(packed.body, packed.size);
+  const columns: BlockColumns | null = decodeLogsWithoutData(head, packed.size, data, undefined, header.version);
+  if (columns && lz4BlockSound(packed.lz4, packed.size)) {
     columns.packedMessages = packed.lz4;
+    return columns;
   }
-  return columns;
-}
-
-/**
- * Whether the payload's bytes [from, end) are the block's messages back to back and nothing else: a block of
- * logs only, in version 2 (where the data section holds the message bytes alone, one after the other, which the
- * decoder checked to the section's last byte), whose messages start at `from` and end at `end`.
- */
-function messagesAreSection(c: TransitColumns, version: number, from: number, end: number): boolean {
-  const { logs } = c;
-  const n = logs.count;
-  if (version < 2 || n === 0 || n !== c.tables.eventCount) return false;
-  return logs.msgStart[0] === from && from + logs.msgOffsets[n]! === end;
+  // other events (or messages in a block no strict decoder takes as it is): the whole payload, decoded again
+  const payload = new Uint8Array(header.uncompressedSize);
+  payload.set(head);
+  payload.set(data(), head.length);
+  return decodeColumns(payload, undefined, header.version);
 }
 
 /** Loads and decodes a block's payload. */

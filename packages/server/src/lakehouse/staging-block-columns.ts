@@ -225,15 +225,15 @@ function rebaseOffsets(out: Int32Array, at: number, offsets: Int32Array, count: 
 }
 
 /**
- * Whether every message of a block, back to back in `data` at `base + offsets[i]`, is valid UTF-8 on its own.
+ * Whether every message of a block, back to back in `data` at `offsets[i]`, is valid UTF-8 on its own.
  * One native check of the whole range, plus a look at each message's last bytes: if every message ends on a
  * complete sequence, no sequence can straddle two messages, so the range is valid exactly when each message is.
  */
-function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number, base = 0): boolean {
-  if (!isUtf8(data.subarray(base + offsets[first]!, base + offsets[first + count]!))) return false;
+function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number): boolean {
+  if (!isUtf8(data.subarray(offsets[first]!, offsets[first + count]!))) return false;
   for (let i = first; i < first + count; i++) {
-    const a = base + offsets[i]!;
-    const end = base + offsets[i + 1]!;
+    const a = offsets[i]!;
+    const end = offsets[i + 1]!;
     if (end === a || data[end - 1]! < 0x80) continue;
     // back over continuation bytes to the lead byte, which says how long its sequence is
     let lead = end - 1;
@@ -279,11 +279,12 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
   const target = new Uint32Array(rows);
   const targets = new TextDictionary();
   const level = new Int32Array(rows);
-  // Messages the client packed (codec 2) go into Parquet as they came: they are checked where they lie and
-  // copied into one buffer only if something reads it (another block's page, the DuckDB writer, a reorder).
+  // Messages the client packed (codec 2) go into Parquet as they came, still compressed (ingestion checked
+  // them, see decodeStoredBlock): decompressed and copied into one buffer only if something reads them (another
+  // block's page, the DuckDB writer, a reorder).
   let msgData: Uint8Array | null = null;
   const buffer = () => (msgData ??= new Uint8Array(msgBytes));
-  const notCopied: { bytes: Uint8Array; start: Uint32Array; offsets: Int32Array; n: number; at: number }[] = [];
+  const notCopied: { d: BlockColumns; at: number }[] = [];
   const msgOffsets = new Int32Array(rows + 1);
   const props = new PropertyColumn(rows);
   let at = 0;
@@ -302,26 +303,21 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     remapInto(target, at, logs.target, targets.remap(tables.strings), n);
     level.set(logs.level, at);
     rebaseOffsets(msgOffsets, at, logs.msgOffsets, n, msgAt);
-    let ok: boolean;
-    if (d.packedMessages) {
-      // back to back in the payload (the loader checked): validated in place
-      ok = messagesValid(tables.bytes, logs.msgOffsets, 0, n, logs.msgStart[0]! - logs.msgOffsets[0]!);
-      notCopied.push({ bytes: tables.bytes, start: logs.msgStart, offsets: logs.msgOffsets, n, at: msgAt });
-    } else {
+    if (d.packedMessages) notCopied.push({ d, at: msgAt });
+    else {
       // each message is copied once, from the decompressed payload straight into the batch's buffer
       gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, buffer(), msgAt);
-      ok = messagesValid(buffer(), msgOffsets, at, n);
+      valid &&= messagesValid(buffer(), msgOffsets, at, n);
     }
     msgAt += logs.msgOffsets[n]!;
-    valid &&= ok;
     props.fill(at, logs, tables.strings, n);
     at += n;
     ends.push(at);
-    packed.push(ok ? (d.packedMessages ?? null) : null);
+    packed.push(d.packedMessages ?? null);
     consts.push(b, at);
   });
   const copyRest = (into: Uint8Array) => {
-    for (const c of notCopied) gatherMessages(c.bytes, c.start, c.offsets, c.n, into, c.at);
+    for (const { d, at } of notCopied) gatherMessages(d.tables.bytes, d.logs.msgStart, d.logs.msgOffsets, d.logs.count, into, at);
     return into;
   };
   // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
