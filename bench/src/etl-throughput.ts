@@ -9,7 +9,7 @@
  * Writes are the daemon's (FRESH_PARTITION: rows in block order). Two layouts: one stream whose blocks follow
  * each other, and two streams whose blocks overlap in time, also timed sorted by time (the order fresh
  * partitions had before, and compaction's) to show what that costs. ETL_LEGACY=1 also times the old appender path
- * on the same rows, for comparison. After ETL_WARMUP (default 2) untimed runs, each figure is the median of
+ * on the same rows, for comparison. After ETL_WARMUP (default 6) untimed runs, each figure is the median of
  * ETL_REPEAT (default 7) runs; the best run and the process's CPU time (all threads: GC helpers count) are
  * printed beside it.
  *
@@ -41,7 +41,9 @@ const BLOCKS = Number(process.env.ETL_BLOCKS ?? 100);
 const EVENTS_PER_BLOCK = Number(process.env.ETL_EVENTS_PER_BLOCK ?? 5000);
 const LEGACY = process.env.ETL_LEGACY === '1';
 const REPEAT = Number(process.env.ETL_REPEAT ?? 7);
-const WARMUP = Number(process.env.ETL_WARMUP ?? 2);
+// V8 takes several runs to optimize the whole path: with 2, the first case of a fresh process (the pinned
+// child's logs) measured 3.9 M/s where the same code, warm, did 6.6. The daemon runs it every second, warm.
+const WARMUP = Number(process.env.ETL_WARMUP ?? 6);
 /** set in the child that `oneCore` starts under taskset: it times the direct path only */
 const ONE_CORE_CHILD = process.env.ETL_ONE_CORE === 'child';
 const T0 = 1_763_890_000_000_000_000n;

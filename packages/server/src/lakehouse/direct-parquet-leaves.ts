@@ -396,7 +396,40 @@ function packedEntryLevels(o: Int32Array, r0: number, r1: number, full: number):
     slots += n === 0 ? 1 : n;
   }
   const single = slots === r1 - r0;
-  return { rep: single ? constantLevels(0, slots) : packedLevels(o, r0, r1, slots, 1, -1), def: packedLevels(o, r0, r1, slots, 2, full), slots, first: o[r0]!, last: o[r1]! };
+  if (single) return { rep: constantLevels(0, slots), def: singleEntryDefs(o, r0, r1, full), slots, first: o[r0]!, last: o[r1]! };
+  return { rep: packedLevels(o, r0, r1, slots, 1, -1), def: packedLevels(o, r0, r1, slots, 2, full), slots, first: o[r0]!, last: o[r1]! };
+}
+
+/**
+ * `packedLevels`' definition levels when no row has two entries (the usual case: one property per event that
+ * has any): a slot per row, 0 or `full`, four rows a byte with no branch. Each row's entry count (0 or 1) lands
+ * in its 2-bit field, and multiplying the byte by `full` (≤ 3) turns every 1 into `full` without a carry.
+ */
+function singleEntryDefs(o: Int32Array, r0: number, r1: number, full: number): Uint8Array {
+  const rows = r1 - r0;
+  const out = new ByteSink();
+  out.le(0, 4);
+  out.varint(Math.ceil(rows / 8) * 2 + 1);
+  const bytes = Math.ceil(rows / 8) * 2;
+  out.reserve(bytes);
+  const buf = out.buf;
+  const start = out.length;
+  let p = start;
+  let i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    const a = o[i]!;
+    const b = o[i + 1]!;
+    const c = o[i + 2]!;
+    const d = o[i + 3]!;
+    buf[p++] = ((b - a) | ((c - b) << 2) | ((d - c) << 4) | ((o[i + 4]! - d) << 6)) * full;
+  }
+  let last = 0;
+  for (let k = 0; i < r1; i++, k += 2) last |= (o[i + 1]! - o[i]!) << k;
+  if (p < start + bytes) buf[p++] = last * full;
+  // the rest of the last group of 8 slots: padding the run header counts
+  while (p < start + bytes) buf[p++] = 0;
+  out.length = p;
+  return prefixed(out);
 }
 
 /**
