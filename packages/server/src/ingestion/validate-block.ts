@@ -1,20 +1,33 @@
 /**
  * Checks a block envelope completely before anything is stored: header, codec, decompression within the
- * declared size, and every event of the payload (the count must match the header's `nb_objects`).
- * A block that passes here can always be decoded later by the lakehouse.
+ * declared size, every event of the payload (the count must match the header's `nb_objects`), and every log
+ * message as UTF-8, each on its own. A block that passes here can always be decoded later by the lakehouse,
+ * and its messages can go into Parquet as they are (DuckDB refuses strings that are not UTF-8).
  */
 import { decodeBlockHeader, decompressBlock, forEachEvent, TransitError, type BlockMeta, type DecodeLimits } from '@sirius/transit';
 import { transitCodecs } from '../lake/lz4-codec.js';
+import { MessageChecker } from '../lake/message-utf8.js';
 import { HttpError } from './http-error.js';
 
-/** walking with no-op callbacks still checks every byte of every event */
-const IGNORE = { log() {}, intMetric() {}, floatMetric() {}, threadSpan() {}, asyncSpan() {} };
+const notUtf8 = () => new TransitError('corrupt', 'a log message is not valid UTF-8');
 
 export function validateBlock(envelope: Uint8Array, limits: DecodeLimits): BlockMeta {
   try {
     const header = decodeBlockHeader(envelope, limits);
     const payload = decompressBlock(header, transitCodecs);
-    forEachEvent(payload, IGNORE, limits, header.meta.nb_objects, header.version);
+    // walking the events checks every byte of every event; the messages are the visitor's to check
+    const messages = new MessageChecker(payload);
+    const visitor = {
+      log(_t: number, _level: number, _target: number, msgStart: number, msgEnd: number) {
+        if (!messages.add(msgStart, msgEnd)) throw notUtf8();
+      },
+      intMetric() {},
+      floatMetric() {},
+      threadSpan() {},
+      asyncSpan() {},
+    };
+    forEachEvent(payload, visitor, limits, header.meta.nb_objects, header.version);
+    if (!messages.finish()) throw notUtf8();
     return header.meta;
   } catch (err) {
     if (err instanceof TransitError) throw new HttpError(400, `invalid block (${err.code}): ${err.message}`);

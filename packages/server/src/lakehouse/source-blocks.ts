@@ -91,9 +91,9 @@ export type BlockColumns = TransitColumns & { packedMessages?: Uint8Array };
  * Decodes a stored block envelope; throws TransitError. A codec-2 block of logs (what the tracing library sends)
  * is decoded from the part before its data section: the messages stay compressed, their LZ4 block goes into
  * Parquet as it is (`packedMessages`), and they are decompressed only if something reads them. What this skips
- * is reading them, not checking them: ingestion decoded every message as strict UTF-8 before the block was
- * stored (a block is stored by nothing else), and `lz4BlockSound` proves here that their LZ4 block turns into
- * exactly the section's bytes in any decoder.
+ * is reading them, not checking them: ingestion refuses a block whose messages are not UTF-8 (validate-block.ts;
+ * a block is stored by nothing else), and `lz4BlockSound` proves here that their LZ4 block turns into exactly
+ * the section's bytes in any decoder.
  */
 export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
   const header = decodeBlockHeader(bytes);

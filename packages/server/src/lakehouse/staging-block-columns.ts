@@ -7,7 +7,6 @@
  * TIMESTAMP_NS as BIGINT nanoseconds, MAP(VARCHAR, VARCHAR) as JSON text. Values match `block-rows.ts`'s
  * row conversion exactly (event time rounding, property maps built as JS objects, invalid UTF-8 replaced).
  */
-import { isUtf8 } from 'node:buffer';
 import { gatherMessages } from '@sirius/transit';
 import type { FloatMetricColumns, IntMetricColumns, MetricColumns, PropertyColumns, TransitColumns } from '@sirius/transit';
 import { Int64Dictionary, RunColumn, TextDictionary, type BlockRemap } from './staging-dictionary.js';
@@ -15,6 +14,7 @@ import type { StagingColumn } from './staging-parquet.js';
 import type { BlockColumns, SourceBlock } from './source-blocks.js';
 import { timeLe, timesAscend } from './direct-parquet-order.js';
 import { ByteSink } from './direct-parquet-encoding.js';
+import { backToBackUtf8 } from '../lake/message-utf8.js';
 
 export interface StagedRows {
   length: number;
@@ -224,27 +224,6 @@ function rebaseOffsets(out: Int32Array, at: number, offsets: Int32Array, count: 
   for (let i = 1; i <= count; i++) out[at + i] = base + offsets[i]!;
 }
 
-/**
- * Whether every message of a block, back to back in `data` at `offsets[i]`, is valid UTF-8 on its own.
- * One native check of the whole range, plus a look at each message's last bytes: if every message ends on a
- * complete sequence, no sequence can straddle two messages, so the range is valid exactly when each message is.
- */
-function messagesValid(data: Uint8Array, offsets: Int32Array, first: number, count: number): boolean {
-  if (!isUtf8(data.subarray(offsets[first]!, offsets[first + count]!))) return false;
-  for (let i = first; i < first + count; i++) {
-    const a = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (end === a || data[end - 1]! < 0x80) continue;
-    // back over continuation bytes to the lead byte, which says how long its sequence is
-    let lead = end - 1;
-    while (lead > a && lead > end - 4 && (data[lead]! & 0xc0) === 0x80) lead--;
-    const b = data[lead]!;
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
-    if (need !== end - lead) return false;
-  }
-  return true;
-}
-
 /** Each message re-encoded with invalid sequences replaced by U+FFFD, as TextDecoder does in the row path. */
 function replacedMessages(blocks: readonly (TransitColumns | null)[]): { data: Uint8Array; offsets: Int32Array } {
   const parts: Uint8Array[] = [];
@@ -307,7 +286,7 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     else {
       // each message is copied once, from the decompressed payload straight into the batch's buffer
       gatherMessages(tables.bytes, logs.msgStart, logs.msgOffsets, n, buffer(), msgAt);
-      valid &&= messagesValid(buffer(), msgOffsets, at, n);
+      valid &&= backToBackUtf8(buffer(), 0, msgOffsets, at, n);
     }
     msgAt += logs.msgOffsets[n]!;
     props.fill(at, logs, tables.strings, n);
@@ -320,7 +299,8 @@ export function stagedLogEntries(blocks: readonly SourceBlock[], decoded: readon
     for (const { d, at } of notCopied) gatherMessages(d.tables.bytes, d.logs.msgStart, d.logs.msgOffsets, d.logs.count, into, at);
     return into;
   };
-  // only a hand-made block carries invalid UTF-8: then every message is re-encoded, the slow way
+  // only a block stored by hand (or before ingestion checked messages) carries invalid UTF-8: then every message is
+  // re-encoded, the slow way
   const replaced = valid ? null : replacedMessages(decoded);
   // the data of a batch whose messages all stayed in their payloads is copied on first read, if any
   let data = replaced?.data ?? (msgData !== null ? copyRest(msgData) : undefined);

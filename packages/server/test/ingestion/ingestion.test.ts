@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { RunningServer } from '../../src/serve.js';
 import { blobKey } from '../../src/lake/object-store.js';
 import { pgBackends } from '../support/pg.js';
+import { BlockEncoder, encodeBlock, LogLevel, lz4SectionsCodec } from '@sirius/transit';
+import { lz4Codec } from '../../src/lake/lz4-codec.js';
 import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
 
 const MAX_BLOCK = 256 * 1024;
@@ -125,6 +127,14 @@ for (const backend of pgBackends) {
         const b = makeBlock(s, 20).body.slice();
         for (let i = 100; i < b.length; i++) b[i] = 0xff;
         return rejected('/ingestion/insert_block', b, 400, /invalid block/);
+      });
+      test('a block with a log message that is not UTF-8 (as the tracing library sends blocks: codec 2)', () => {
+        const enc = new BlockEncoder();
+        enc.log(0, LogLevel.info, 'game', 'bad byte here: ?', null);
+        const payload = enc.finish();
+        payload[payload.lastIndexOf(0x3f)] = 0xff;
+        const meta = { ...makeBlock(s, 1).meta, block_id: randomUUID() };
+        return rejected('/ingestion/insert_block', encodeBlock(meta, payload, lz4SectionsCodec(lz4Codec)), 400, /not valid UTF-8/);
       });
       test('a block of an unknown stream', () => rejected('/ingestion/insert_block', makeBlock(makeStream(p.process_id)).body, 404, /unknown stream/));
       test('a block claiming another process', () => {
