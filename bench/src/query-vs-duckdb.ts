@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openLake } from '../../packages/server/src/lake/open-lake.js';
 import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
-import { insertPartition } from '../../packages/server/src/lakehouse/partition-repository.js';
+import { insertPartition, schedulePartitionObject } from '../../packages/server/src/lakehouse/partition-repository.js';
 import { partitionKey } from '../../packages/server/src/lakehouse/partition-files.js';
 import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
 
@@ -58,6 +58,7 @@ export async function run(): Promise<Record<string, number | string>> {
       const key = partitionKey('log_entries', 'global', begin, begin + HOUR);
       const path = lake.objects.localPath(key)!;
       await (await import('node:fs/promises')).mkdir(join(path, '..'), { recursive: true });
+      await schedulePartitionObject(lake.sql, key); // written in place below: insertPartition claims it
       const step = HOUR / BigInt(perHour);
       await gen.run(`COPY (SELECT 'proc-' || (i % 50) AS process_id, 'stream-' || (i % 200) AS stream_id, 'block-' || (i // 1000) AS block_id,
           make_timestamp_ns(${begin}::BIGINT) AS insert_time, 'game' AS exe, 'alice' AS username, 'box' AS computer,

@@ -19,7 +19,7 @@
 import { nowNs } from '../clock.js';
 import { dbNowNs } from '../lake/block-repository.js';
 import { crashPoint } from './crash-points.js';
-import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { fileStats, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { getWatermark, insertPartition, lock, setWatermark, tryLock } from './partition-repository.js';
 import { blocksByInsertTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
 import { writeParquet, type WriteParquetOptions } from './parquet-writer.js';
@@ -84,7 +84,7 @@ export async function materializeBlockView(lake: Lake, view: BlockViewDefinition
     await writeParquet(batch, path, FRESH_PARTITION);
     const stats = await fileStats(path, view.timeColumn);
     const key = partitionKey(view.name, 'global', wm, end);
-    await uploadFile(lake.objects, path, key);
+    await uploadPartition(lake, path, key);
     await crashPoint('uploaded');
     const committed = await lake.sql.transaction(async (tx) => {
       await lock(tx, lockKey);
@@ -109,7 +109,7 @@ export async function materializeBlockView(lake: Lake, view: BlockViewDefinition
     });
     // Only a definite "the watermark moved" discards the object: after a failed COMMIT the row may exist.
     if (!committed) {
-      await lake.objects.delete([key]);
+      await discardPartitionObjects(lake, [key]);
       return 'busy';
     }
     return 'progress';

@@ -17,7 +17,7 @@ import { nowNs } from '../clock.js';
 import { ObjectNotFoundError } from '../lake/object-store.js';
 import { crashPoint } from './crash-points.js';
 import { COMPACTION_SPANS, floorTo, minBig, type StepOptions, type StepResult } from './block-view-materializer.js';
-import { fileStats, localCopies, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { fileStats, localCopies, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { getWatermark, insertPartition, lock, retirePartitions, toPartitionRecord, tryLock, type PartitionRecord } from './partition-repository.js';
 import { runViewSql } from './sql-view-materializer.js';
 import { quoteIdent, schemaHash } from './view-columns.js';
@@ -65,7 +65,7 @@ export async function compactView(lake: Lake, view: ViewDefinition, opts: StepOp
     }
     const stats = await fileStats(out, view.timeColumn);
     const key = partitionKey(view.name, 'global', begin, end);
-    await uploadFile(lake.objects, out, key);
+    await uploadPartition(lake, out, key);
     await crashPoint('merged-uploaded');
     const committed = await lake.sql.transaction(async (tx) => {
       await lock(tx, lockKey);
@@ -91,7 +91,7 @@ export async function compactView(lake: Lake, view: ViewDefinition, opts: StepOp
     });
     // Only a definite "the partitions changed" discards the object: after a failed COMMIT the row may exist.
     if (!committed) {
-      await lake.objects.delete([key]);
+      await discardPartitionObjects(lake, [key]);
       return 'busy';
     }
     return 'progress';

@@ -17,7 +17,7 @@ import { HOUR, floorTo } from './block-view-materializer.js';
 import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
 import { threadSpansRows, THREAD_SPANS_COLUMNS } from './thread-spans.js';
 import { writeParquet } from './parquet-writer.js';
-import { fileStats, partitionKey, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { fileStats, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { insertPartition, lock, retirePartitions, toPartitionRecord, type PartitionRecord } from './partition-repository.js';
 import { blocksByEventTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
 import { schemaHash } from './view-columns.js';
@@ -206,7 +206,7 @@ async function resolveSegment(lake: Lake, dataDir: string, view: JitView, instan
       await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
       const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
       const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
-      await uploadFile(lake.objects, path, objectKey);
+      await uploadPartition(lake, path, objectKey);
       const winner = await lake.sql.transaction(async (tx): Promise<string | undefined> => {
         await lock(tx, lockKey);
         const now = await segmentState(tx, view, instance, seg);
@@ -233,7 +233,7 @@ async function resolveSegment(lake: Lake, dataDir: string, view: JitView, instan
       });
       if (winner === objectKey) return objectKey;
       // only a definite "someone else committed" discards the object: after a failed COMMIT the row may exist
-      await lake.objects.delete([objectKey]);
+      await discardPartitionObjects(lake, [objectKey]);
       if (winner !== undefined) return winner;
     } finally {
       await removeFile(path);

@@ -11,6 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { sqlString, withConnection } from './duckdb-engine.js';
 import { quoteIdent } from './view-columns.js';
 import type { ObjectStore } from '../lake/object-store.js';
+import type { Lake } from '../lake/lake.js';
+import { schedulePartitionObject } from './partition-repository.js';
 
 export function partitionKey(viewSet: string, instance: string, begin: bigint, end: bigint): string {
   return `views/${viewSet}/${instance}/${begin}_${end}_${randomBytes(8).toString('hex')}.parquet`;
@@ -47,9 +49,25 @@ export async function fileStats(path: string, timeColumn: string | null, timeEnd
   });
 }
 
-/** Uploads a local file as a new object. */
-export async function uploadFile(objects: ObjectStore, path: string, key: string): Promise<void> {
-  await objects.put(key, await readFile(path));
+/**
+ * Writes a partition object under a new key, its deletion scheduled first (`schedulePartitionObject`): a writer
+ * that dies before committing the partition's row leaves an object the purge deletes, not one kept forever.
+ */
+export async function putPartitionObject(lake: Lake, key: string, body: Uint8Array): Promise<void> {
+  await schedulePartitionObject(lake.sql, key);
+  await lake.objects.put(key, body);
+}
+
+/** Deletes partition objects their writer decided not to commit, and their scheduled deletion with them. */
+export async function discardPartitionObjects(lake: Lake, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await lake.objects.delete(keys);
+  await lake.sql.query('DELETE FROM lakehouse_retired_objects WHERE file_path = ANY($1::text[])', [keys]);
+}
+
+/** `putPartitionObject` of a local file. */
+export async function uploadPartition(lake: Lake, path: string, key: string): Promise<void> {
+  await putPartitionObject(lake, key, await readFile(path));
 }
 
 /** A local path DuckDB can read for an object: the store's own file when it has one, else a downloaded copy. */

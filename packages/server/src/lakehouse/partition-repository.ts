@@ -3,8 +3,25 @@
  * (adding partitions, replacing them, moving a watermark) takes a transaction handle, so callers compose the
  * changes into one commit. Those commits are kept short: files are built and uploaded between transactions,
  * never inside one (on PGlite a transaction holds the only session, and ingestion would wait for it).
+ *
+ * `lakehouse_retired_objects` lists objects to delete once their time (plus the purge's grace) has passed:
+ * objects of partitions replaced or expired, and every partition object being written, scheduled before it is
+ * uploaded (`schedulePartitionObject`) and claimed back by the commit of its row (`insertPartition`). So an
+ * object whose writer died before that commit is deleted in time, and none is deleted that a row points to.
  */
+import { nowNs } from '../clock.js';
 import type { SqlClient } from '../lake/sql-client.js';
+
+/** how long a partition object may wait for its row before the purge may delete it */
+export const ABANDONED_AFTER_NS = 3_600_000_000_000n;
+
+/**
+ * Schedules the deletion of a partition object about to be written, ABANDONED_AFTER_NS from now, unless the
+ * commit of its row claims it first. Its own statement, before the upload: the schedule must outlive a crash.
+ */
+export async function schedulePartitionObject(sql: SqlClient, key: string): Promise<void> {
+  await sql.query('INSERT INTO lakehouse_retired_objects (file_path, retired_time) VALUES ($1, $2)', [key, nowNs() + ABANDONED_AFTER_NS]);
+}
 
 export interface PartitionRecord {
   view_set: string;
@@ -25,7 +42,15 @@ export interface PartitionRecord {
 const COLUMNS =
   'view_set, view_instance, begin_insert_time, end_insert_time, min_event_time, max_event_time, file_path, file_size, num_rows, file_schema_hash, source_data_hash, created_time';
 
+/**
+ * Adds a partition row, claiming its object from the deletion `schedulePartitionObject` set. Refused (throws)
+ * when the object is not awaiting its row any more (its time passed: the purge may be deleting it) or never was.
+ */
 export async function insertPartition(tx: SqlClient, p: PartitionRecord): Promise<void> {
+  const claimed = await tx.query('DELETE FROM lakehouse_retired_objects WHERE file_path = $1 AND retired_time > $2 RETURNING file_path', [p.file_path, nowNs()]);
+  if (claimed.length !== 1) {
+    throw new Error(`partition object ${p.file_path} is not awaiting its row (scheduled over an hour ago, or never): not committing it`);
+  }
   await tx.query(`INSERT INTO lakehouse_partitions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`, [
     p.view_set, p.view_instance, p.begin_insert_time, p.end_insert_time, p.min_event_time, p.max_event_time,
     p.file_path, p.file_size, p.num_rows, p.file_schema_hash, p.source_data_hash, p.created_time,

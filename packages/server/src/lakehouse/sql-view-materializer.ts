@@ -16,7 +16,7 @@ import { ObjectNotFoundError } from '../lake/object-store.js';
 import { crashPoint } from './crash-points.js';
 import { sqlString, withConnection } from './duckdb-engine.js';
 import { PARQUET_OPTIONS } from './parquet-writer.js';
-import { fileStats, localCopy, partitionKey, readParquetSql, removeFile, scratchPath, uploadFile } from './partition-files.js';
+import { fileStats, localCopy, partitionKey, readParquetSql, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import {
   getWatermark, insertPartition, listPartitions, livePartitionPaths, lock, setWatermark, tryLock, type PartitionRecord,
 } from './partition-repository.js';
@@ -51,7 +51,7 @@ export async function materializeSqlView(lake: Lake, view: SqlViewDefinition, op
       if (record) records.push(record);
     }
   } catch (err) {
-    await lake.objects.delete(records.map((r) => r.file_path));
+    await discardPartitionObjects(lake, records.map((r) => r.file_path));
     // a source partition compacted and purged by another daemon since the plan: replan next time
     if (err instanceof ObjectNotFoundError && !(await lake.sql.transaction(current))) return 'busy';
     throw err;
@@ -66,7 +66,7 @@ export async function materializeSqlView(lake: Lake, view: SqlViewDefinition, op
   });
   // Only a definite "the plan went stale" discards the objects: after a failed COMMIT the rows may exist.
   if (!committed) {
-    await lake.objects.delete(records.map((r) => r.file_path));
+    await discardPartitionObjects(lake, records.map((r) => r.file_path));
     return 'busy';
   }
   return 'progress';
@@ -99,7 +99,7 @@ async function runOne(lake: Lake, view: SqlViewDefinition, src: PartitionRecord,
     const stats = await fileStats(out, view.timeColumn);
     if (stats.numRows === 0) return null;
     const key = partitionKey(view.name, 'global', src.begin_insert_time, src.end_insert_time);
-    await uploadFile(lake.objects, out, key);
+    await uploadPartition(lake, out, key);
     await crashPoint('uploaded');
     return {
       view_set: view.name,

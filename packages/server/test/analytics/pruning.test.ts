@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startEngine, type EngineFixture } from './engine-fixture.js';
 import { insertPartition } from '../../src/lakehouse/partition-repository.js';
-import { partitionKey } from '../../src/lakehouse/partition-files.js';
+import { partitionKey, putPartitionObject } from '../../src/lakehouse/partition-files.js';
 import { logEntriesColumns, columnsDdl } from '../../src/lakehouse/view-columns.js';
 
 const DAY = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z
@@ -32,7 +32,7 @@ before(async () => {
         NULL::MAP(VARCHAR, VARCHAR) AS process_properties FROM range(3600) r(i)) TO '${path}' (FORMAT parquet)`);
     const key = partitionKey('log_entries', 'global', begin, begin + HOUR);
     const body = await readFile(path);
-    await f.lake.objects.put(key, body);
+    await putPartitionObject(f.lake, key, body);
     await insertPartition(f.lake.sql, {
       view_set: 'log_entries', view_instance: 'global', begin_insert_time: begin, end_insert_time: begin + HOUR,
       min_event_time: begin, max_event_time: begin + HOUR - 1_000_000_000n, file_path: key, file_size: body.byteLength,

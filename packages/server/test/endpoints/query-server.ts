@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { startEngine, type EngineFixture } from '../analytics/engine-fixture.js';
 import { createQueryRoutes } from '../../src/endpoints/http-query.js';
 import { insertPartition } from '../../src/lakehouse/partition-repository.js';
-import { partitionKey } from '../../src/lakehouse/partition-files.js';
+import { partitionKey, putPartitionObject } from '../../src/lakehouse/partition-files.js';
 
 export const DAY = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z
 
@@ -36,7 +36,7 @@ export async function startQueryServer(opts: { timeoutMs?: number } = {}): Promi
   duck.closeSync();
   const key = partitionKey('log_entries', 'global', DAY, DAY + 60_000_000_000n);
   const body = await readFile(path);
-  await f.lake.objects.put(key, body);
+  await putPartitionObject(f.lake, key, body);
   await insertPartition(f.lake.sql, {
     view_set: 'log_entries', view_instance: 'global', begin_insert_time: DAY, end_insert_time: DAY + 60_000_000_000n,
     min_event_time: DAY, max_event_time: DAY + 9_000_000_123n, file_path: key, file_size: body.byteLength, num_rows: 10,

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLakehouse } from '../../src/lakehouse/index.js';
+import { purgeRetiredObjects } from '../../src/lakehouse/compactor.js';
+import { ABANDONED_AFTER_NS } from '../../src/lakehouse/partition-repository.js';
 import { pgBackends } from '../support/pg.js';
 import { logBlock, makeProcess, makeStream, post, readParquetRows, startTestLake, T0, until, type ExpectedLog, type TestLake } from './lake-fixtures.js';
 
@@ -119,6 +121,14 @@ for (const backend of pgBackends) {
         `SELECT count(*) AS n FROM lakehouse_partitions WHERE view_set = 'log_entries' AND end_insert_time - begin_insert_time >= 2000000000`,
       );
       assert.ok(Number(merged[0]!.n) > 0, 'compaction ran');
+      // every object the kills left half-done is scheduled: once its time has passed (a negative grace moves
+      // the purge's clock past it), the lake holds exactly the objects of live partitions, and reads the same
+      const purged = await purgeRetiredObjects(t.server.lake, -(ABANDONED_AFTER_NS + 1_000_000_000n), 10_000);
+      const objects: string[] = [];
+      for await (const o of t.server.lake.objects.list('views/')) objects.push(o.key);
+      const live = await t.server.lake.sql.query<{ file_path: string }>('SELECT file_path FROM lakehouse_partitions');
+      assert.deepEqual(objects.sort(), live.map((r) => r.file_path).sort(), `after purging ${purged} scheduled objects`);
+      assert.deepEqual([...(await visible(t)).committed].sort(), sent.map((e) => `${e.block_id}/${e.msg}`).sort());
     });
   });
 }
