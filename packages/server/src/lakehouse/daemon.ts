@@ -1,7 +1,8 @@
 /**
  * The lakehouse daemon: every `intervalMs`, turns newly inserted log and metric blocks into partitions of the
  * global views, updates the SQL views fed by them, compacts finished minutes and hours, deletes objects of
- * retired partitions after their grace period and, when a retention is set, expires old data. Each step plans
+ * retired partitions after their grace period (and those whose writer died before committing them), removes
+ * scratch files a killed process left and, when a retention is set, expires old data. Each step plans
  * and commits in short transactions under an advisory lock and builds its file between them, so any number of
  * daemons can share a lake and ingestion on a single PGlite session never waits for a Parquet write.
  *
@@ -12,6 +13,7 @@
 import { createLog } from '../log.js';
 import { materializeBlockView, type StepResult } from './block-view-materializer.js';
 import { compactView, purgeRetiredObjects } from './compactor.js';
+import { sweepScratch } from './partition-files.js';
 import { expireData, parseDuration } from './retention.js';
 import { materializeSqlView } from './sql-view-materializer.js';
 import { blockViews, globalViews, sqlViews } from './view-definitions.js';
@@ -40,6 +42,9 @@ export interface Daemon {
   runOnce(): Promise<void>;
 }
 
+/** how often the scratch folder is swept of files a killed process left (the first pass sweeps too) */
+const SWEEP_EVERY_MS = 3_600_000;
+
 /** most steps of one kind per pass, so one busy view cannot starve the others */
 const MAX_STEPS = 64;
 
@@ -50,6 +55,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
   const graceNs = BigInt(opts.graceMs ?? 300_000) * 1_000_000n;
   const interval = opts.intervalMs ?? 1000;
   let lastRetention = 0;
+  let lastSweep = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -62,6 +68,11 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     for (const v of sqlViews) await repeat(() => materializeSqlView(opts.lake, v, step));
     for (const v of globalViews) await repeat(() => compactView(opts.lake, v, step));
     await purgeRetiredObjects(opts.lake, graceNs);
+    if (Date.now() - lastSweep >= SWEEP_EVERY_MS) {
+      lastSweep = Date.now();
+      const n = await sweepScratch(opts.dataDir);
+      if (n > 0) log.info(`removed ${n} scratch files left by a stopped process`);
+    }
     if (retentionNs !== undefined && Date.now() - lastRetention >= (opts.retentionIntervalMs ?? 600_000)) {
       lastRetention = Date.now();
       const r = await expireData(opts.lake, retentionNs);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { sqlString, withConnection } from './duckdb-engine.js';
@@ -18,11 +18,37 @@ export function partitionKey(viewSet: string, instance: string, begin: bigint, e
   return `views/${viewSet}/${instance}/${begin}_${end}_${randomBytes(8).toString('hex')}.parquet`;
 }
 
+const scratchDir = (dataDir: string) => join(dataDir, 'tmp', 'lakehouse');
+
 /** A fresh local path for a scratch Parquet file under `<dataDir>/tmp/lakehouse`. */
 export function scratchPath(dataDir: string, label: string): string {
-  const dir = join(dataDir, 'tmp', 'lakehouse');
+  const dir = scratchDir(dataDir);
   mkdirSync(dir, { recursive: true });
   return join(dir, `${label.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(8).toString('hex')}.parquet`);
+}
+
+/**
+ * Removes scratch files last written over `maxAgeMs` ago: each step removes its own, but a killed process
+ * cannot. Files in use are younger (a step's file lives for seconds), and any process sharing the data dir may
+ * sweep. Returns how many were removed.
+ */
+export async function sweepScratch(dataDir: string, maxAgeMs = 3_600_000): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(scratchDir(dataDir));
+  } catch {
+    return 0; // no scratch folder yet
+  }
+  let removed = 0;
+  for (const name of names) {
+    const path = join(scratchDir(dataDir), name);
+    const s = await stat(path).catch(() => null);
+    if (s?.isFile() && Date.now() - s.mtimeMs > maxAgeMs) {
+      await rm(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export async function removeFile(path: string): Promise<void> {

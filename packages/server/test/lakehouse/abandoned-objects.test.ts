@@ -1,6 +1,7 @@
 /**
  * A partition object whose writer dies before committing its row is deleted by the purge in time; an object a
  * row points to never is. The schedule is a row of `lakehouse_retired_objects`, claimed by `insertPartition`.
+ * Scratch files a killed process left are swept too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,9 @@ import { partitionKey, putPartitionObject } from '../../src/lakehouse/partition-
 import { ABANDONED_AFTER_NS, insertPartition, type PartitionRecord } from '../../src/lakehouse/partition-repository.js';
 import { purgeRetiredObjects } from '../../src/lakehouse/compactor.js';
 import { pgBackends } from '../support/pg.js';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startDaemon } from '../../src/lakehouse/daemon.js';
 import { startTestLake, T0, type TestLake } from './lake-fixtures.js';
 
 function record(key: string): PartitionRecord {
@@ -52,6 +56,24 @@ for (const backend of pgBackends) {
       await assert.rejects(lake.sql.transaction((tx) => insertPartition(tx, record(late))), /not awaiting its row/);
       const rows = await lake.sql.query('SELECT 1 FROM lakehouse_partitions WHERE file_path = ANY($1::text[])', [[unscheduled, late]]);
       assert.equal(rows.length, 0, 'nothing committed');
+    });
+
+    test('the daemon\'s first pass removes scratch files a killed process left, not ones being written', async () => {
+      const dir = join(t.dir, 'tmp', 'lakehouse');
+      await mkdir(dir, { recursive: true });
+      const old = join(dir, 'log_entries-killed.parquet');
+      const fresh = join(dir, 'log_entries-in-use.parquet');
+      await writeFile(old, 'x');
+      await writeFile(fresh, 'y');
+      const twoHoursAgo = new Date(Date.now() - 7_200_000);
+      await utimes(old, twoHoursAgo, twoHoursAgo);
+      const daemon = startDaemon({ lake: t.server.lake, dataDir: t.dir, intervalMs: 3_600_000, quiet: true });
+      try {
+        await daemon.runOnce();
+      } finally {
+        await daemon.stop();
+      }
+      assert.deepEqual((await readdir(dir)).filter((n) => n.includes('killed') || n.includes('in-use')), ['log_entries-in-use.parquet']);
     });
   });
 }
