@@ -5,9 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { sqlString, withConnection } from './duckdb-engine.js';
 import { quoteIdent } from './view-columns.js';
 import type { ObjectStore } from '../lake/object-store.js';
