@@ -31,6 +31,8 @@ export interface ServeOptions {
   objectStoreUri?: string;
   /** default SIRIUS_INGESTION_KEYS (comma-separated); empty = no authentication */
   ingestionKeys?: string[];
+  /** default SIRIUS_QUERY_KEYS (comma-separated): keys for `/api`, Flight SQL and the PostgreSQL gateway; empty = open */
+  queryKeys?: string[];
   /** largest accepted block envelope in bytes (default 16 MiB) */
   maxBlockBytes?: number;
   /** how long data is kept, e.g. '90d' (default: forever); applied by the daemon role */
@@ -51,6 +53,7 @@ export interface ServeConfig {
   sqlConnectionString: string | undefined;
   objectStoreUri: string;
   ingestionKeys: string[];
+  queryKeys: string[];
   maxBlockBytes: number;
   retention: string | undefined;
   /** `retention` in nanoseconds, undefined = keep forever */
@@ -70,6 +73,7 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_SQL_CONNECTION_STRING', 'postgres://… metadata database (default: embedded PGlite in <data dir>/pglite)'],
   ['SIRIUS_OBJECT_STORE_URI', 'file:///path, s3://bucket/prefix or memory:// (default file://<data dir>/objects)'],
   ['SIRIUS_INGESTION_KEYS', 'comma-separated API keys; when set, /ingestion/* requires Authorization: Bearer <key>'],
+  ['SIRIUS_QUERY_KEYS', 'comma-separated API keys; when set, /api/* requires Authorization: Bearer <key>, Flight SQL a bearer or basic password, the PostgreSQL gateway a password (the web app asks for one)'],
   ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
 ];
@@ -94,6 +98,7 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     sqlConnectionString: opts.sqlConnectionString ?? nonEmpty(env.SIRIUS_SQL_CONNECTION_STRING),
     objectStoreUri: opts.objectStoreUri ?? nonEmpty(env.SIRIUS_OBJECT_STORE_URI) ?? pathToFileURL(resolve(dataDir, 'objects')).href,
     ingestionKeys: opts.ingestionKeys ?? parseKeyList(env.SIRIUS_INGESTION_KEYS),
+    queryKeys: opts.queryKeys ?? parseKeyList(env.SIRIUS_QUERY_KEYS),
     maxBlockBytes,
     retention,
     retentionNs: retention === undefined ? undefined : parseDurationNs(retention),

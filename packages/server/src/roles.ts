@@ -60,16 +60,16 @@ export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRo
 /** Arrow Flight SQL and the PostgreSQL wire gateway over the analytics engine, on the ports asked for. */
 export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): Promise<Service[]> {
   const services: Service[] = [];
-  // The query side is unauthenticated like `/api` (bind it to a private interface); ingestion keys are for writers.
-  const { host, flightPort, pgPort } = ctx.config;
+  // the query side's keys, like `/api`'s (none: open, for a private interface); ingestion keys are for writers
+  const { host, flightPort, pgPort, queryKeys: apiKeys } = ctx.config;
   try {
     if (flightPort !== null) {
-      const flight = await startFlightSqlServer({ engine, host, port: flightPort });
+      const flight = await startFlightSqlServer({ engine, host, port: flightPort, apiKeys });
       ctx.log.info(`Arrow Flight SQL on grpc://${host}:${flight.port}`);
       services.push({ stop: () => flight.close() });
     }
     if (pgPort !== null) {
-      const gateway = await startPgGateway({ engine, host, port: pgPort });
+      const gateway = await startPgGateway({ engine, host, port: pgPort, apiKeys });
       ctx.log.info(`PostgreSQL wire protocol on postgres://${host}:${gateway.port}`);
       services.push({ stop: () => gateway.close() });
     }

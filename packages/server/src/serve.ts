@@ -15,7 +15,7 @@ import type { Server } from 'node:http';
 import { resolveServeConfig, type ServeConfig, type ServeOptions } from './config.js';
 import { createHealthRoutes } from './health.js';
 import { createIngestionService } from './ingestion/ingestion-app.js';
-import { hashKeys } from './ingestion/api-keys.js';
+import { hashKeys, requireApiKey } from './ingestion/api-keys.js';
 import { openLake } from './lake/open-lake.js';
 import { redact } from './lake/open-sql-client.js';
 import type { Lake } from './lake/lake.js';
@@ -61,6 +61,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     if (config.roles.includes('analytics')) {
       const analytics = await createAnalyticsRole(ctx);
       if (analytics) {
+        // the query side's keys (none: open, for a private interface), before any /api route
+        app.use('/api/*', requireApiKey(hashKeys(config.queryKeys)));
         app.route('/api', analytics.app);
         closers.push(() => analytics.close());
         for (const service of await startSqlProtocols(ctx, analytics.engine)) closers.push(() => service.stop());

@@ -23,7 +23,7 @@ test('sirius serve --help lists every flag and environment variable', () => {
   for (const flag of ['--roles', '--host', '--http-port', '--data-dir', '--max-block-bytes', '--retention', '--quiet', '--help']) {
     assert.ok(r.stdout.includes(flag), `missing ${flag}`);
   }
-  for (const env of ['SIRIUS_DATA_DIR', 'SIRIUS_SQL_CONNECTION_STRING', 'SIRIUS_OBJECT_STORE_URI', 'SIRIUS_INGESTION_KEYS', 'AWS_ENDPOINT_URL']) {
+  for (const env of ['SIRIUS_DATA_DIR', 'SIRIUS_SQL_CONNECTION_STRING', 'SIRIUS_OBJECT_STORE_URI', 'SIRIUS_INGESTION_KEYS', 'SIRIUS_QUERY_KEYS', 'AWS_ENDPOINT_URL']) {
     assert.ok(r.stdout.includes(env), `missing ${env}`);
   }
 });

@@ -6,10 +6,36 @@
 import { connect, QueryError, ConnectionError } from '@sirius/client';
 import type { Table } from 'apache-arrow';
 import type { ResolvedRange } from '../lib/time-range.js';
+import { askForKey, storedKey, storeKey } from './sign-in.js';
 
 export { QueryError, ConnectionError };
 
-const client = connect(location.origin);
+let apiKey = storedKey();
+let client = connect(location.origin, { apiKey });
+
+/** `Authorization` for the requests made here without the client (notebooks, downloads). */
+function authHeaders(): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+/**
+ * Runs `f`; when the server answers 401 (it was started with SIRIUS_QUERY_KEYS), asks for a key and runs it
+ * again with that key, until one is accepted or the dialog is dismissed (then the 401 is the answer).
+ */
+async function withKey<T>(f: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await f();
+    } catch (err) {
+      if ((err as { status?: number }).status !== 401) throw err;
+      const key = await askForKey(apiKey ? `That key was not accepted (${(err as Error).message}).` : 'Enter a key to see this server\'s data.');
+      if (key === null) throw err;
+      apiKey = key;
+      storeKey(key);
+      client = connect(location.origin, { apiKey });
+    }
+  }
+}
 
 let inFlight = 0;
 const listeners = new Set<(n: number) => void>();
@@ -25,7 +51,7 @@ export function onBusyChange(l: (n: number) => void): void {
 export async function query(sql: string, range: ResolvedRange, signal?: AbortSignal): Promise<Table> {
   setInFlight(1);
   try {
-    return await client.query(sql, new Date(range.begin), new Date(range.end), { signal });
+    return await withKey(() => client.query(sql, new Date(range.begin), new Date(range.end), { signal }));
   } finally {
     setInFlight(-1);
   }
@@ -43,8 +69,30 @@ export function describeError(err: unknown): string {
 }
 
 /** JSON helper for the small non-SQL endpoints (notebooks). */
-export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
+export function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return withKey(() => apiOnce<T>(path, init));
+}
+
+/**
+ * Saves what `path` answers as a file named `name`. A plain link would do, but a link cannot send the API
+ * key: the bytes are fetched here with it and handed to the browser as a download.
+ */
+export async function download(path: string, name: string): Promise<void> {
+  const blob = await withKey(async () => {
+    const res = await fetch(path, { headers: authHeaders() });
+    if (!res.ok) throw new ApiError((await res.text()).slice(0, 200) || res.statusText, res.status, undefined);
+    return res.blob();
+  });
+  const url = URL.createObjectURL(blob);
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+async function apiOnce<T>(path: string, init: RequestInit): Promise<T> {
+  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...authHeaders(), ...init.headers } });
   const text = await res.text();
   let body: unknown = undefined;
   try {

@@ -4,7 +4,7 @@
  * `window.__sirius` for tests.
  */
 import { h, setChildren, statusBox, debounce } from '../../lib/dom.js';
-import { query, describeError, isAbort } from '../../app/api.js';
+import { query, describeError, download, isAbort } from '../../app/api.js';
 import { resolved, type PageContext } from '../../app/page.js';
 import { patchParams } from '../../app/router.js';
 import { spansSql, spansFromTable, MAX_SPANS } from '../../lib/span-query.js';
@@ -26,11 +26,20 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
   const body = h('div', { class: 'timeline-body' });
   // every thread of the process over the page's range, for Perfetto's UI (ui.perfetto.dev opens the file)
   const range = resolved(ctx);
+  const processId = ctx.route.id ?? '';
+  const href = `/api/perfetto/${encodeURIComponent(processId)}?begin=${new Date(range.begin).toISOString()}&end=${new Date(range.end).toISOString()}`;
   const perfetto = h('a', {
     class: 'muted',
     'data-testid': 'perfetto-download',
-    href: `/api/perfetto/${encodeURIComponent(ctx.route.id ?? '')}?begin=${new Date(range.begin).toISOString()}&end=${new Date(range.end).toISOString()}`,
+    href,
     download: '',
+    // fetched with the API key, if the server asks for one (a followed link cannot send it)
+    onclick: (e: Event) => {
+      e.preventDefault();
+      download(href, `${processId}.perfetto-trace`).catch((err: unknown) => {
+        if (!isAbort(err)) info.textContent = `Perfetto trace: ${describeError(err)}`;
+      });
+    },
   }, 'Perfetto trace');
   const el = h('section', { class: 'panel', 'aria-label': 'Thread timeline' },
     h('div', { class: 'toolbar' }, h('label', { class: 'inline' }, 'Thread ', select), h('span', { class: 'spacer' }), info,
