@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { Field, Schema, Table as ArrowTable, tableFromArrays, tableFromIPC, tableToIPC, Utf8, type Table } from 'apache-arrow';
+import { Binary, Bool, Field, Float64, Int32, Int64, List, Schema, Table as ArrowTable, tableFromArrays, tableFromIPC, tableToIPC, TimestampNanosecond, Utf8, vectorFromArray, type Table } from 'apache-arrow';
+import { bindParameters, parameterCount, parameterLiterals } from '../../src/endpoints/flight-sql/parameters.js';
 import { startQueryServer, type QueryServer } from './query-server.js';
 import { startFlightSqlServer, type FlightSqlServer } from '../../src/endpoints/flight-sql/index.js';
 import {
@@ -204,18 +205,42 @@ describe('Flight SQL server', () => {
     for (const m of messages) assert.ok((m.data_body?.byteLength ?? 0) < 4 * 1024 * 1024);
   });
 
-  test('ListActions, Handshake without keys, DoPut refused', async () => {
+  test('ListActions, Handshake without keys, DoPut refused for anything but parameters', async () => {
     const actions = await streamCall<{ type: string }>(client, 'ListActions', {}, md());
     assert.deepEqual(actions.map((a) => a.type), ['CreatePreparedStatement', 'ClosePreparedStatement', 'CloseSession']);
     const hs = await handshake(client, md({}));
     assert.equal(hs.responses, 1);
-    const put = (client.DoPut as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, object>)(md());
-    await rejectsWith(new Promise((resolve, reject) => {
-      put.on('data', () => undefined);
-      put.on('error', reject);
-      put.on('end', resolve);
-      put.end();
-    }), grpc.status.UNIMPLEMENTED, /read-only/);
+    await rejectsWith(doPut(client, []), grpc.status.INVALID_ARGUMENT, /first message must carry a command/);
+    await rejectsWith(doPut(client, [{ flight_descriptor: cmd('CommandStatementQuery', { query: 'SELECT 1' }) }]), grpc.status.UNIMPLEMENTED, /read-only/);
+  });
+
+  test('prepared statement with parameters: ? placeholders bound with DoPut, run, bound again; $n too', async () => {
+    const prepare = async (query: string) => {
+      const [res] = await streamCall<{ body: Buffer }>(client, 'DoAction', { type: 'CreatePreparedStatement', body: packAny('ActionCreatePreparedStatementRequest', { query }) }, md());
+      const created = unpackAny(res!.body).message;
+      return { handle: created.prepared_statement_handle as Buffer, schema: schemaOf(created.dataset_schema as Buffer) };
+    };
+    const run = async (handle: Buffer) => (await readTicket(client, await flightInfo(client, 'CommandPreparedStatementQuery', { prepared_statement_handle: handle }))).table;
+    const bind = (handle: Buffer, params: ArrowTable) => doPut(client, [
+      { flight_descriptor: cmd('CommandPreparedStatementQuery', { prepared_statement_handle: handle }) },
+      ...tableToIpcMessages(params).map((m) => ({ data_header: m.header, data_body: m.body })),
+    ]);
+    // checked and typed at prepare time with every parameter NULL
+    const { handle, schema } = await prepare("SELECT msg, level FROM log_entries WHERE level <= ? AND msg <> ? ORDER BY time");
+    assert.deepEqual(schema, ['msg:Utf8', 'level:Int32']);
+    await rejectsWith(run(handle), grpc.status.INVALID_ARGUMENT, /takes 2 parameter\(s\): bind them with DoPut/);
+    await bind(handle, tableFromArrays({ max: Int32Array.from([2]), not: ["it's m1"] }));
+    // a quote in a value stays inside its literal
+    assert.deepEqual((await run(handle)).getChild('msg')!.toArray(), ['m0', 'm1', 'm6', 'm7']);
+    await bind(handle, tableFromArrays({ max: Float64Array.from([1.5]), not: ['m6'] }));
+    assert.deepEqual((await run(handle)).getChild('msg')!.toArray(), ['m0']);
+    // the wrong number of values, or several rows, is refused when bound
+    await rejectsWith(bind(handle, tableFromArrays({ max: Int32Array.from([2]) })), grpc.status.INVALID_ARGUMENT, /takes 2 parameter\(s\), 1 were bound/);
+    await rejectsWith(bind(handle, tableFromArrays({ max: Int32Array.from([1, 2]), not: ['a', 'b'] })), grpc.status.INVALID_ARGUMENT, /one row of parameters/);
+    const numbered = await prepare('SELECT count(*) AS n FROM log_entries WHERE level = $1 OR level = $1 + 1');
+    await bind(numbered.handle, tableFromArrays({ v: BigInt64Array.from([1n]) }));
+    assert.deepEqual((await run(numbered.handle)).getChild('n')!.toArray(), BigInt64Array.from([4n]));
+    await rejectsWith(bind(Buffer.from('nope'), tableFromArrays({ v: Int32Array.from([1]) })), grpc.status.NOT_FOUND, /prepared statement/);
   });
 
   describe('with API keys', () => {
@@ -297,6 +322,26 @@ describe('Flight SQL building blocks', () => {
     assert.throws(() => splitIpcStream(bytes.subarray(0, bytes.byteLength - 20)), IpcFramingError);
   });
 
+  test('parameters: placeholders outside strings and comments, literals by Arrow type, nothing that changes the statement', () => {
+    assert.equal(parameterCount("SELECT '?' AS q, x ?| y -- ?\n FROM t WHERE a = ? AND b = ?"), 2);
+    assert.equal(bindParameters("SELECT '?' -- ?\n, ? , ?", ['1', "'x'"]), "SELECT '?' -- ?\n, 1 , 'x'");
+    assert.equal(bindParameters('SELECT $2, $1, $2', ['1', '2']), 'SELECT 2, 1, 2');
+    assert.throws(() => parameterCount('SELECT ?, $1'), /either \? or \$1/);
+    const row = new ArrowTable({
+      b: vectorFromArray([true], new Bool()),
+      i: vectorFromArray([-7n], new Int64()),
+      f: vectorFromArray([Number.NaN], new Float64()),
+      s: vectorFromArray(["o'clock; DROP"], new Utf8()),
+      n: vectorFromArray([null], new Utf8()),
+      t: vectorFromArray([Date.UTC(2024, 4, 1) + 0.5], new TimestampNanosecond()),
+      bin: vectorFromArray([Uint8Array.from([0xca, 0xfe])], new Binary()),
+    });
+    assert.deepEqual(parameterLiterals(row), [
+      'TRUE', '(-7)', "CAST('NaN' AS DOUBLE)", "'o''clock; DROP'", 'NULL', 'make_timestamp_ns(1714521600000500000)', "from_hex('cafe')",
+    ]);
+    assert.throws(() => parameterLiterals(new ArrowTable({ l: vectorFromArray([[1]], new List(new Field('x', new Int32()))) })), /cannot bind; send it as a string/);
+  });
+
   test('filter patterns are SQL LIKE: % any run, _ one character, the rest literal', () => {
     assert.ok(likePattern('log%').test('log_entries'));
     assert.ok(likePattern('_easures').test('measures'));
@@ -304,6 +349,18 @@ describe('Flight SQL building blocks', () => {
     assert.ok(!likePattern('log').test('log_entries'));
   });
 });
+
+/** A DoPut of `messages`; resolves when the server ends the call (it sends no PutResult). */
+function doPut(c: Client, messages: object[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const put = (c.DoPut as (m: grpc.Metadata) => grpc.ClientDuplexStream<object, object>)(md());
+    put.on('data', () => undefined);
+    put.on('error', reject);
+    put.on('end', () => resolve());
+    for (const m of messages) put.write(m);
+    put.end();
+  });
+}
 
 /** one Handshake exchange: the number of responses and the authorization header the server sent back */
 function handshake(c: Client, meta: grpc.Metadata): Promise<{ responses: number; token?: string }> {

@@ -3,8 +3,8 @@
  * bodies and are answered over the query engine.
  *
  *   statement:  GetFlightInfo(CommandStatementQuery) → FlightInfo{schema, ticket} → DoGet(ticket) → FlightData…
- *   prepared:   DoAction(CreatePreparedStatement) → GetFlightInfo(CommandPreparedStatementQuery) → DoGet
- *               → DoAction(ClosePreparedStatement)
+ *   prepared:   DoAction(CreatePreparedStatement) → [DoPut(CommandPreparedStatementQuery, parameters)]
+ *               → GetFlightInfo(CommandPreparedStatementQuery) → DoGet → DoAction(ClosePreparedStatement)
  *   catalog:    GetFlightInfo(CommandGetTables | GetCatalogs | GetDbSchemas | GetTableTypes | GetSqlInfo)
  *               → DoGet(ticket = the command itself)
  *
@@ -15,7 +15,7 @@ import {
   Metadata, status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { Schema, type Table } from 'apache-arrow';
+import { Schema, tableFromIPC, type Table } from 'apache-arrow';
 import type { QueryEngine } from '../../analytics/query-engine.js';
 import { GLOBAL_VIEWS } from '../../analytics/sql-scan.js';
 import { authenticate, FlightError, timeRangeOf, toGrpcError } from './call-context.js';
@@ -23,7 +23,8 @@ import {
   CATALOGS_SCHEMA_FIELDS, DB_SCHEMAS_FIELDS, getCatalogs, getDbSchemas, getTables, getTableTypes, TABLE_TYPES_FIELDS,
   TABLES_FIELDS, type CatalogSource, type GetTablesCommand,
 } from './catalog.js';
-import { encapsulatedSchema, tableToIpcMessages } from './ipc-messages.js';
+import { encapsulatedSchema, joinIpcMessages, tableToIpcMessages } from './ipc-messages.js';
+import { parameterLiterals } from './parameters.js';
 import {
   DESCRIPTOR_CMD, encodeMessage, FLIGHT_PACKAGE, packAny, unpackAny, type Action, type ActionType, type FlightData,
   type FlightDescriptor, type FlightInfo, type HandshakeMessage, type Result, type SchemaResult, type Ticket,
@@ -47,6 +48,9 @@ export interface FlightSqlHandlers {
   /** forgets every open handle (server shutdown) */
   clear(): void;
 }
+
+/** most bytes a DoPut may send: parameters are a row of values */
+const MAX_PUT_BYTES = 1 << 20;
 
 const ACTIONS: ActionType[] = [
   { type: 'CreatePreparedStatement', description: 'Prepare a SQL query; returns a handle and the result schema' },
@@ -205,6 +209,61 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
     }
   }
 
+  /**
+   * DoPut binds a prepared statement's parameters (CommandPreparedStatementQuery in the first message's
+   * descriptor, then an Arrow stream of one row); anything else is refused: Sirius is read-only. The stream
+   * is read to its end (at most MAX_PUT_BYTES) before binding, and answered with no PutResult, which clients
+   * take as "keep using the handle you have".
+   */
+  function doPut(call: ServerDuplexStream<FlightData, unknown>): void {
+    const messages: FlightData[] = [];
+    let bytes = 0;
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      call.emit('error', toGrpcError(err));
+    };
+    call.on('error', () => undefined);
+    try {
+      authenticate(call.metadata, opts.keyHashes);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    call.on('data', (m: FlightData) => {
+      bytes += (m.data_header?.byteLength ?? 0) + (m.data_body?.byteLength ?? 0);
+      if (bytes > MAX_PUT_BYTES) fail(new FlightError(status.INVALID_ARGUMENT, `DoPut: more than ${MAX_PUT_BYTES} bytes of parameters`));
+      else messages.push(m);
+    });
+    call.on('end', () => {
+      if (failed) return;
+      try {
+        bindFromPut(messages);
+        call.end();
+      } catch (err) {
+        fail(err);
+      }
+    });
+  }
+
+  function bindFromPut(messages: FlightData[]): void {
+    const descriptor = messages[0]?.flight_descriptor;
+    if (!descriptor) throw new FlightError(status.INVALID_ARGUMENT, 'DoPut: the first message must carry a command in its flight descriptor');
+    const { name, message } = commandOf(descriptor);
+    if (name !== 'CommandPreparedStatementQuery') {
+      throw new FlightError(status.UNIMPLEMENTED, `Sirius is read-only: DoPut only binds prepared-statement parameters (CommandPreparedStatementQuery), not ${name}`);
+    }
+    const ipc = joinIpcMessages(messages.filter((m) => (m.data_header?.byteLength ?? 0) > 0).map((m) => ({ header: m.data_header!, body: m.data_body ?? new Uint8Array(0) })));
+    let batch: Table;
+    try {
+      batch = tableFromIPC(ipc);
+    } catch (err) {
+      throw new FlightError(status.INVALID_ARGUMENT, `DoPut: the parameters are not an Arrow stream: ${(err as Error).message}`);
+    }
+    if (!statements.bind(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0), parameterLiterals(batch))) throw unknownPrepared();
+  }
+
   /** accepts every handshake when no keys are configured; hands the key back as a bearer token either way */
   function handshake(call: ServerDuplexStream<HandshakeMessage, HandshakeMessage>): void {
     let key: string | undefined;
@@ -249,11 +308,7 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
       authenticate(call.metadata, opts.keyHashes);
       await writeAll(call, []);
     }),
-    DoPut: (call: ServerDuplexStream<FlightData, unknown>) => {
-      call.on('data', () => undefined);
-      call.on('error', () => undefined);
-      call.emit('error', new FlightError(status.UNIMPLEMENTED, 'Sirius is read-only: DoPut (updates, ingestion, prepared-statement parameters) is not supported'));
-    },
+    DoPut: doPut,
     DoExchange: (call: ServerDuplexStream<FlightData, FlightData>) => {
       call.on('data', () => undefined);
       call.on('error', () => undefined);

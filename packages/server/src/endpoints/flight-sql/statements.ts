@@ -3,7 +3,8 @@
  * schema must be exact, and DuckDB only knows it by running the query); the result waits under a
  * single-use handle for DoGet. Prepared statements keep their SQL and result schema; the result computed
  * while preparing serves the first execution when it asks for the same time range, so the usual
- * prepare → execute sequence runs the query once.
+ * prepare → execute sequence runs the query once. A statement with placeholders is checked at prepare time
+ * with every parameter NULL (which gives its result's columns), and runs with the parameters last bound.
  *
  * @example
  *   const s = new Statements(engine, { ttlMs: 300_000, maxEntries: 64 });
@@ -13,6 +14,8 @@
 import type { Schema } from 'apache-arrow';
 import type { QueryEngine, QueryOutput } from '../../analytics/query-engine.js';
 import { HandleStore } from './handle-store.js';
+import { bindParameters, nullLiterals, parameterCount } from './parameters.js';
+import { BadCommandError } from './protocol.js';
 import type { TimeRangeArgs } from './call-context.js';
 
 export interface StatementLimits {
@@ -27,6 +30,10 @@ export interface StatementLimits {
 
 interface Prepared {
   sql: string;
+  /** placeholders in `sql` */
+  params: number;
+  /** the literals DoPut bound last */
+  bound?: string[];
   schema: Schema;
   warm?: { output: QueryOutput; range: TimeRangeArgs };
   warmTimer?: NodeJS.Timeout;
@@ -61,13 +68,26 @@ export class Statements {
     return this.results.take(handle);
   }
 
-  /** runs the SQL once to validate it and learn its schema */
+  /** runs the SQL once (parameters NULL) to validate it and learn its schema */
   async prepare(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; schema: Schema }> {
-    const output = await this.run(sql, range, signal);
-    const entry: Prepared = { sql, schema: output.table.schema, warm: { output, range } };
-    entry.warmTimer = setTimeout(() => (entry.warm = undefined), this.warmMs);
-    entry.warmTimer.unref();
+    const params = parameterCount(sql);
+    const output = await this.run(params > 0 ? bindParameters(sql, nullLiterals(params)) : sql, range, signal);
+    const entry: Prepared = { sql, params, schema: output.table.schema };
+    if (params === 0) {
+      entry.warm = { output, range };
+      entry.warmTimer = setTimeout(() => (entry.warm = undefined), this.warmMs);
+      entry.warmTimer.unref();
+    }
     return { handle: this.prepared.put(entry), schema: entry.schema };
+  }
+
+  /** binds parameter literals for the next executions; false when the handle is unknown or expired */
+  bind(handle: Uint8Array, literals: string[]): boolean {
+    const entry = this.prepared.get(handle);
+    if (!entry) return false;
+    bindParameters(entry.sql, literals); // the count must match: checked now, not at execution
+    entry.bound = literals;
+    return true;
   }
 
   preparedSchema(handle: Uint8Array): Schema | undefined {
@@ -84,7 +104,10 @@ export class Statements {
     if (warm && warm.range.begin === range.begin && warm.range.end === range.end) {
       return { handle: this.results.put(warm.output), output: warm.output };
     }
-    return this.execute(entry.sql, range, signal);
+    if (entry.params > 0 && !entry.bound) {
+      throw new BadCommandError(`the prepared statement takes ${entry.params} parameter(s): bind them with DoPut before executing it`);
+    }
+    return this.execute(entry.bound ? bindParameters(entry.sql, entry.bound) : entry.sql, range, signal);
   }
 
   closePrepared(handle: Uint8Array): boolean {
