@@ -327,6 +327,7 @@ describe('Flight SQL building blocks', () => {
     assert.equal(bindParameters("SELECT '?' -- ?\n, ? , ?", ['1', "'x'"]), "SELECT '?' -- ?\n, 1 , 'x'");
     assert.equal(bindParameters('SELECT $2, $1, $2', ['1', '2']), 'SELECT 2, 1, 2');
     assert.throws(() => parameterCount('SELECT ?, $1'), /either \? or \$1/);
+    assert.throws(() => parameterCount('SELECT $0'), /no parameter \$0/);
     const row = new ArrowTable({
       b: vectorFromArray([true], new Bool()),
       i: vectorFromArray([-7n], new Int64()),

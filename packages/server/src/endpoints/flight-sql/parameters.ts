@@ -19,6 +19,8 @@ function placeholders(sql: string): { tokens: Token[]; count: number } {
   const positional = tokens.filter((t) => t.kind === 'operator').length;
   const numbered = tokens.filter((t) => t.kind === 'param');
   if (positional > 0 && numbered.length > 0) throw new BadCommandError('use either ? or $1, $2… placeholders in a statement, not both');
+  const zero = numbered.find((t) => Number(t.value) < 1);
+  if (zero) throw new BadCommandError(`there is no parameter ${zero.text}: they are numbered from $1`);
   return { tokens, count: positional || Math.max(0, ...numbered.map((t) => Number(t.value))) };
 }
 
