@@ -1,5 +1,6 @@
 /**
- * Optional bearer-token protection of the ingestion routes. Keys are held as SHA-256 hashes and compared
+ * Optional bearer-token protection of the ingestion routes and of the query side (`/api`, Flight SQL, the
+ * PostgreSQL gateway). Keys are held as SHA-256 hashes and compared
  * with `timingSafeEqual`, so neither the stored form nor the comparison time reveals a key.
  *
  * @example
@@ -16,7 +17,7 @@ export function hashKeys(keys: readonly string[]): Buffer[] {
   return keys.filter((k) => k.length > 0).map(hashKey);
 }
 
-/** Parses `SIRIUS_INGESTION_KEYS`: comma-separated, blanks ignored. */
+/** Parses `SIRIUS_INGESTION_KEYS` or `SIRIUS_QUERY_KEYS`: comma-separated, blanks ignored. */
 export function parseKeyList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
 }
