@@ -11,6 +11,7 @@ import { lit, isSafeId } from '../lib/sql.js';
 import { formatTime } from '../lib/time-range.js';
 import { logViewer } from '../components/log-viewer.js';
 import { metricsPanel } from './process/metrics-panel.js';
+import { asyncPanel } from './process/async-panel.js';
 import { timelinePanel, type ThreadStream } from './process/timeline-panel.js';
 import { shortExe } from './processes-page.js';
 
@@ -18,6 +19,7 @@ const TABS = [
   ['logs', 'Logs'],
   ['metrics', 'Metrics'],
   ['timeline', 'Timeline'],
+  ['async', 'Async spans'],
   ['details', 'Details'],
 ] as const;
 
@@ -93,6 +95,7 @@ export async function processPage(root: HTMLElement, ctx: PageContext): Promise<
 
   if (tab === 'logs') setChildren(content, logViewer(ctx, id));
   else if (tab === 'metrics') setChildren(content, metricsPanel(ctx, id));
+  else if (tab === 'async') setChildren(content, asyncPanel(ctx, id));
   else if (tab === 'timeline') {
     const threads: ThreadStream[] = streams.filter((s) => s.tags.includes('cpu')).map((s, i) => ({
       streamId: s.id, name: s.properties.thread_name || s.properties['thread-name'] || `thread ${i + 1}`,
