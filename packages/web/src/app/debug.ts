@@ -10,6 +10,8 @@ export interface SiriusDebug {
   frameTimes?: number[];
   /** the timeline canvas's view controls, for the panning benchmark */
   timelineView?: { view(): { begin: number; end: number }; setView(b: number, e: number): void; draw(): number };
+  /** the all-threads timeline: one entry per thread shown */
+  threads?: { names: string[]; counts: number[]; firstBegins: number[]; views(): { begin: number; end: number }[] };
   [k: string]: unknown;
 }
 

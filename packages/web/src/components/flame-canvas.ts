@@ -31,6 +31,9 @@ export function flameCanvas(opts: {
   describe(i: number): string;
   /** initial view; default: the spans' extent */
   view?: { begin: number; end: number };
+  /** the x range views are kept within (and `0` resets to); default: the spans' extent. Canvases that pan
+   * together (one per thread) share one, so the same view means the same thing on each */
+  extent?: { begin: number; end: number };
   onViewChange?(v: { begin: number; end: number }): void;
   testId?: string;
   onFrame?(ms: number): void;
@@ -43,7 +46,7 @@ export function flameCanvas(opts: {
   const canvas = h('canvas', { class: 'flame-canvas', tabindex: '0', role: 'img', 'aria-label': opts.label, 'data-testid': opts.testId, 'data-span-count': String(s.count) });
   const tip = h('div', { class: 'flame-tip', role: 'tooltip', hidden: true });
   const el = h('div', { class: 'flame-wrap' }, canvas, tip);
-  const full = { begin: layout.begin, end: layout.end > layout.begin ? layout.end : layout.begin + 1 };
+  const full = opts.extent ?? { begin: layout.begin, end: layout.end > layout.begin ? layout.end : layout.begin + 1 };
   let view = { ...(opts.view ?? full) };
   let colors: string[] = [];
   let merged = '#999';

@@ -18,9 +18,13 @@ export interface ThreadStream {
   name: string;
 }
 
+/** the thread selector's value (and `?thread=`) for every thread at once */
+const ALL_THREADS = '*';
+
 export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLElement {
   const chosen = ctx.route.params.get('thread');
   const select = h('select', { 'aria-label': 'Thread', 'data-testid': 'thread-select' },
+    threads.length > 1 ? h('option', { value: ALL_THREADS, selected: chosen === ALL_THREADS }, 'All threads') : null,
     threads.map((t) => h('option', { value: t.streamId, selected: t.streamId === chosen }, t.name)));
   const info = h('span', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'timeline-info' });
   const body = h('div', { class: 'timeline-body' });
@@ -55,6 +59,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
 
   const load = async () => {
     const streamId = select.value;
+    if (streamId === ALL_THREADS) return loadAll();
     patchParams({ thread: streamId });
     canvases.forEach((c) => c.destroy());
     canvases = [];
@@ -119,6 +124,68 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       h('h3', { class: 'sub' }, 'Flame graph ', flameInfo), flameSlot);
     canvases = [timeline];
     rebuildFlame(timeline.view());
+  };
+
+  /**
+   * Every thread at once, one timeline each on a common time axis, panned and zoomed together: what the
+   * render thread did while the main thread waited. (A flame graph is per thread: pick one for it.)
+   */
+  const loadAll = async () => {
+    patchParams({ thread: ALL_THREADS });
+    canvases.forEach((c) => c.destroy());
+    canvases = [];
+    setChildren(body, statusBox('loading', 'Loading spans of every thread…'));
+    try {
+      const perThread = Math.floor(MAX_SPANS / threads.length);
+      const tables = await Promise.all(threads.map((t) => query(spansSql(t.streamId, perThread), resolved(ctx), ctx.signal)));
+      const lanes = threads.map((t, k) => ({ thread: t, spans: spansFromTable(tables[k]!) })).filter((l) => l.spans.count > 0);
+      if (lanes.length === 0) {
+        setChildren(body, statusBox('empty', 'No spans on any thread in this time range.'));
+        info.textContent = '';
+        return;
+      }
+      // one origin for all: each thread's times are relative to its own first span
+      const origin = lanes.reduce((m, l) => (l.spans.originNs < m ? l.spans.originNs : m), lanes[0]!.spans.originNs);
+      let begin = Infinity;
+      let end = -Infinity;
+      for (const { spans } of lanes) {
+        const shift = Number(spans.originNs - origin);
+        for (let i = 0; i < spans.count; i++) {
+          spans.begin[i]! += shift;
+          spans.end[i]! += shift;
+          if (spans.begin[i]! < begin) begin = spans.begin[i]!;
+          if (spans.end[i]! > end) end = spans.end[i]!;
+        }
+      }
+      const extent = { begin, end: end > begin ? end : begin + 1 };
+      let syncing = false;
+      const follow = (from: number, v: { begin: number; end: number }) => {
+        if (syncing) return;
+        syncing = true;
+        try {
+          canvases.forEach((c, k) => k !== from && c.setView(v.begin, v.end));
+        } finally {
+          syncing = false;
+        }
+      };
+      canvases = lanes.map(({ thread, spans }, k) => flameCanvas({
+        spans, label: `Timeline of ${thread.name}: ${spans.count} spans`, testId: 'thread-canvas', axis: k === 0, extent, view: extent,
+        describe: (i) => `${formatDuration(spans.end[i]! - spans.begin[i]!)} · depth ${spans.depth[i]}`,
+        onViewChange: (v) => follow(k, v),
+      }));
+      debugState().threads = {
+        names: lanes.map((l) => l.thread.name), counts: lanes.map((l) => l.spans.count), firstBegins: lanes.map((l) => l.spans.begin[0]!),
+        views: () => canvases.map((c) => c.view()),
+      };
+      const total = lanes.reduce((n, l) => n + l.spans.count, 0);
+      info.textContent = `${total.toLocaleString()} spans on ${lanes.length} thread${lanes.length === 1 ? '' : 's'}`;
+      setChildren(body, ...lanes.flatMap(({ thread, spans }, k) => [
+        h('h3', { class: 'sub' }, thread.name, ' ', h('span', { class: 'muted' }, `${spans.count.toLocaleString()} spans${spans.count >= perThread ? ' (first ones)' : ''}`)),
+        canvases[k]!.el,
+      ]));
+    } catch (err) {
+      if (!isAbort(err)) setChildren(body, statusBox('error', `Could not load spans: ${describeError(err)}`));
+    }
   };
 
   select.addEventListener('change', () => void load());
