@@ -6,6 +6,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { UsageError } from './command.js';
+import { ConfigError } from '../config.js';
+import { DatabaseInUseError } from '../lake/pglite-dir-lock.js';
 import { commands } from './commands.js';
 
 function mainHelp(): string {
@@ -36,9 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sirius: ${err.message}\nRun \`sirius ${command ? `${command.name} ` : ''}--help\` for usage.\n`);
       return 2;
     }
-    // system errors (port in use, unreachable database…) speak for themselves; anything else may be a bug
-    const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
-    process.stderr.write(`sirius: ${err instanceof Error ? (systemError ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
+    // system errors (port in use, unreachable database…) and the lake's own refusals (a bad setting, a data
+    // dir in use) speak for themselves; anything else may be a bug, and its stack helps
+    const speaks = err instanceof ConfigError || err instanceof DatabaseInUseError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string');
+    process.stderr.write(`sirius: ${err instanceof Error ? (speaks ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }
 }

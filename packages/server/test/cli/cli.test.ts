@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lockPgliteDir } from '../../src/lake/pglite-dir-lock.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const main = join(root, 'packages/server/src/cli/main.ts');
@@ -25,6 +26,21 @@ test('sirius serve --help lists every flag and environment variable', () => {
   }
   for (const env of ['SIRIUS_DATA_DIR', 'SIRIUS_SQL_CONNECTION_STRING', 'SIRIUS_OBJECT_STORE_URI', 'SIRIUS_INGESTION_KEYS', 'SIRIUS_QUERY_KEYS', 'AWS_ENDPOINT_URL']) {
     assert.ok(r.stdout.includes(env), `missing ${env}`);
+  }
+});
+
+test('a data dir another process holds: the message names the problem and the way out, no stack trace', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sirius-cli-lock-'));
+  await mkdir(join(dir, 'pglite'));
+  const release = lockPgliteDir(join(dir, 'pglite'));
+  try {
+    const r = sirius('admin', 'list-partitions', '--data-dir', dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^sirius: the embedded database in .* is in use by process ${process.pid} .*SIRIUS_SQL_CONNECTION_STRING\\n$`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    release();
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
