@@ -98,14 +98,14 @@ export async function tempDir(): Promise<{ dir: string; remove(): Promise<void> 
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Runs the scripted instrumented program against `url`; rejects if it fails. */
-export function runScript(url: string, env: Record<string, string> = {}): Promise<void> {
+/** Runs an instrumented program of this folder (default: the scripted run) against `url`; rejects if it fails. */
+export function runScript(url: string, env: Record<string, string> = {}, script = 'scripted-run.ts'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(WEB_DIR, 'test', 'e2e', 'scripted-run.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(WEB_DIR, 'test', 'e2e', script)], {
       cwd: ROOT, env: { ...process.env, ...env, SIRIUS_TELEMETRY_URL: url }, stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripted run exited with ${code}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`))));
   });
 }
 
@@ -259,6 +259,54 @@ export function useFedApp(): {
     async open(path, viewport) {
       const page = await newPage(browser!, errors, viewport);
       await page.goto(`${fed!.url}${path}`);
+      return page;
+    },
+  };
+}
+
+/**
+ * One server fed by one small instrumented program of this folder (`script`, whose process is named `exe`) and
+ * one browser, for a test file: registers its before/after hooks and returns accessors.
+ */
+export function useScriptedServer(script: string, exe: string): {
+  readonly url: string;
+  readonly pid: string;
+  readonly errors: string[];
+  open(path: string): Promise<Page>;
+} {
+  let server: { url: string; close(): Promise<void> } | undefined;
+  let data: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let browser: Browser | undefined;
+  let pid = '';
+  const errors: string[] = [];
+  before(async () => {
+    ensureBuilt();
+    data = await tempDir();
+    server = await startServer({ httpPort: 0, dataDir: data.dir, quiet: true });
+    await runScript(server.url, {}, script);
+    const rows = await until(`the process of ${script}`, async () => {
+      const r = await sql(server!.url, `SELECT process_id FROM processes WHERE exe = '${exe}'`);
+      return r.length === 1 ? r : undefined;
+    });
+    pid = String(rows[0]!.process_id);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await data?.remove();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get pid() {
+      return pid;
+    },
+    errors,
+    async open(path) {
+      const page = await newPage(browser!, errors);
+      await page.goto(`${server!.url}${path}`);
       return page;
     },
   };

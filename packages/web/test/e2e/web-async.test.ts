@@ -1,54 +1,17 @@
 /**
  * The Async spans tab against a real server fed by a real instrumented program: per name, how many ran (and
- * how many never ended), then the slowest ones; a process without async spans says so.
+ * how many never ended), then the slowest ones.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startServer } from '@sirius/server';
-import { BROWSER_SKIP, ensureBuilt, launchBrowser, newPage, ROOT, screenshot, sql, tempDir, until, WEB_DIR } from './support.js';
+import { BROWSER_SKIP, screenshot, useScriptedServer } from './support.js';
 import { ASYNC } from './async-run.js';
 
-function runAsyncScript(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(WEB_DIR, 'test', 'e2e', 'async-run.ts')], {
-      cwd: ROOT, env: { ...process.env, SIRIUS_TELEMETRY_URL: url }, stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`async run exited with ${code}`))));
-  });
-}
-
 describe('async spans tab in Chromium', { skip: BROWSER_SKIP }, () => {
-  let server: { url: string; close(): Promise<void> };
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  let browser: Browser;
-  let pid = '';
-  const errors: string[] = [];
-
-  before(async () => {
-    ensureBuilt();
-    data = await tempDir();
-    server = await startServer({ httpPort: 0, dataDir: data.dir, quiet: true });
-    await runAsyncScript(server.url);
-    const rows = await until('the async process', async () => {
-      const r = await sql(server.url, `SELECT process_id FROM processes WHERE exe = '${ASYNC.exe}'`);
-      return r.length === 1 ? r : undefined;
-    });
-    pid = String(rows[0]!.process_id);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await data?.remove();
-  });
+  const app = useScriptedServer('async-run.ts', ASYNC.exe);
 
   test('per name: calls, not ended, durations; then the slowest spans', async () => {
-    const page = await newPage(browser, errors);
-    await page.goto(`${server.url}/process/${pid}?tab=async`);
+    const page = await app.open(`/process/${app.pid}?tab=async`);
     const table = page.locator('[data-testid=async-by-name]');
     await table.locator('tbody tr').first().waitFor({ timeout: 30_000 });
     const rows = (await table.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
@@ -69,6 +32,6 @@ describe('async spans tab in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.match(await page.locator('[data-testid=async-info]').innerText(), new RegExp(`^${ASYNC.loads * 2 + ASYNC.loads / ASYNC.fetchEvery + 1} async spans, 4 names$`));
     await screenshot(page, 'process-async');
     await page.close();
-    assert.deepEqual(errors, []);
+    assert.deepEqual(app.errors, []);
   });
 });

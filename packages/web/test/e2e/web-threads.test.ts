@@ -2,53 +2,16 @@
  * The timeline's "All threads" view against a real server fed by a real two-threaded program: one timeline
  * per thread with every span, on one time axis, panned and zoomed together.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startServer } from '@sirius/server';
-import { BROWSER_SKIP, ensureBuilt, launchBrowser, newPage, ROOT, screenshot, sql, tempDir, until, WEB_DIR } from './support.js';
+import { BROWSER_SKIP, screenshot, useScriptedServer } from './support.js';
 import { THREADS } from './threads-run.js';
 
-function runThreadsScript(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(WEB_DIR, 'test', 'e2e', 'threads-run.ts')], {
-      cwd: ROOT, env: { ...process.env, SIRIUS_TELEMETRY_URL: url }, stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`threads run exited with ${code}`))));
-  });
-}
-
 describe('all-threads timeline in Chromium', { skip: BROWSER_SKIP }, () => {
-  let server: { url: string; close(): Promise<void> };
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  let browser: Browser;
-  let pid = '';
-  const errors: string[] = [];
-
-  before(async () => {
-    ensureBuilt();
-    data = await tempDir();
-    server = await startServer({ httpPort: 0, dataDir: data.dir, quiet: true });
-    await runThreadsScript(server.url);
-    const rows = await until('the two-threaded process', async () => {
-      const r = await sql(server.url, `SELECT process_id FROM processes WHERE exe = '${THREADS.exe}'`);
-      return r.length === 1 ? r : undefined;
-    });
-    pid = String(rows[0]!.process_id);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await data?.remove();
-  });
+  const app = useScriptedServer('threads-run.ts', THREADS.exe);
 
   test('one timeline per thread with all its spans; panning one pans the others', async () => {
-    const page = await newPage(browser, errors);
-    await page.goto(`${server.url}/process/${pid}?tab=timeline&thread=*`);
+    const page = await app.open(`/process/${app.pid}?tab=timeline&thread=*`);
     await page.waitForFunction(() => window.__sirius?.threads !== undefined, undefined, { timeout: 30_000 });
     const threads = await page.evaluate(() => {
       const t = window.__sirius.threads!;
@@ -75,6 +38,6 @@ describe('all-threads timeline in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.ok(views[0]!.end - views[0]!.begin < views[1]!.end - views[1]!.begin + 1e-6 && views[0]!.end - views[0]!.begin > 0);
     assert.deepEqual(views[1], views[0], 'the other timeline followed');
     await page.close();
-    assert.deepEqual(errors, []);
+    assert.deepEqual(app.errors, []);
   });
 });
