@@ -41,7 +41,7 @@ Options:
   -e, --end <time>      end of the range: ISO-8601 or now (default now)
   -f, --format <fmt>    table (default), csv, json (array of row objects) or arrow (IPC stream to stdout)
       --url <url>       server (default $SIRIUS_URL, else http://127.0.0.1:9000)
-      --api-key <key>   sent as a bearer token (default $SIRIUS_API_KEY)
+      --api-key <key>   one of the server's SIRIUS_QUERY_KEYS, sent as a bearer token (default $SIRIUS_API_KEY)
       --progress        show elapsed time on stderr even when it is not a terminal
   -h, --help            show this help
 
@@ -82,6 +82,11 @@ Example:
         table = await client.query(sql, begin, end);
       } catch (err) {
         stopProgress();
+        if (err instanceof QueryError && err.status === 401) {
+          // the server was started with SIRIUS_QUERY_KEYS: say how to give one here
+          io.stderr.write(`sirius query: ${url} wants an API key (${err.message}): pass --api-key <key> or set SIRIUS_API_KEY\n`);
+          return 1;
+        }
         if (err instanceof QueryError) {
           io.stderr.write(`sirius query: ${err.message}\n${caret(sql, err.position)}`);
           return 1;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../../src/serve.js';
 import { resolveServeConfig } from '../../src/config.js';
+import { createQueryCommand } from '../../src/cli/query-command.js';
+import { PassThrough } from 'node:stream';
 
 let server: RunningServer;
 let dir: string;
@@ -70,4 +72,20 @@ test('the PostgreSQL gateway wants one of the keys as password', async () => {
   } finally {
     await good.end();
   }
+});
+
+test('sirius query says how to give a key when the server wants one, and runs with --api-key', async () => {
+  const run = async (...args: string[]) => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const text = (s: PassThrough) => s.read()?.toString() ?? '';
+    const code = await createQueryCommand({ stdout, stderr }).run(['SELECT 42 AS answer', '--url', server.url, ...args]);
+    return { code, out: text(stdout), err: text(stderr) };
+  };
+  const denied = await run();
+  assert.equal(denied.code, 1);
+  assert.match(denied.err, /wants an API key .*pass --api-key <key> or set SIRIUS_API_KEY/);
+  const ok = await run('--api-key', 'k2', '--format', 'csv');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /^answer\r?\n42\r?\n$/);
 });
