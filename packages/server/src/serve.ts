@@ -55,6 +55,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         onError: (err) => createLog('ingestion').error('request failed', err),
       });
       app.route('/ingestion', ingestion.app);
+      app.route('/v1', ingestion.otlp);
       closers.push(() => ingestion.close());
     }
 

@@ -5,8 +5,12 @@
  *   POST /insert_block    binary block envelope → 200 { block_id }          (404 when the stream is unknown)
  * Bad input answers 400 `{ "error": reason }`, a body over the limit 413, and nothing is written then.
  * Every insert is idempotent, so clients simply retry on failure.
+ *
+ * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
+ *   POST /logs            OTLP/HTTP JSON ExportLogsServiceRequest → 200 {} (415 for protobuf)
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { otlpLogsToSirius } from './otlp-logs.js';
 import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
 import type { Lake } from '../lake/lake.js';
 import { BlockBatcher } from '../lake/block-batcher.js';
@@ -32,6 +36,8 @@ const MAX_JSON_BYTES = 1024 * 1024;
 
 export interface IngestionService {
   app: Hono;
+  /** OTLP/HTTP routes (`/logs`), to mount at `/v1` */
+  otlp: Hono;
   /** flushes pending block rows; call before closing the lake */
   close(): Promise<void>;
 }
@@ -66,15 +72,31 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
     return c.json(await ingestBlock({ objects: lake.objects, batcher, streams, limits }, envelope));
   });
 
-  app.onError((err, c) => {
+  const onError = (err: Error, c: Context) => {
     if (err instanceof HttpError) {
       return c.json({ error: err.reason }, err.status, err.status === 413 ? { Connection: 'close' } : {});
     }
     opts.onError?.(err);
     return c.json({ error: 'internal error' }, 500);
-  });
+  };
+  app.onError(onError);
 
-  return { app, close: () => batcher.close() };
+  const otlp = new Hono();
+  otlp.use('*', requireApiKey(opts.keyHashes));
+  otlp.post('/logs', async (c) => {
+    if (!/json/i.test(c.req.header('content-type') ?? '')) {
+      throw new HttpError(415, 'OTLP logs are read as JSON: set the exporter\'s protocol to http/json (Content-Type: application/json); protobuf is not read here');
+    }
+    const logs = otlpLogsToSirius(await readJson(c.req.raw, opts.maxBlockBytes));
+    // the same path as the tracing library's: process, then stream, then each block validated and stored
+    for (const p of logs.processes) await insertProcess(lake.sql, validated(validateProcessInfo, p));
+    for (const s of logs.streams) if (await insertStream(lake.sql, validated(validateStreamInfo, s))) streams.remember(s.stream_id, s.process_id);
+    for (const b of logs.blocks) await ingestBlock({ objects: lake.objects, batcher, streams, limits }, b);
+    return c.json({});
+  });
+  otlp.onError(onError);
+
+  return { app, otlp, close: () => batcher.close() };
 }
 
 function validated<T>(validate: (v: unknown) => T, value: unknown): T {

@@ -1,0 +1,126 @@
+/**
+ * OpenTelemetry logs over OTLP/HTTP JSON, end to end: an export request posted to a real server lands in
+ * `log_entries` with every column mapped, one process per service instance however many exports it sends;
+ * what is not an OTLP JSON export is refused with the reason and writes nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../../src/serve.js';
+import { otlpLogsToSirius } from '../../src/ingestion/otlp-logs.js';
+import { decodeBlock } from '@sirius/transit';
+import { transitCodecs } from '../../src/lake/lz4-codec.js';
+
+const T = 1_763_890_000_123_456_789n;
+const str = (stringValue: string) => ({ stringValue });
+
+function exportRequest(instance: string, records: object[]) {
+  return {
+    resourceLogs: [{
+      resource: { attributes: [
+        { key: 'service.name', value: str('checkout') }, { key: 'service.instance.id', value: str(instance) },
+        { key: 'host.name', value: str('web-7') }, { key: 'process.pid', value: { intValue: '4242' } },
+      ] },
+      scopeLogs: [{ scope: { name: 'cart' }, logRecords: records }],
+    }],
+  };
+}
+
+describe('OTLP/HTTP JSON logs', () => {
+  let server: RunningServer;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sirius-otlp-'));
+    server = await startServer({ roles: ['ingestion', 'analytics'], httpPort: 0, dataDir: dir, sqlConnectionString: 'memory://', quiet: true });
+  });
+  after(async () => {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const post = (body: unknown, type = 'application/json') =>
+    fetch(`${server.url}/v1/logs`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const rows = async (sql: string) => {
+    const r = await fetch(`${server.url}/api/query`, {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ sql, begin: '2025-11-01T00:00:00Z', end: '2025-12-01T00:00:00Z' }),
+    });
+    const body = (await r.json()) as { rows?: Record<string, unknown>[]; error?: string };
+    assert.equal(r.status, 200, body.error);
+    return body.rows!;
+  };
+
+  test('records become log_entries rows: time, level, target, message, properties; one process per instance', async () => {
+    const first = await post(exportRequest('i-1', [
+      { timeUnixNano: String(T), severityNumber: 17, severityText: 'ERROR', body: str('payment declined'),
+        attributes: [{ key: 'order', value: { intValue: '991' } }, { key: 'retry', value: { boolValue: true } }], traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174' },
+      { timeUnixNano: String(T + 1_000_000n), severityNumber: 9, body: { kvlistValue: { values: [{ key: 'items', value: { intValue: 3 } }] } } },
+      { observedTimeUnixNano: String(T + 2_000_000n), severityText: 'warn', body: str('slow cart') },
+    ]));
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), {});
+    // a second export of the same instance: same process, same stream
+    assert.equal((await post(exportRequest('i-1', [{ timeUnixNano: String(T + 3_000_000n), severityNumber: 5, body: str('cart saved') }]))).status, 200);
+    const got = await rows(`SELECT epoch_ns(time)::VARCHAR AS t, level, target, msg, properties, exe, computer, process_id
+      FROM log_entries WHERE exe = 'checkout' ORDER BY time`);
+    assert.deepEqual(got.map((r) => [r.t, r.level, r.target, r.msg]), [
+      [String(T), 2, 'cart', 'payment declined'],
+      [String(T + 1_000_000n), 4, 'cart', '{"items":3}'],
+      [String(T + 2_000_000n), 3, 'cart', 'slow cart'],
+      [String(T + 3_000_000n), 5, 'cart', 'cart saved'],
+    ]);
+    assert.deepEqual(got[0]!.properties, { order: '991', retry: 'true', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' });
+    assert.equal(got[0]!.computer, 'web-7');
+    assert.equal(new Set(got.map((r) => r.process_id)).size, 1, 'one process for the instance');
+    const procs = await rows(`SELECT exe, computer, properties FROM processes WHERE exe = 'checkout'`);
+    assert.equal(procs.length, 1);
+    assert.equal((procs[0]!.properties as Record<string, string>)['service.instance.id'], 'i-1');
+    // another instance of the service is another process
+    assert.equal((await post(exportRequest('i-2', [{ timeUnixNano: String(T), body: str('hello') }]))).status, 200);
+    assert.equal((await rows(`SELECT DISTINCT process_id FROM log_entries WHERE exe = 'checkout'`)).length, 2);
+  });
+
+  test('protobuf, non-OTLP JSON and bad times are refused with the reason, and write nothing', async () => {
+    const count = async () => Number((await rows('SELECT count(*) AS n FROM blocks'))[0]!.n);
+    const before = await count();
+    const proto = await post('\u0000\u0001', 'application/x-protobuf');
+    assert.equal(proto.status, 415);
+    assert.match(((await proto.json()) as { error: string }).error, /http\/json/);
+    const notOtlp = await post({ logs: [] });
+    assert.equal(notOtlp.status, 400);
+    assert.match(((await notOtlp.json()) as { error: string }).error, /ExportLogsServiceRequest/);
+    const badTime = await post(exportRequest('i-3', [{ timeUnixNano: 'yesterday', body: str('x') }]));
+    assert.equal(badTime.status, 400);
+    assert.match(((await badTime.json()) as { error: string }).error, /bad time "yesterday"/);
+    assert.equal((await post('{"resourceLogs": [', 'application/json')).status, 400);
+    assert.equal(await count(), before);
+  });
+
+  test('ingestion keys guard /v1/logs too', async () => {
+    const keyed = await startServer({ roles: ['ingestion'], httpPort: 0, dataDir: join(dir, 'keyed'), sqlConnectionString: 'memory://', quiet: true, ingestionKeys: ['otlp-key'] });
+    try {
+      const send = (auth?: string) => fetch(`${keyed.url}/v1/logs`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+        body: JSON.stringify(exportRequest('k', [{ timeUnixNano: String(T), body: str('m') }])),
+      });
+      assert.equal((await send()).status, 401);
+      assert.equal((await send('Bearer otlp-key')).status, 200);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  test('severity numbers map in fours onto Sirius levels, else the text; an empty export stores nothing', () => {
+    const levelOf = (record: object) => {
+      const { blocks } = otlpLogsToSirius(exportRequest('x', [{ timeUnixNano: String(T), body: str('m'), ...record }]));
+      const [event] = decodeBlock(blocks[0]!, transitCodecs).events;
+      return (event as { level: number }).level;
+    };
+    // TRACE 1-4, DEBUG 5-8, INFO 9-12, WARN 13-16, ERROR 17-20, FATAL 21-24
+    assert.deepEqual([1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24].map((n) => levelOf({ severityNumber: n })), [6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+    assert.deepEqual(['Critical', 'warning', 'DEBUG', 'whatever', ''].map((t) => levelOf({ severityText: t })), [1, 3, 5, 4, 4]);
+    assert.deepEqual(otlpLogsToSirius({ resourceLogs: [] }), { processes: [], streams: [], blocks: [], records: 0 });
+  });
+});
