@@ -7,10 +7,13 @@
  * Every insert is idempotent, so clients simply retry on failure.
  *
  * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
- *   POST /logs            OTLP/HTTP JSON ExportLogsServiceRequest → 200 {} (415 for protobuf)
+ *   POST /logs            OTLP/HTTP JSON ExportLogsServiceRequest  → 200 {} (415 for protobuf)
+ *   POST /traces          OTLP/HTTP JSON ExportTraceServiceRequest → 200 {} (spans as async spans)
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
+import { otlpTracesToSirius } from './otlp-traces.js';
+import type { SiriusData } from './otlp-common.js';
 import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
 import type { Lake } from '../lake/lake.js';
 import { BlockBatcher } from '../lake/block-batcher.js';
@@ -83,17 +86,20 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
 
   const otlp = new Hono();
   otlp.use('*', requireApiKey(opts.keyHashes));
-  otlp.post('/logs', async (c) => {
-    if (!/json/i.test(c.req.header('content-type') ?? '')) {
-      throw new HttpError(415, 'OTLP logs are read as JSON: set the exporter\'s protocol to http/json (Content-Type: application/json); protobuf is not read here');
-    }
-    const logs = otlpLogsToSirius(await readJson(c.req.raw, opts.maxBlockBytes));
-    // the same path as the tracing library's: process, then stream, then each block validated and stored
-    for (const p of logs.processes) await insertProcess(lake.sql, validated(validateProcessInfo, p));
-    for (const s of logs.streams) if (await insertStream(lake.sql, validated(validateStreamInfo, s))) streams.remember(s.stream_id, s.process_id);
-    for (const b of logs.blocks) await ingestBlock({ objects: lake.objects, batcher, streams, limits }, b);
-    return c.json({});
-  });
+  const otlpRoute = (signal: string, convert: (body: unknown) => SiriusData) =>
+    otlp.post(`/${signal}`, async (c) => {
+      if (!/json/i.test(c.req.header('content-type') ?? '')) {
+        throw new HttpError(415, `OTLP ${signal} are read as JSON: set the exporter's protocol to http/json (Content-Type: application/json); protobuf is not read here`);
+      }
+      const data = convert(await readJson(c.req.raw, opts.maxBlockBytes));
+      // the same path as the tracing library's: process, then stream, then each block validated and stored
+      for (const p of data.processes) await insertProcess(lake.sql, validated(validateProcessInfo, p));
+      for (const s of data.streams) if (await insertStream(lake.sql, validated(validateStreamInfo, s))) streams.remember(s.stream_id, s.process_id);
+      for (const b of data.blocks) await ingestBlock({ objects: lake.objects, batcher, streams, limits }, b);
+      return c.json({});
+    });
+  otlpRoute('logs', otlpLogsToSirius);
+  otlpRoute('traces', otlpTracesToSirius);
   otlp.onError(onError);
 
   return { app, otlp, close: () => batcher.close() };

@@ -15,25 +15,11 @@
  * @example
  *   const { processes, streams, blocks } = otlpLogsToSirius(JSON.parse(body));
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { BlockEncoder, encodeBlock, type BlockMeta, type ProcessInfo, type Properties, type StreamInfo } from '@sirius/transit';
+import { randomUUID } from 'node:crypto';
+import { BlockEncoder, encodeBlock, type BlockMeta, type Properties } from '@sirius/transit';
+import { attributes, derivedUuid, nanos, resourceProcess, text, type KeyValue, type AnyValue, type SiriusData } from './otlp-common.js';
 import { lz4Codec } from '../lake/lz4-codec.js';
 import { HttpError } from './http-error.js';
-
-interface AnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string | number;
-  doubleValue?: number;
-  arrayValue?: { values?: AnyValue[] };
-  kvlistValue?: { values?: KeyValue[] };
-  bytesValue?: string;
-}
-
-interface KeyValue {
-  key: string;
-  value?: AnyValue;
-}
 
 interface LogRecord {
   timeUnixNano?: string | number;
@@ -50,47 +36,6 @@ interface ExportLogsServiceRequest {
   resourceLogs?: { resource?: { attributes?: KeyValue[] }; scopeLogs?: { scope?: { name?: string }; logRecords?: LogRecord[] }[] }[];
 }
 
-export interface SiriusLogs {
-  processes: ProcessInfo[];
-  streams: StreamInfo[];
-  blocks: Uint8Array[];
-  records: number;
-}
-
-/** an AnyValue as text: strings as they are, everything else as JSON */
-function text(v: AnyValue | undefined): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v.stringValue === 'string') return v.stringValue;
-  return JSON.stringify(plain(v));
-}
-
-function plain(v: AnyValue | undefined): unknown {
-  if (v === undefined || v === null) return null;
-  if ('stringValue' in v) return v.stringValue;
-  if ('boolValue' in v) return v.boolValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('doubleValue' in v) return v.doubleValue;
-  if ('bytesValue' in v) return v.bytesValue;
-  if (v.arrayValue) return (v.arrayValue.values ?? []).map(plain);
-  if (v.kvlistValue) return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key, plain(kv.value)]));
-  return null;
-}
-
-function attributes(list: KeyValue[] | undefined): Properties {
-  const out: Properties = {};
-  for (const kv of list ?? []) if (typeof kv?.key === 'string') out[kv.key] = text(kv.value);
-  return out;
-}
-
-/** A UUID (version 8, name-based) from `name`: the same resource always gets the same process id. */
-function derivedUuid(name: string): string {
-  const h = createHash('sha256').update(name).digest();
-  h[6] = (h[6]! & 0x0f) | 0x80;
-  h[8] = (h[8]! & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
 const SEVERITY_WORDS: Record<string, number> = { fatal: 1, critical: 1, error: 2, warn: 3, warning: 3, info: 4, debug: 5, trace: 6 };
 
 function level(r: LogRecord): number {
@@ -99,18 +44,12 @@ function level(r: LogRecord): number {
   return SEVERITY_WORDS[(r.severityText ?? '').toLowerCase()] ?? 4;
 }
 
-function nanos(v: string | number | undefined): bigint | null {
-  if (v === undefined || v === null || v === '' || v === 0 || v === '0') return null;
-  if (typeof v === 'number' ? !Number.isSafeInteger(v) : !/^\d{1,20}$/.test(v)) throw new HttpError(400, `OTLP: bad time ${JSON.stringify(v)} (nanoseconds since the epoch)`);
-  return BigInt(v);
-}
-
 /** Converts an OTLP JSON logs export; throws HttpError(400) on what is not one. */
-export function otlpLogsToSirius(body: unknown, now: () => bigint = () => BigInt(Date.now()) * 1_000_000n): SiriusLogs {
+export function otlpLogsToSirius(body: unknown, now: () => bigint = () => BigInt(Date.now()) * 1_000_000n): SiriusData {
   if (typeof body !== 'object' || body === null || !Array.isArray((body as ExportLogsServiceRequest).resourceLogs)) {
     throw new HttpError(400, 'OTLP: expected an ExportLogsServiceRequest in JSON ({"resourceLogs": [...]})');
   }
-  const out: SiriusLogs = { processes: [], streams: [], blocks: [], records: 0 };
+  const out: SiriusData = { processes: [], streams: [], blocks: [], records: 0 };
   for (const rl of (body as ExportLogsServiceRequest).resourceLogs!) {
     const resource = attributes(rl?.resource?.attributes);
     const records: { t: bigint; level: number; target: string; msg: string; props: Properties }[] = [];
@@ -124,27 +63,13 @@ export function otlpLogsToSirius(body: unknown, now: () => bigint = () => BigInt
       }
     }
     if (records.length === 0) continue;
-    const identity = JSON.stringify(Object.entries(resource).sort(([a], [b]) => (a < b ? -1 : 1)));
-    const processId = derivedUuid(`otlp process ${identity}`);
-    const streamId = derivedUuid(`otlp log stream ${processId}`);
     records.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
     const first = records[0]!.t;
     const last = records[records.length - 1]!.t;
-    out.processes.push({
-      process_id: processId,
-      exe: resource['service.name'] ?? 'unknown_service',
-      username: resource['process.owner'] ?? '',
-      realname: resource['process.owner'] ?? '',
-      computer: resource['host.name'] ?? '',
-      distro: resource['os.description'] ?? resource['os.type'] ?? '',
-      cpu_brand: '',
-      // ticks are nanoseconds since the epoch, so an event's time is its ticks
-      tsc_frequency: 1e9,
-      start_time: String(first),
-      start_ticks: String(first),
-      parent_process_id: null,
-      properties: { ...resource, source: 'otlp' },
-    });
+    const process = resourceProcess(resource, first);
+    const processId = process.process_id;
+    const streamId = derivedUuid(`otlp log stream ${processId}`);
+    out.processes.push(process);
     out.streams.push({ stream_id: streamId, process_id: processId, tags: ['log'], properties: { source: 'otlp' } });
     const enc = new BlockEncoder();
     for (const r of records) enc.log(Number(r.t - first), r.level, r.target, r.msg, Object.keys(r.props).length ? r.props : null);

@@ -1,7 +1,8 @@
 /**
- * OpenTelemetry logs over OTLP/HTTP JSON, end to end: an export request posted to a real server lands in
- * `log_entries` with every column mapped, one process per service instance however many exports it sends;
- * what is not an OTLP JSON export is refused with the reason and writes nothing.
+ * OpenTelemetry over OTLP/HTTP JSON, end to end: a logs export posted to a real server lands in `log_entries`
+ * with every column mapped, one process per service instance however many exports it sends; a traces export
+ * lands in `view_instance('async_events', …)` as begin and end events with parents; what is not an OTLP JSON
+ * export is refused with the reason and writes nothing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +29,7 @@ function exportRequest(instance: string, records: object[]) {
   };
 }
 
-describe('OTLP/HTTP JSON logs', () => {
+describe('OTLP/HTTP JSON logs and traces', () => {
   let server: RunningServer;
   let dir: string;
   before(async () => {
@@ -96,6 +97,40 @@ describe('OTLP/HTTP JSON logs', () => {
     assert.match(((await badTime.json()) as { error: string }).error, /bad time "yesterday"/);
     assert.equal((await post('{"resourceLogs": [', 'application/json')).status, 400);
     assert.equal(await count(), before);
+  });
+
+  test('spans become async spans of the service instance\'s process: begin and end, parent, depth', async () => {
+    const span = (spanId: string, parentSpanId: string, name: string, start: bigint, end: bigint) =>
+      ({ traceId: '5b8efff798038103d269b633813fc60c', spanId, parentSpanId, name, startTimeUnixNano: String(start), endTimeUnixNano: String(end), kind: 2 });
+    const body = {
+      resourceSpans: [{
+        resource: exportRequest('i-9', []).resourceLogs[0]!.resource,
+        scopeSpans: [{ scope: { name: 'http' }, spans: [
+          span('00000000000000a1', '', 'GET /cart', T, T + 9_000_000n),
+          span('00000000000000b2', '00000000000000a1', 'db.query', T + 1_000_000n, T + 4_000_000n),
+          span('00000000000000c3', '00000000000000b2', 'pool.acquire', T + 1_500_000n, T + 2_000_000n),
+        ] }],
+      }],
+    };
+    const r = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(r.status, 200, await r.clone().text());
+    const [proc] = await rows(`SELECT process_id FROM processes WHERE properties['service.instance.id'] = 'i-9'`);
+    assert.ok(proc, 'the process of instance i-9');
+    const events = await rows(`SELECT epoch_ns(time)::VARCHAR AS t, event_type, name, target, depth, span_id, parent_span_id
+      FROM view_instance('async_events', '${String(proc.process_id)}') ORDER BY time, event_type DESC`);
+    assert.deepEqual(events.map((e) => [e.t, e.event_type, e.name, e.target, e.depth]), [
+      [String(T), 'begin', 'GET /cart', 'http', 0],
+      [String(T + 1_000_000n), 'begin', 'db.query', 'http', 1],
+      [String(T + 1_500_000n), 'begin', 'pool.acquire', 'http', 2],
+      [String(T + 2_000_000n), 'end', 'pool.acquire', 'http', 2],
+      [String(T + 4_000_000n), 'end', 'db.query', 'http', 1],
+      [String(T + 9_000_000n), 'end', 'GET /cart', 'http', 0],
+    ]);
+    assert.deepEqual(events.slice(0, 3).map((e) => [Number(e.span_id), Number(e.parent_span_id)]), [[0xa1, 0], [0xb2, 0xa1], [0xc3, 0xb2]]);
+    const bad = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ spanId: 'zz', name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] }) });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /bad spanId "zz"/);
   });
 
   test('ingestion keys guard /v1/logs too', async () => {
