@@ -9,10 +9,12 @@
  * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
  *   POST /logs            OTLP/HTTP JSON ExportLogsServiceRequest  → 200 {} (415 for protobuf)
  *   POST /traces          OTLP/HTTP JSON ExportTraceServiceRequest → 200 {} (spans as async spans)
+ *   POST /metrics         OTLP/HTTP JSON ExportMetricsServiceRequest → 200 {} (data points as measures)
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
 import { otlpTracesToSirius } from './otlp-traces.js';
+import { otlpMetricsToSirius } from './otlp-metrics.js';
 import type { SiriusData } from './otlp-common.js';
 import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
 import type { Lake } from '../lake/lake.js';
@@ -100,6 +102,7 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
     });
   otlpRoute('logs', otlpLogsToSirius);
   otlpRoute('traces', otlpTracesToSirius);
+  otlpRoute('metrics', otlpMetricsToSirius);
   otlp.onError(onError);
 
   return { app, otlp, close: () => batcher.close() };

@@ -1,8 +1,8 @@
 /**
  * OpenTelemetry over OTLP/HTTP JSON, end to end: a logs export posted to a real server lands in `log_entries`
  * with every column mapped, one process per service instance however many exports it sends; a traces export
- * lands in `view_instance('async_events', …)` as begin and end events with parents; what is not an OTLP JSON
- * export is refused with the reason and writes nothing.
+ * lands in `view_instance('async_events', …)` as begin and end events with parents, a metrics export in
+ * `measures`; what is not an OTLP JSON export is refused with the reason and writes nothing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +29,7 @@ function exportRequest(instance: string, records: object[]) {
   };
 }
 
-describe('OTLP/HTTP JSON logs and traces', () => {
+describe('OTLP/HTTP JSON logs, traces and metrics', () => {
   let server: RunningServer;
   let dir: string;
   before(async () => {
@@ -131,6 +131,32 @@ describe('OTLP/HTTP JSON logs and traces', () => {
       body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ spanId: 'zz', name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] }) });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /bad spanId "zz"/);
+  });
+
+  test('gauge and sum points become measures; a histogram its count and sum', async () => {
+    const point = (t: bigint, v: object, attrs: object[] = []) => ({ timeUnixNano: String(t), attributes: attrs, ...v });
+    const body = {
+      resourceMetrics: [{
+        resource: exportRequest('i-5', []).resourceLogs[0]!.resource,
+        scopeMetrics: [{ scope: { name: 'runtime' }, metrics: [
+          { name: 'heap.used', unit: 'By', gauge: { dataPoints: [point(T, { asInt: '1048576' }), point(T + 1_000_000n, { asInt: 2097152 })] } },
+          { name: 'requests', unit: '1', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [point(T, { asDouble: 12.5 }, [{ key: 'route', value: str('/cart') }])] } },
+          { name: 'latency', unit: 'ms', histogram: { dataPoints: [point(T + 2_000_000n, { count: '4', sum: 37.5, bucketCounts: ['1', '3'], explicitBounds: [10] })] } },
+        ] }],
+      }],
+    };
+    const r = await fetch(`${server.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(r.status, 200, await r.clone().text());
+    const got = await rows(`SELECT epoch_ns(time)::VARCHAR AS t, name, unit, target, value, properties FROM measures
+      WHERE process_id IN (SELECT process_id FROM processes WHERE properties['service.instance.id'] = 'i-5') ORDER BY time, name`);
+    assert.deepEqual(got.map((m) => [m.t, m.name, m.unit, m.target, m.value]), [
+      [String(T), 'heap.used', 'By', 'runtime', 1048576],
+      [String(T), 'requests', '1', 'runtime', 12.5],
+      [String(T + 1_000_000n), 'heap.used', 'By', 'runtime', 2097152],
+      [String(T + 2_000_000n), 'latency.count', 'count', 'runtime', 4],
+      [String(T + 2_000_000n), 'latency.sum', 'ms', 'runtime', 37.5],
+    ]);
+    assert.deepEqual(got[1]!.properties, { route: '/cart' });
   });
 
   test('ingestion keys guard /v1/logs too', async () => {
