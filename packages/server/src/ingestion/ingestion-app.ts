@@ -7,15 +7,16 @@
  * Every insert is idempotent, so clients simply retry on failure.
  *
  * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
- *   POST /logs            OTLP/HTTP JSON ExportLogsServiceRequest  → 200 {} (415 for protobuf)
- *   POST /traces          OTLP/HTTP JSON ExportTraceServiceRequest → 200 {} (spans as async spans)
- *   POST /metrics         OTLP/HTTP JSON ExportMetricsServiceRequest → 200 {} (data points as measures)
+ *   POST /logs            OTLP/HTTP ExportLogsServiceRequest, protobuf or JSON   → 200 {}
+ *   POST /traces          OTLP/HTTP ExportTraceServiceRequest (spans as async spans) → 200 {}
+ *   POST /metrics         OTLP/HTTP ExportMetricsServiceRequest (points as measures) → 200 {}
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
 import { otlpTracesToSirius } from './otlp-traces.js';
 import { otlpMetricsToSirius } from './otlp-metrics.js';
 import type { SiriusData } from './otlp-common.js';
+import { decodeOtlpProtobuf, type OtlpSignal } from './otlp-protobuf.js';
 import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
 import type { Lake } from '../lake/lake.js';
 import { BlockBatcher } from '../lake/block-batcher.js';
@@ -88,17 +89,20 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
 
   const otlp = new Hono();
   otlp.use('*', requireApiKey(opts.keyHashes));
-  const otlpRoute = (signal: string, convert: (body: unknown) => SiriusData) =>
+  const otlpRoute = (signal: OtlpSignal, convert: (body: unknown) => SiriusData) =>
     otlp.post(`/${signal}`, async (c) => {
-      if (!/json/i.test(c.req.header('content-type') ?? '')) {
-        throw new HttpError(415, `OTLP ${signal} are read as JSON: set the exporter's protocol to http/json (Content-Type: application/json); protobuf is not read here`);
-      }
-      const data = convert(await readJson(c.req.raw, opts.maxBlockBytes));
+      const type = c.req.header('content-type') ?? '';
+      let body: unknown;
+      if (/protobuf/i.test(type)) body = decodeOtlpProtobuf(signal, await readBody(c.req.raw, opts.maxBlockBytes));
+      else if (/json/i.test(type)) body = await readJson(c.req.raw, opts.maxBlockBytes);
+      else throw new HttpError(415, `OTLP ${signal}: send application/x-protobuf or application/json, not ${JSON.stringify(type)}`);
+      const data = convert(body);
       // the same path as the tracing library's: process, then stream, then each block validated and stored
       for (const p of data.processes) await insertProcess(lake.sql, validated(validateProcessInfo, p));
       for (const s of data.streams) if (await insertStream(lake.sql, validated(validateStreamInfo, s))) streams.remember(s.stream_id, s.process_id);
       for (const b of data.blocks) await ingestBlock({ objects: lake.objects, batcher, streams, limits }, b);
-      return c.json({});
+      // an empty Export…ServiceResponse, in the request's encoding (as protobuf: no bytes at all)
+      return /protobuf/i.test(type) ? c.body(null, 200, { 'content-type': 'application/x-protobuf' }) : c.json({});
     });
   otlpRoute('logs', otlpLogsToSirius);
   otlpRoute('traces', otlpTracesToSirius);

@@ -1,10 +1,10 @@
 /**
- * OpenTelemetry logs (OTLP/HTTP with JSON encoding, `POST /v1/logs`) as Sirius data: each resource becomes a
- * process (its id derived from the resource's attributes, so every export of one service instance lands in
- * one process), with one `log` stream, and each request one block per resource, which then takes the same
- * path as a block from the tracing library (validated, object written, row committed). An OpenTelemetry SDK or
- * Collector pointed at the server (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://host:9000/v1/logs`, protocol
- * `http/json`) needs nothing else.
+ * OpenTelemetry logs (OTLP/HTTP `POST /v1/logs`, JSON or protobuf: otlp-protobuf.ts) as Sirius data: each
+ * resource becomes a process (its id derived from the resource's attributes, so every export of one service
+ * instance lands in one process), with one `log` stream, and each request one block per resource, which then
+ * takes the same path as a block from the tracing library (validated, object written, row committed). An
+ * OpenTelemetry SDK or Collector pointed at the server (`OTEL_EXPORTER_OTLP_ENDPOINT=http://host:9000`) needs
+ * nothing else.
  *
  * Mapping: `service.name` → exe, `host.name` → computer, `process.owner` → username, the resource's
  * attributes → process properties; the scope's name → target (`otlp` without one); `severityNumber` 1–24 →

@@ -1,6 +1,6 @@
 /**
- * OpenTelemetry metrics (OTLP/HTTP JSON, `POST /v1/metrics`) as Sirius measures: each resource's process
- * (otlp-common.ts) gets one `metrics` stream, and every data point of a gauge or a sum becomes a measure
+ * OpenTelemetry metrics (OTLP/HTTP `POST /v1/metrics`, JSON or protobuf) as Sirius measures: each
+ * resource's process (otlp-common.ts) gets one `metrics` stream, and every data point of a gauge or a sum becomes a measure
  * (the metric's name and unit, the scope's name as target, the point's attributes as properties; `asInt` as an
  * integer measure, `asDouble` as a float one). A histogram or summary point becomes its count and sum
  * (`<name>.count`, `<name>.sum`), which is what `measures` can hold of it.

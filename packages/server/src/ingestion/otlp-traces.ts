@@ -1,6 +1,6 @@
 /**
- * OpenTelemetry traces (OTLP/HTTP JSON, `POST /v1/traces`) as Sirius async spans: each resource's process
- * (otlp-common.ts) gets one `cpu` stream whose blocks hold a begin and an end event per span, with its parent,
+ * OpenTelemetry traces (OTLP/HTTP `POST /v1/traces`, JSON or protobuf) as Sirius async spans: each
+ * resource's process (otlp-common.ts) gets one `cpu` stream whose blocks hold a begin and an end event per span, with its parent,
  * so `view_instance('async_events', process)` and the web app's Async spans tab show them: how often each
  * operation ran and how long it took. A span's name → name, its scope's name → target; span ids become
  * 52-bit numbers (the low 13 hex digits of the 16; 0 is "no parent"). Span attributes and status are not kept:

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry over OTLP/HTTP JSON, end to end: a logs export posted to a real server lands in `log_entries`
+ * OpenTelemetry over OTLP/HTTP (JSON and protobuf), end to end: a logs export posted to a real server lands in `log_entries`
  * with every column mapped, one process per service instance however many exports it sends; a traces export
  * lands in `view_instance('async_events', …)` as begin and end events with parents, a metrics export in
  * `measures`; what is not an OTLP JSON export is refused with the reason and writes nothing.
@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/serve.js';
 import { otlpLogsToSirius } from '../../src/ingestion/otlp-logs.js';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { decodeBlock } from '@sirius/transit';
 import { transitCodecs } from '../../src/lake/lz4-codec.js';
 
@@ -29,7 +31,7 @@ function exportRequest(instance: string, records: object[]) {
   };
 }
 
-describe('OTLP/HTTP JSON logs, traces and metrics', () => {
+describe('OTLP/HTTP logs, traces and metrics', () => {
   let server: RunningServer;
   let dir: string;
   before(async () => {
@@ -83,12 +85,15 @@ describe('OTLP/HTTP JSON logs, traces and metrics', () => {
     assert.equal((await rows(`SELECT DISTINCT process_id FROM log_entries WHERE exe = 'checkout'`)).length, 2);
   });
 
-  test('protobuf, non-OTLP JSON and bad times are refused with the reason, and write nothing', async () => {
+  test('garbage protobuf, another content type, non-OTLP JSON and bad times are refused with the reason, and write nothing', async () => {
     const count = async () => Number((await rows('SELECT count(*) AS n FROM blocks'))[0]!.n);
     const before = await count();
-    const proto = await post('\u0000\u0001', 'application/x-protobuf');
-    assert.equal(proto.status, 415);
-    assert.match(((await proto.json()) as { error: string }).error, /http\/json/);
+    const garbage = await fetch(`${server.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Uint8Array.from([0x0a, 0xff, 0xff, 0x01]) });
+    assert.equal(garbage.status, 400);
+    assert.match(((await garbage.json()) as { error: string }).error, /not a protobuf ExportLogsServiceRequest/);
+    const text = await post('resourceLogs', 'text/plain');
+    assert.equal(text.status, 415);
+    assert.match(((await text.json()) as { error: string }).error, /application\/x-protobuf or application\/json/);
     const notOtlp = await post({ logs: [] });
     assert.equal(notOtlp.status, 400);
     assert.match(((await notOtlp.json()) as { error: string }).error, /ExportLogsServiceRequest/);
@@ -157,6 +162,38 @@ describe('OTLP/HTTP JSON logs, traces and metrics', () => {
       [String(T + 2_000_000n), 'latency.sum', 'ms', 'runtime', 37.5],
     ]);
     assert.deepEqual(got[1]!.properties, { route: '/cart' });
+  });
+
+  test('the protobuf encoding (what exporters send by default) gives the same rows as JSON', async () => {
+    const root = protobuf.loadSync(fileURLToPath(new URL('../../src/ingestion/proto/otlp.proto', import.meta.url)));
+    const encode = (type: string, value: object) => {
+      const t = root.lookupType(`sirius.otlp.${type}`);
+      return t.encode(t.fromObject(value)).finish();
+    };
+    const hex = (h: string) => Buffer.from(h, 'hex');
+    const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'billing' } }, { key: 'service.instance.id', value: { stringValue: 'pb-1' } }] };
+    const send = async (signal: string, bytes: Uint8Array) => {
+      const r = await fetch(`${server.url}/v1/${signal}`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(bytes) });
+      assert.equal(r.status, 200, await r.clone().text());
+      assert.equal(r.headers.get('content-type'), 'application/x-protobuf');
+      assert.equal((await r.arrayBuffer()).byteLength, 0, 'an empty response message');
+    };
+    await send('logs', encode('ExportLogsServiceRequest', { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'invoice' }, logRecords: [
+      { timeUnixNano: String(T), severityNumber: 13, body: { stringValue: 'late payment' }, attributes: [{ key: 'n', value: { intValue: '7' } }], traceId: hex('5b8efff798038103d269b633813fc60c'), spanId: hex('eee19b7ec3c1b174') },
+    ] }] }] }));
+    await send('traces', encode('ExportTraceServiceRequest', { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 'rpc' }, spans: [
+      { spanId: hex('00000000000000d4'), name: 'Charge', startTimeUnixNano: String(T), endTimeUnixNano: String(T + 5_000_000n) },
+    ] }] }] }));
+    await send('metrics', encode('ExportMetricsServiceRequest', { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: 'rt' }, metrics: [
+      { name: 'queue', unit: '1', gauge: { dataPoints: [{ timeUnixNano: String(T), asInt: '-3' }] } },
+    ] }] }] }));
+    const [log] = await rows(`SELECT level, target, msg, properties, process_id FROM log_entries WHERE exe = 'billing'`);
+    assert.deepEqual([log!.level, log!.target, log!.msg], [3, 'invoice', 'late payment']);
+    assert.deepEqual(log!.properties, { n: '7', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' });
+    const spans = await rows(`SELECT event_type, name, span_id FROM view_instance('async_events', '${String(log!.process_id)}') ORDER BY time`);
+    assert.deepEqual(spans.map((s) => [s.event_type, s.name, Number(s.span_id)]), [['begin', 'Charge', 0xd4], ['end', 'Charge', 0xd4]]);
+    const [m] = await rows(`SELECT name, value FROM measures WHERE process_id = '${String(log!.process_id)}'`);
+    assert.deepEqual([m!.name, m!.value], ['queue', -3]);
   });
 
   test('ingestion keys guard /v1/logs too', async () => {
