@@ -3,8 +3,9 @@
  * process id derived from the resource's attributes, so every export of one service instance lands in one
  * process), derived stream ids, and nanosecond times.
  */
-import { createHash } from 'node:crypto';
-import type { ProcessInfo, Properties, StreamInfo } from '@sirius/transit';
+import { createHash, randomUUID } from 'node:crypto';
+import { BlockEncoder, encodeBlock, type BlockMeta, type ProcessInfo, type Properties, type StreamInfo } from '@sirius/transit';
+import { lz4Codec } from '../lake/lz4-codec.js';
 import { HttpError } from './http-error.js';
 
 export interface AnyValue {
@@ -86,4 +87,31 @@ export interface SiriusData {
   streams: StreamInfo[];
   blocks: Uint8Array[];
   records: number;
+}
+
+/**
+ * Adds one resource's events to `out`: its process, its stream of `kind` (id derived from the process, so
+ * every export appends to the same stream) and one block of `count` events that `write` encodes, with ticks
+ * counted from `first` (the earliest event; `last` the latest).
+ */
+export function addResourceBlock(
+  out: SiriusData,
+  resource: Properties,
+  stream: { kind: 'log' | 'metrics' | 'cpu'; properties?: Properties },
+  first: bigint,
+  last: bigint,
+  count: number,
+  write: (enc: BlockEncoder) => void,
+): void {
+  const process = resourceProcess(resource, first);
+  const streamId = derivedUuid(`otlp ${stream.kind} stream ${process.process_id}`);
+  out.processes.push(process);
+  out.streams.push({ stream_id: streamId, process_id: process.process_id, tags: [stream.kind], properties: { source: 'otlp', ...stream.properties } });
+  const enc = new BlockEncoder();
+  write(enc);
+  const meta: BlockMeta = {
+    block_id: randomUUID(), stream_id: streamId, process_id: process.process_id,
+    begin_time: first, begin_ticks: first, end_time: last, end_ticks: last, nb_objects: count,
+  };
+  out.blocks.push(encodeBlock(meta, enc.finish(), lz4Codec));
 }

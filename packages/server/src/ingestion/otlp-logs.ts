@@ -15,10 +15,8 @@
  * @example
  *   const { processes, streams, blocks } = otlpLogsToSirius(JSON.parse(body));
  */
-import { randomUUID } from 'node:crypto';
-import { BlockEncoder, encodeBlock, type BlockMeta, type Properties } from '@sirius/transit';
-import { attributes, derivedUuid, nanos, resourceProcess, text, type KeyValue, type AnyValue, type SiriusData } from './otlp-common.js';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import type { Properties } from '@sirius/transit';
+import { addResourceBlock, attributes, nanos, text, type AnyValue, type KeyValue, type SiriusData } from './otlp-common.js';
 import { HttpError } from './http-error.js';
 
 interface LogRecord {
@@ -66,18 +64,9 @@ export function otlpLogsToSirius(body: unknown, now: () => bigint = () => BigInt
     records.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
     const first = records[0]!.t;
     const last = records[records.length - 1]!.t;
-    const process = resourceProcess(resource, first);
-    const processId = process.process_id;
-    const streamId = derivedUuid(`otlp log stream ${processId}`);
-    out.processes.push(process);
-    out.streams.push({ stream_id: streamId, process_id: processId, tags: ['log'], properties: { source: 'otlp' } });
-    const enc = new BlockEncoder();
-    for (const r of records) enc.log(Number(r.t - first), r.level, r.target, r.msg, Object.keys(r.props).length ? r.props : null);
-    const meta: BlockMeta = {
-      block_id: randomUUID(), stream_id: streamId, process_id: processId,
-      begin_time: first, begin_ticks: first, end_time: last, end_ticks: last, nb_objects: records.length,
-    };
-    out.blocks.push(encodeBlock(meta, enc.finish(), lz4Codec));
+    addResourceBlock(out, resource, { kind: 'log' }, first, last, records.length, (enc) => {
+      for (const r of records) enc.log(Number(r.t - first), r.level, r.target, r.msg, Object.keys(r.props).length ? r.props : null);
+    });
     out.records += records.length;
   }
   return out;

@@ -8,10 +8,8 @@
  * @example
  *   const { processes, streams, blocks } = otlpMetricsToSirius(JSON.parse(body));
  */
-import { randomUUID } from 'node:crypto';
-import { BlockEncoder, encodeBlock, type BlockMeta, type Properties } from '@sirius/transit';
-import { attributes, derivedUuid, nanos, resourceProcess, type KeyValue, type SiriusData } from './otlp-common.js';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import type { Properties } from '@sirius/transit';
+import { addResourceBlock, attributes, nanos, type KeyValue, type SiriusData } from './otlp-common.js';
 import { HttpError } from './http-error.js';
 
 interface NumberPoint {
@@ -88,21 +86,13 @@ export function otlpMetricsToSirius(body: unknown, now: () => bigint = () => Big
     points.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
     const first = points[0]!.t;
     const last = points[points.length - 1]!.t;
-    const process = resourceProcess(resource, first);
-    const streamId = derivedUuid(`otlp metrics stream ${process.process_id}`);
-    out.processes.push(process);
-    out.streams.push({ stream_id: streamId, process_id: process.process_id, tags: ['metrics'], properties: { source: 'otlp' } });
-    const enc = new BlockEncoder();
-    for (const p of points) {
-      const ticks = Number(p.t - first);
-      if (typeof p.value === 'bigint') enc.intMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
-      else enc.floatMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
-    }
-    const meta: BlockMeta = {
-      block_id: randomUUID(), stream_id: streamId, process_id: process.process_id,
-      begin_time: first, begin_ticks: first, end_time: last, end_ticks: last, nb_objects: points.length,
-    };
-    out.blocks.push(encodeBlock(meta, enc.finish(), lz4Codec));
+    addResourceBlock(out, resource, { kind: 'metrics' }, first, last, points.length, (enc) => {
+      for (const p of points) {
+        const ticks = Number(p.t - first);
+        if (typeof p.value === 'bigint') enc.intMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
+        else enc.floatMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
+      }
+    });
     out.records += points.length;
   }
   return out;

@@ -9,10 +9,7 @@
  * @example
  *   const { processes, streams, blocks } = otlpTracesToSirius(JSON.parse(body));
  */
-import { randomUUID } from 'node:crypto';
-import { BlockEncoder, encodeBlock, type BlockMeta } from '@sirius/transit';
-import { attributes, derivedUuid, nanos, resourceProcess, type KeyValue, type SiriusData } from './otlp-common.js';
-import { lz4Codec } from '../lake/lz4-codec.js';
+import { addResourceBlock, attributes, nanos, type KeyValue, type SiriusData } from './otlp-common.js';
 import { HttpError } from './http-error.js';
 
 interface Span {
@@ -60,21 +57,13 @@ export function otlpTracesToSirius(body: unknown): SiriusData {
     events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : Number(b.begin) - Number(a.begin)));
     const first = events[0]!.t;
     const last = events[events.length - 1]!.t;
-    const process = resourceProcess(resource, first);
-    const streamId = derivedUuid(`otlp span stream ${process.process_id}`);
-    out.processes.push(process);
-    out.streams.push({ stream_id: streamId, process_id: process.process_id, tags: ['cpu'], properties: { source: 'otlp', thread_name: 'OpenTelemetry spans' } });
-    const enc = new BlockEncoder();
-    for (const e of events) {
-      const ticks = Number(e.t - first);
-      if (e.begin) enc.beginAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
-      else enc.endAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
-    }
-    const meta: BlockMeta = {
-      block_id: randomUUID(), stream_id: streamId, process_id: process.process_id,
-      begin_time: first, begin_ticks: first, end_time: last, end_ticks: last, nb_objects: events.length,
-    };
-    out.blocks.push(encodeBlock(meta, enc.finish(), lz4Codec));
+    addResourceBlock(out, resource, { kind: 'cpu', properties: { thread_name: 'OpenTelemetry spans' } }, first, last, events.length, (enc) => {
+      for (const e of events) {
+        const ticks = Number(e.t - first);
+        if (e.begin) enc.beginAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
+        else enc.endAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
+      }
+    });
     out.records += events.length / 2;
   }
   return out;
