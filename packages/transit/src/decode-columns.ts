@@ -3,6 +3,7 @@ import { TransitError } from './model.js';
 import type { DecodeLimits } from './model.js';
 import * as layout from './payload-layout.js';
 import { TRANSIT_VERSION } from './payload-layout.js';
+import { joinSections } from './sections-codec.js';
 import { PairReader, forEachEventIn, knownString, nextTicks, readSections, ticksAfter } from './payload-walker.js';
 import type { BlockTables, PayloadSections } from './payload-walker.js';
 
@@ -149,16 +150,8 @@ export function decodeLogsWithoutData(head: Uint8Array, dataSize: number, data: 
     throw e instanceof TransitError ? e : new TransitError('corrupt', `undecodable payload: ${String(e)}`);
   }
   let payload: Uint8Array | undefined;
-  Object.defineProperty(columns.tables, 'bytes', { enumerable: true, get: () => (payload ??= joined(head, data(), dataSize)) });
+  Object.defineProperty(columns.tables, 'bytes', { enumerable: true, get: () => (payload ??= joinSections(head, data(), dataSize)) });
   return columns;
-}
-
-function joined(head: Uint8Array, data: Uint8Array, dataSize: number): Uint8Array {
-  if (data.length !== dataSize) throw new TransitError('corrupt', `data section of ${data.length} bytes, ${dataSize} expected`);
-  const payload = new Uint8Array(head.length + dataSize);
-  payload.set(head);
-  payload.set(data, head.length);
-  return payload;
 }
 
 /** Columns with no events of any kind except `logs`, if given. */

@@ -7,7 +7,7 @@ export * from './model.js';
 export { TRANSIT_VERSION, BLOCK_MAGIC, ENVELOPE_HEADER_BYTES, encodeBlock, decodeBlockHeader, decodeBlock, decompressBlock } from './envelope.js';
 export type { BlockHeader } from './envelope.js';
 export { noCompression } from './codecs.js';
-export { lz4SectionsCodec, packedDataSection, dataSectionOffset } from './sections-codec.js';
+export { lz4SectionsCodec, packedDataSection, dataSectionOffset, joinSections } from './sections-codec.js';
 export { BlockEncoder } from './block-encoder.js';
 export { decodePayload } from './decode-payload.js';
 export { forEachEvent } from './payload-walker.js';

@@ -73,12 +73,21 @@ export function lz4SectionsCodec(lz4: Codec): Codec {
     },
     decompress(data: Uint8Array, uncompressedSize: number): Uint8Array {
       const { head, headSize, rest, restSize } = parts(data, uncompressedSize);
-      const out = new Uint8Array(uncompressedSize);
-      out.set(lz4.decompress(head, headSize), 0);
-      out.set(lz4.decompress(rest, restSize), headSize);
-      return out;
+      return joinSections(lz4.decompress(head, headSize), lz4.decompress(rest, restSize), restSize);
     },
   };
+}
+
+/**
+ * A codec-2 payload put back together from its two decompressed parts; `dataSize` is what the data section
+ * must measure (a part of another size is a TransitError, like any damaged block).
+ */
+export function joinSections(head: Uint8Array, data: Uint8Array, dataSize: number): Uint8Array {
+  if (data.length !== dataSize) throw new TransitError('corrupt', `data section of ${data.length} bytes, ${dataSize} expected`);
+  const payload = new Uint8Array(head.length + dataSize);
+  payload.set(head);
+  payload.set(data, head.length);
+  return payload;
 }
 
 /** A codec-2 block taken apart, nothing decompressed (see `packedDataSection`). */

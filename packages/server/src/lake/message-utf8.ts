@@ -16,7 +16,7 @@ import { isUtf8 } from 'node:buffer';
 const NATIVE_FROM = 256;
 
 /** `bytes[start, end)` (`view` over the same bytes) is valid UTF-8. */
-export function rangeUtf8(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
+function rangeUtf8(bytes: Uint8Array, view: DataView, start: number, end: number): boolean {
   if (end - start >= NATIVE_FROM) return isUtf8(bytes.subarray(start, end));
   let i = start;
   for (; i + 4 <= end; i += 4) if (view.getUint32(i, true) & 0x80808080) return isUtf8(bytes.subarray(start, end));
@@ -25,7 +25,7 @@ export function rangeUtf8(bytes: Uint8Array, view: DataView, start: number, end:
 }
 
 /** A message `data[start, end)` does not end inside a multi-byte sequence (ASCII last bytes: one comparison). */
-export function endsOnWholeSequence(data: Uint8Array, start: number, end: number): boolean {
+function endsOnWholeSequence(data: Uint8Array, start: number, end: number): boolean {
   if (end === start || data[end - 1]! < 0x80) return true;
   // back over continuation bytes to the lead byte, which says how long its sequence is
   let lead = end - 1;

@@ -18,7 +18,7 @@ import { ObjectNotFoundError } from '../lake/object-store.js';
 import { crashPoint } from './crash-points.js';
 import { COMPACTION_SPANS, floorTo, minBig, type StepOptions, type StepResult } from './block-view-materializer.js';
 import { fileStats, localCopies, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
-import { getWatermark, insertPartition, lock, retirePartitions, toPartitionRecord, tryLock, type PartitionRecord } from './partition-repository.js';
+import { getWatermark, insertPartition, lock, retirePartitions, toPartitionRecord, tryLock, unscheduleDeletions, type PartitionRecord } from './partition-repository.js';
 import { runViewSql } from './sql-view-materializer.js';
 import { quoteIdent, schemaHash } from './view-columns.js';
 import { dependentsOf, type ViewDefinition } from './view-definitions.js';
@@ -159,7 +159,7 @@ export async function purgeRetiredObjects(lake: Lake, graceNs: bigint, limit = 5
   if (rows.length === 0) return 0;
   const keys = rows.map((r) => r.file_path);
   await lake.objects.delete(keys);
-  await lake.sql.query('DELETE FROM lakehouse_retired_objects WHERE file_path = ANY($1::text[])', [keys]);
+  await unscheduleDeletions(lake.sql, keys);
   return keys.length;
 }
 

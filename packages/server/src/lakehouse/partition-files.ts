@@ -11,7 +11,7 @@ import { sqlString, withConnection } from './duckdb-engine.js';
 import { quoteIdent } from './view-columns.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { Lake } from '../lake/lake.js';
-import { schedulePartitionObject } from './partition-repository.js';
+import { schedulePartitionObject, unscheduleDeletions } from './partition-repository.js';
 
 export function partitionKey(viewSet: string, instance: string, begin: bigint, end: bigint): string {
   return `views/${viewSet}/${instance}/${begin}_${end}_${randomBytes(8).toString('hex')}.parquet`;
@@ -87,7 +87,7 @@ export async function putPartitionObject(lake: Lake, key: string, body: Uint8Arr
 export async function discardPartitionObjects(lake: Lake, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await lake.objects.delete(keys);
-  await lake.sql.query('DELETE FROM lakehouse_retired_objects WHERE file_path = ANY($1::text[])', [keys]);
+  await unscheduleDeletions(lake.sql, keys);
 }
 
 /** `putPartitionObject` of a local file. */

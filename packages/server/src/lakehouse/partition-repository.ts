@@ -23,6 +23,11 @@ export async function schedulePartitionObject(sql: SqlClient, key: string): Prom
   await sql.query('INSERT INTO lakehouse_retired_objects (file_path, retired_time) VALUES ($1, $2)', [key, nowNs() + ABANDONED_AFTER_NS]);
 }
 
+/** Takes objects off the deletion schedule: the purge deleted them, or their writer did (it will not commit them). */
+export async function unscheduleDeletions(sql: SqlClient, keys: readonly string[]): Promise<void> {
+  await sql.query('DELETE FROM lakehouse_retired_objects WHERE file_path = ANY($1::text[])', [keys]);
+}
+
 export interface PartitionRecord {
   view_set: string;
   view_instance: string;

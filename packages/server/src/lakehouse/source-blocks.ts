@@ -2,7 +2,7 @@
  * Finds the blocks a view is made from, joined with what every row repeats (process identity, clock rate),
  * and loads their payloads as columns. One SQL statement per lookup, whatever the number of blocks.
  */
-import { decodeBlockHeader, decodeColumns, decodeLogsWithoutData, decompressBlock, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
+import { decodeBlockHeader, decodeColumns, decodeLogsWithoutData, decompressBlock, joinSections, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
 import { createLog } from '../log.js';
 import { lz4Codec, transitCodecs } from '../lake/lz4-codec.js';
 import { lz4BlockSound } from './direct-parquet-encoding.js';
@@ -107,10 +107,7 @@ export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
     return columns;
   }
   // other events (or messages in a block no strict decoder takes as it is): the whole payload, decoded again
-  const payload = new Uint8Array(header.uncompressedSize);
-  payload.set(head);
-  payload.set(data(), head.length);
-  return decodeColumns(payload, undefined, header.version);
+  return decodeColumns(joinSections(head, data(), packed.size), undefined, header.version);
 }
 
 /** Loads and decodes a block's payload. */

@@ -32,8 +32,8 @@ interface Prepared {
   sql: string;
   /** placeholders in `sql` */
   params: number;
-  /** the literals DoPut bound last */
-  bound?: string[];
+  /** `sql` with the parameters DoPut bound last */
+  boundSql?: string;
   schema: Schema;
   warm?: { output: QueryOutput; range: TimeRangeArgs };
   warmTimer?: NodeJS.Timeout;
@@ -85,8 +85,7 @@ export class Statements {
   bind(handle: Uint8Array, literals: string[]): boolean {
     const entry = this.prepared.get(handle);
     if (!entry) return false;
-    bindParameters(entry.sql, literals); // the count must match: checked now, not at execution
-    entry.bound = literals;
+    entry.boundSql = bindParameters(entry.sql, literals); // a wrong count fails here, not at execution
     return true;
   }
 
@@ -104,10 +103,10 @@ export class Statements {
     if (warm && warm.range.begin === range.begin && warm.range.end === range.end) {
       return { handle: this.results.put(warm.output), output: warm.output };
     }
-    if (entry.params > 0 && !entry.bound) {
+    if (entry.params > 0 && entry.boundSql === undefined) {
       throw new BadCommandError(`the prepared statement takes ${entry.params} parameter(s): bind them with DoPut before executing it`);
     }
-    return this.execute(entry.bound ? bindParameters(entry.sql, entry.bound) : entry.sql, range, signal);
+    return this.execute(entry.boundSql ?? entry.sql, range, signal);
   }
 
   closePrepared(handle: Uint8Array): boolean {
