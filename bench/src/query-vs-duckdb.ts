@@ -77,7 +77,7 @@ export async function run(): Promise<Record<string, number | string>> {
     }
     const genMs = performance.now() - genStart;
 
-    const engine = await createQueryEngine({ lake, lakehouse: createLakehouse({ lake, dataDir: dir }), cacheDir: join(dir, 'cache'), readableDirs: [dir] });
+    const engine = await createQueryEngine({ lake, lakehouse: createLakehouse({ lake, dataDir: dir }), cacheDir: join(dir, 'cache') });
     const direct = await duck.connect();
     const list = paths.map((p) => `'${p}'`).join(', ');
     await direct.run(`CREATE TEMP VIEW log_entries AS SELECT * FROM read_parquet([${list}])

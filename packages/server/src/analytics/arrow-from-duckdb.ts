@@ -25,7 +25,8 @@ export class ResultTooLargeError extends Error {
 }
 
 interface Sink {
-  push(vector: duckdb.Vector, count: number, chunk: DuckDBDataChunk, column: number): void;
+  /** appends `count` values; returns roughly how many bytes they add to the result */
+  push(vector: duckdb.Vector, count: number, chunk: DuckDBDataChunk, column: number): number;
   finish(length: number): { type: DataType; data: Data };
 }
 
@@ -42,6 +43,7 @@ function fixedSink(width: number, type: DataType): Sink {
     push(vector, count) {
       data.append(duckdb.vector_get_data(vector, count * width));
       valid.appendBitmap(validityOf(vector, count), count);
+      return count * width;
     },
     finish(length) {
       const bytes = data.finish();
@@ -67,6 +69,7 @@ function boolSink(): Sink {
       const bytes = duckdb.vector_get_data(vector, count);
       for (let i = 0; i < count; i++) values.appendBit(bytes[i] !== 0);
       valid.appendBitmap(validityOf(vector, count), count);
+      return Math.ceil(count / 4);
     },
     finish(length) {
       const type = new Bool();
@@ -77,7 +80,7 @@ function boolSink(): Sink {
 }
 
 /** VARCHAR and BLOB: DuckDB string_t is 16 bytes: u32 length, then ≤ 12 inline bytes or a prefix + pointer */
-function bytesSink(type: Utf8 | Binary): Sink {
+function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void): Sink {
   const data = new ByteBuffer();
   const valid = new BitBuffer();
   let offsets = new Int32Array(1024);
@@ -88,6 +91,7 @@ function bytesSink(type: Utf8 | Binary): Sink {
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const validity = validityOf(vector, count);
       valid.appendBitmap(validity, count);
+      let before = data.length;
       if (n + count + 1 > offsets.length) {
         let cap = offsets.length * 2;
         while (cap < n + count + 1) cap *= 2;
@@ -103,9 +107,15 @@ function bytesSink(type: Utf8 | Binary): Sink {
           if (len <= 12) data.append(raw.subarray(at + 4, at + 4 + len));
           else data.append(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, len));
           if (data.length > 0x7fffffff) throw new ResultTooLargeError('result has more than 2 GiB of text in one column');
+          // one chunk of long strings can be gigabytes: account as they are copied, not after
+          if (data.length - before > 1 << 22) {
+            account(data.length - before);
+            before = data.length;
+          }
         }
         offsets[++n] = data.length;
       }
+      return data.length - before + count * 4;
     },
     finish(length) {
       const d = makeData({
@@ -129,6 +139,7 @@ function hugeSink(signed: boolean): Sink {
     push(vector, count) {
       words.append(duckdb.vector_get_data(vector, count * 16));
       valid.appendBitmap(validityOf(vector, count), count);
+      return count * 16;
     },
     finish(length) {
       const bytes = words.finish();
@@ -163,7 +174,14 @@ function valueSink(duckType: DuckDBType): Sink {
   return {
     push(_vector, count, chunk, column) {
       const vec = chunk.getColumnVector(column);
-      for (let i = 0; i < count; i++) values.push(toJs(vec.getItem(i), duckType));
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        const v = vec.getItem(i);
+        // nested values are small in practice (histograms, property maps); their text length is a fair measure
+        bytes += 16 + (v === null ? 0 : String(v).length);
+        values.push(toJs(v, duckType));
+      }
+      return bytes;
     },
     finish() {
       const vec = vectorFromArray(values, type);
@@ -226,7 +244,7 @@ function toJs(v: DuckDBValue, t: DuckDBType): unknown {
   }
 }
 
-function sinkFor(t: DuckDBType): Sink {
+function sinkFor(t: DuckDBType, account: (bytes: number) => void): Sink {
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN: return boolSink();
     case DuckDBTypeId.TINYINT: return fixedSink(1, new Int8());
@@ -247,8 +265,8 @@ function sinkFor(t: DuckDBType): Sink {
     case DuckDBTypeId.TIMESTAMP_MS: return fixedSink(8, new TimestampMillisecond());
     case DuckDBTypeId.TIMESTAMP_S: return fixedSink(8, new TimestampSecond());
     case DuckDBTypeId.TIMESTAMP_NS: return fixedSink(8, new TimestampNanosecond());
-    case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8());
-    case DuckDBTypeId.BLOB: return bytesSink(new Binary());
+    case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8(), account);
+    case DuckDBTypeId.BLOB: return bytesSink(new Binary(), account);
     case DuckDBTypeId.HUGEINT: return hugeSink(true);
     case DuckDBTypeId.UHUGEINT: return hugeSink(false);
     default: return valueSink(t);
@@ -259,13 +277,28 @@ export interface ArrowResult {
   table: Table;
   /** DuckDB's SQL type of each column, e.g. TIMESTAMP_NS, MAP(VARCHAR, VARCHAR) */
   sqlTypes: string[];
+  /** roughly the bytes the result holds */
+  bytes: number;
+}
+
+export interface ResultToArrowOptions {
+  maxRows: number;
+  /** called after each chunk; throws to stop */
+  signal?: () => void;
+  /** called with the bytes each chunk adds before they are kept; throws to refuse them */
+  reserve?: (bytes: number) => void;
 }
 
 /** Reads every chunk of `result` into one Arrow record batch. */
-export async function resultToArrow(result: DuckDBResult, opts: { maxRows: number; signal?: () => void }): Promise<ArrowResult> {
+export async function resultToArrow(result: DuckDBResult, opts: ResultToArrowOptions): Promise<ArrowResult> {
   const names = result.deduplicatedColumnNames();
   const types = result.columnTypes();
-  const sinks = types.map(sinkFor);
+  let bytes = 0;
+  const account = (added: number) => {
+    opts.reserve?.(added);
+    bytes += added;
+  };
+  const sinks = types.map((t) => sinkFor(t, account));
   let rows = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -276,7 +309,9 @@ export async function resultToArrow(result: DuckDBResult, opts: { maxRows: numbe
     if (rows > opts.maxRows) {
       throw new ResultTooLargeError(`the result has more than ${opts.maxRows} rows: aggregate it or add a LIMIT`);
     }
-    for (let c = 0; c < sinks.length; c++) sinks[c]!.push(duckdb.data_chunk_get_vector(chunk.chunk, c), count, chunk, c);
+    let added = 0;
+    for (let c = 0; c < sinks.length; c++) added += sinks[c]!.push(duckdb.data_chunk_get_vector(chunk.chunk, c), count, chunk, c);
+    account(added);
     opts.signal?.();
   }
   const built = sinks.map((s) => s.finish(rows));
@@ -284,5 +319,5 @@ export async function resultToArrow(result: DuckDBResult, opts: { maxRows: numbe
   const schema = new Schema(fields);
   const structData = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
   const table = new Table(schema, [new RecordBatch(schema, structData)]);
-  return { table, sqlTypes: types.map((t) => t.toString()) };
+  return { table, sqlTypes: types.map((t) => t.toString()), bytes };
 }

@@ -9,29 +9,28 @@
  *   const { table, stats } = await engine.query('SELECT level, count(*) AS n FROM log_entries GROUP BY level',
  *     { begin: Date.now() - 3600e3, end: Date.now() });
  */
-import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { tmpdir } from 'node:os';
-import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { parseTimeArg, TimeArgError } from '@sirius/client';
 import type { Lake } from '../lake/lake.js';
 import type { Lakehouse, TimeRange, ViewSource } from '../lakehouse/lakehouse.js';
 import { createObjectCache, type ObjectCache } from './object-cache.js';
 import { scanSql, SqlScanError, type ScannedSql } from './sql-scan.js';
-import { SQL_FUNCTIONS } from './sql-functions.js';
 import { loadMetadataView, type MetadataView } from './metadata-views.js';
 import { resultToArrow, ResultTooLargeError } from './arrow-from-duckdb.js';
 import { locateError } from './error-position.js';
 import { QueryError } from './query-error.js';
 import { Semaphore, SemaphoreFullError } from './semaphore.js';
+import { parseByteSize, SandboxPool, type Sandbox } from './sandbox.js';
+import { prepareReadOnly, StatementRefused } from './statement-gate.js';
+import { MemoryBudget } from './memory-budget.js';
 
 export interface QueryLimits {
   /** per-query time budget, ms (default 60 000) */
   timeoutMs?: number;
-  /** DuckDB memory_limit for the engine (default '2GB') */
+  /** DuckDB memory for all running queries together, shared equally by the query slots (default '2GB') */
   memoryLimit?: string;
-  /** DuckDB worker threads (default: DuckDB's choice, one per core) */
+  /** DuckDB worker threads per query (default: DuckDB's choice, one per core) */
   threads?: number;
   /** queries running at once (default 2) */
   maxConcurrent?: number;
@@ -39,6 +38,10 @@ export interface QueryLimits {
   maxQueued?: number;
   /** most rows a result may have (default 5 000 000) */
   maxRows?: number;
+  /** most bytes one result may hold on the server (default 256 MiB) */
+  maxResultBytes?: number;
+  /** bytes all results being built at once may hold together (default 512 MiB) */
+  resultMemoryBytes?: number;
   /** bytes of S3 objects kept in the local cache (default 2 GiB) */
   cacheBytes?: number;
 }
@@ -49,12 +52,6 @@ export interface QueryEngineOptions {
   /** where S3 objects are cached and DuckDB spills */
   cacheDir: string;
   limits?: QueryLimits;
-  /**
-   * Folders queries may read besides the cache and the file object store (the lakehouse's just-in-time
-   * files). Queries cannot read any other file: `read_csv('/etc/passwd')` is refused.
-   * Default: [os.tmpdir()].
-   */
-  readableDirs?: string[];
 }
 
 export type TimeInput = bigint | string | Date | number;
@@ -75,6 +72,8 @@ export interface QueryStats {
   /** the views the query referenced, as `view` or `view(instance)` */
   views: string[];
   rows: number;
+  /** bytes of the result's Arrow buffers */
+  resultBytes: number;
   elapsedMs: number;
   begin: string;
   end: string;
@@ -99,33 +98,47 @@ export function toNs(t: TimeInput, now = Date.now()): bigint {
   return parseTimeArg(t, now);
 }
 
+/** Thrown inside a query once its budget ran out or its client cancelled; mapped to the right QueryError. */
+class Stopped extends Error {}
+
 export async function createQueryEngine(opts: QueryEngineOptions): Promise<QueryEngine> {
   const limits = opts.limits ?? {};
   const timeoutMs = limits.timeoutMs ?? 60_000;
   const maxRows = limits.maxRows ?? 5_000_000;
+  const maxConcurrent = limits.maxConcurrent ?? 2;
+  const maxResultBytes = limits.maxResultBytes ?? 256 * 2 ** 20;
+  const resultMemory = new MemoryBudget(limits.resultMemoryBytes ?? 512 * 2 ** 20);
   const cacheDir = resolvePath(opts.cacheDir);
-  const spillDir = join(cacheDir, 'spill');
   const cache: ObjectCache = await createObjectCache({
     dir: join(cacheDir, 'objects'),
     maxBytes: limits.cacheBytes ?? 2 * 1024 ** 3,
     objects: opts.lake.objects,
   });
-  await mkdir(spillDir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:');
-  const setup = await instance.connect();
-  for (const stmt of SQL_FUNCTIONS) await setup.run(stmt);
-  await setup.run(`SET memory_limit = '${(limits.memoryLimit ?? '2GB').replace(/'/g, '')}'`);
-  if (limits.threads) await setup.run(`SET threads = ${Math.max(1, Math.trunc(limits.threads))}`);
-  await setup.run(`SET temp_directory = ${sqlString(spillDir)}`);
-  const readable = [cacheDir, ...(opts.readableDirs ?? [tmpdir()]).map((d) => resolvePath(d))];
-  const storeRoot = opts.lake.objects.localPath('x');
-  if (storeRoot !== undefined) readable.push(resolvePath(storeRoot.slice(0, -1)));
-  await setup.run(`SET allowed_directories = [${readable.map(sqlString).join(', ')}]`);
-  await setup.run(`SET enable_external_access = false`);
-  await setup.run(`SET lock_configuration = true`);
-  setup.closeSync();
-  const slots = new Semaphore(limits.maxConcurrent ?? 2, limits.maxQueued ?? 64);
+  let memoryLimitBytes: number;
+  try {
+    memoryLimitBytes = parseByteSize(limits.memoryLimit ?? '2GB');
+  } catch (err) {
+    throw new QueryError('bad_request', `query memory limit: ${(err as Error).message}`);
+  }
+  // every query gets a DuckDB instance of its own (sandbox.ts); the slots share the engine's memory
+  const sandboxes = new SandboxPool({
+    memoryLimitBytes: memoryLimitBytes / maxConcurrent,
+    threads: limits.threads,
+    spillRoot: join(cacheDir, 'spill'),
+    spare: Math.min(2, maxConcurrent),
+  });
+  const storeRoot = opts.lake.objects.localPath('x')?.slice(0, -1);
+  const slots = new Semaphore(maxConcurrent, limits.maxQueued ?? 64);
   let closed = false;
+
+  /** Error text without the server's folders: object keys stay, local prefixes go. */
+  function redactPaths(message: string): string {
+    let out = message;
+    for (const prefix of [storeRoot, join(cacheDir, 'objects') + '/', cacheDir + '/', cacheDir]) {
+      if (prefix) out = out.split(prefix).join('');
+    }
+    return out;
+  }
 
   async function run(sql: string, range: TimeRange, qopts: QueryOptions, budgetMs: number): Promise<QueryOutput> {
     const started = performance.now();
@@ -140,26 +153,40 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     const leases: { release(): void }[] = [];
     const files: string[] = [];
     let cacheHits = 0;
-    let conn: DuckDBConnection | undefined;
+    let box: Sandbox | undefined;
+    let reserved = 0;
+    // one signal for both ways a query stops: its budget runs out, or its client goes away
+    const stop = new AbortController();
     let timedOut = false;
-    let aborted = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      conn?.interrupt();
+      stop.abort();
     }, budgetMs);
-    const onAbort = () => {
-      aborted = true;
-      conn?.interrupt();
-    };
-    // an already-aborted signal never fires 'abort'
-    if (qopts.signal?.aborted) aborted = true;
+    const onAbort = () => stop.abort();
+    if (qopts.signal?.aborted) stop.abort();
     else qopts.signal?.addEventListener('abort', onAbort, { once: true });
+    stop.signal.addEventListener('abort', () => box?.interrupt(), { once: true });
     const checkBudget = () => {
-      if (timedOut) throw timeoutError(budgetMs);
-      if (aborted) throw new QueryError('bad_request', 'the query was cancelled');
+      if (stop.signal.aborted) throw new Stopped();
+    };
+    /** Waits for `work` unless the query stops first; what `work` yields after that is released. */
+    const unlessStopped = <T>(work: Promise<T>, discard?: (late: T) => void): Promise<T> => {
+      checkBudget();
+      return new Promise<T>((resolve, reject) => {
+        const onStop = () => {
+          work.then((late) => discard?.(late), () => undefined);
+          reject(new Stopped());
+        };
+        stop.signal.addEventListener('abort', onStop, { once: true });
+        work.then(
+          (v) => (stop.signal.removeEventListener('abort', onStop), resolve(v)),
+          (e) => (stop.signal.removeEventListener('abort', onStop), reject(e)),
+        );
+      });
     };
     try {
-      conn = await instance.connect();
+      box = await unlessStopped(sandboxes.take(), (late) => late.dispose());
+      const conn = box.connection;
       const views: string[] = [];
       // Lakehouse views first (they may materialize just-in-time partitions), in parallel.
       const lakeRefs: { name: string; view: string; instance: string }[] = [];
@@ -168,15 +195,16 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
       const resolved = await Promise.all(
         lakeRefs.map(async (r) => {
           try {
-            const src = await opts.lakehouse.resolve(r.view, r.instance, range);
+            const src = await unlessStopped(opts.lakehouse.resolve(r.view, r.instance, range), (late) => void late.release().catch(() => undefined));
             sources.push(src);
             return { ...r, src };
           } catch (err) {
-            throw new QueryError('bad_request', `cannot resolve view ${r.view}(${r.instance}): ${(err as Error).message}`, undefined, { cause: err });
+            if (err instanceof Stopped || stop.signal.aborted) throw new Stopped();
+            throw new QueryError('bad_request', `cannot resolve view ${r.view}(${r.instance}): ${redactPaths((err as Error).message)}`, undefined, { cause: err });
           }
         }),
       );
-      checkBudget();
+      const planned: { name: string; paths: string[]; src: ViewSource }[] = [];
       for (const r of resolved) {
         const remote: string[] = [];
         const paths: string[] = [];
@@ -186,7 +214,7 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
           else remote.push(key);
         }
         if (remote.length > 0) {
-          const lease = await cache.acquire(remote);
+          const lease = await unlessStopped(cache.acquire(remote), (late) => late.release());
           leases.push(lease);
           cacheHits += lease.hits;
           paths.push(...lease.paths);
@@ -194,28 +222,35 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
         paths.push(...r.src.localFiles);
         files.push(...r.src.objectKeys, ...r.src.localFiles);
         views.push(r.instance === 'global' ? r.view : `${r.view}(${r.instance})`);
-        await conn.run(parquetViewSql(r.name, paths, r.src, range));
+        planned.push({ name: r.name, paths, src: r.src });
       }
+      // from here on the instance reads exactly the planned files, and nothing can change that
+      await box.seal(planned.flatMap((p) => p.paths));
+      for (const p of planned) await conn.run(parquetViewSql(p.name, p.paths, p.src, range));
       for (const g of scanned.globals) {
         if (!METADATA_VIEWS.includes(g)) continue;
-        await loadMetadataView(conn, opts.lake.sql, g as MetadataView, range);
+        await unlessStopped(loadMetadataView(conn, opts.lake.sql, g as MetadataView, range));
         views.push(g);
       }
       checkBudget();
-      const extracted = await conn.extractStatements(scanned.sql);
-      if (extracted.count !== 1) {
-        throw new QueryError('bad_request', extracted.count === 0 ? 'the query is empty' : `one statement per query (got ${extracted.count})`);
-      }
-      const prepared = await extracted.prepare(0);
-      const kind = prepared.statementType;
-      if (kind !== StatementType.SELECT && kind !== StatementType.EXPLAIN) {
-        throw new QueryError('bad_request', `only SELECT queries are allowed (got a ${StatementType[kind] ?? kind} statement)`, 1);
-      }
+      const prepared = await prepareReadOnly(conn, scanned.sql);
       checkBudget();
       const result = await prepared.stream();
-      // an interrupt that landed before DuckDB started executing was a no-op: look at the flags again
+      // an interrupt that landed before DuckDB started executing was a no-op: look again
       checkBudget();
-      const { table, sqlTypes } = await resultToArrow(result, { maxRows, signal: checkBudget });
+      const { table, sqlTypes, bytes } = await resultToArrow(result, {
+        maxRows,
+        signal: checkBudget,
+        reserve(delta) {
+          if (reserved + delta > maxResultBytes) {
+            throw new ResultTooLargeError(`the result holds more than ${formatBytes(maxResultBytes)}: select fewer columns, aggregate, or add a LIMIT`);
+          }
+          if (!resultMemory.reserve(delta)) {
+            throw new ResultTooLargeError(`the server's result memory (${formatBytes(resultMemory.capacity)}) is in use by other queries' results; retry shortly or ask for less`);
+          }
+          reserved += delta;
+        },
+      });
       checkBudget();
       return {
         table,
@@ -226,6 +261,7 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
           cacheHits,
           views,
           rows: table.numRows,
+          resultBytes: bytes,
           elapsedMs: Math.round((performance.now() - started) * 10) / 10,
           begin: range.begin.toString(),
           end: range.end.toString(),
@@ -234,16 +270,18 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (timedOut) throw timeoutError(budgetMs);
-      if (aborted) throw new QueryError('bad_request', 'the query was cancelled');
+      if (stop.signal.aborted) throw new QueryError('bad_request', 'the query was cancelled');
+      if (err instanceof StatementRefused) throw new QueryError('bad_request', err.message, 1);
       if (err instanceof ResultTooLargeError) throw new QueryError('too_large', err.message);
-      const located = locateError((err as Error)?.message ?? String(err), scanned.sql);
+      const located = locateError(redactPaths((err as Error)?.message ?? String(err)), scanned.sql);
       let position = located.offset === undefined ? undefined : scanned.originalOffset(located.offset) + 1;
       if (position === undefined && /at end of input/.test(located.message)) position = sql.trimEnd().length + 1;
       throw new QueryError('sql', located.message, position, { cause: err });
     } finally {
       clearTimeout(timer);
       qopts.signal?.removeEventListener('abort', onAbort);
-      conn?.closeSync();
+      resultMemory.release(reserved);
+      box?.dispose();
       for (const l of leases) l.release();
       await Promise.all(sources.map((s) => s.release().catch(() => undefined)));
     }
@@ -281,9 +319,13 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     async close() {
       if (closed) return;
       closed = true;
-      instance.closeSync();
+      sandboxes.close();
     },
   };
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
 }
 
 function timeoutError(budgetMs: number): QueryError {

@@ -42,7 +42,7 @@ export class SqlScanError extends Error {
   }
 }
 
-interface Token {
+export interface SqlToken {
   kind: 'ident' | 'string' | 'punct' | 'other';
   text: string;
   /** for identifiers: lower-cased unquoted name; for strings: the unescaped value */
@@ -51,7 +51,8 @@ interface Token {
   end: number;
 }
 
-function* tokens(sql: string): Generator<Token> {
+/** The lexer's tokens, comments and whitespace dropped (shared with the statement gate). */
+export function* sqlTokens(sql: string): Generator<SqlToken> {
   let i = 0;
   const n = sql.length;
   while (i < n) {
@@ -111,7 +112,7 @@ function* tokens(sql: string): Generator<Token> {
  *   s.instances // [{ view: 'thread_spans', instance: 'abc', alias: '__vi_0_thread_spans' }]
  */
 export function scanSql(sql: string): ScannedSql {
-  const toks = [...tokens(sql)];
+  const toks = [...sqlTokens(sql)];
   const globals = new Set<GlobalView>();
   const instances: InstanceRef[] = [];
   const edits: { start: number; end: number; replacement: string }[] = [];

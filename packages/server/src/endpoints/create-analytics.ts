@@ -21,8 +21,6 @@ export interface CreateAnalyticsOptions {
   /** the server's data folder: the object cache and DuckDB's spill files go under `<dataDir>/cache/analytics` */
   dataDir: string;
   limits?: QueryLimits;
-  /** folders holding the lakehouse's just-in-time files, readable by queries (default: the data dir and os.tmpdir()) */
-  readableDirs?: string[];
 }
 
 export interface Analytics {
@@ -32,13 +30,11 @@ export interface Analytics {
 }
 
 export async function createAnalytics(opts: CreateAnalyticsOptions): Promise<Analytics> {
-  const { tmpdir } = await import('node:os');
   const engine = await createQueryEngine({
     lake: opts.lake,
     lakehouse: opts.lakehouse,
     cacheDir: join(opts.dataDir, 'cache', 'analytics'),
     limits: opts.limits,
-    readableDirs: opts.readableDirs ?? [opts.dataDir, tmpdir()],
   });
   return { engine, app: createQueryRoutes({ engine }), close: () => engine.close() };
 }

@@ -24,7 +24,7 @@ export async function startEngine(opts: { objectStore?: 'memory' | 'file'; limit
     objectStoreUri: opts.objectStore === 'file' ? `file://${join(dir, 'objects')}` : 'memory://',
   });
   const lakehouse = createLakehouse({ lake, dataDir: dir });
-  const engine = await createQueryEngine({ lake, lakehouse, cacheDir: join(dir, 'cache'), limits: opts.limits, readableDirs: [dir] });
+  const engine = await createQueryEngine({ lake, lakehouse, cacheDir: join(dir, 'cache'), limits: opts.limits });
   return {
     lake,
     engine,

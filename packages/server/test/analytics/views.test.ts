@@ -59,7 +59,7 @@ for (const backend of pgBackends) {
     before(async () => {
       t = await startTestLake(backend);
       const lakehouse = createLakehouse({ lake: t.server.lake, dataDir: t.dir });
-      engine = await createQueryEngine({ lake: t.server.lake, lakehouse, cacheDir: join(t.dir, 'cache'), readableDirs: [t.dir] });
+      engine = await createQueryEngine({ lake: t.server.lake, lakehouse, cacheDir: join(t.dir, 'cache') });
       await post(t.server, 'insert_process', process);
       for (const s of [logStream, metricStream, cpuStream]) await post(t.server, 'insert_stream', s);
       for (const [i, n] of [[0, 5], [1, 4]] as const) {

@@ -9,9 +9,11 @@ import * as grpc from '@grpc/grpc-js';
 import { Binary, Bool, Field, Float64, Int32, Int64, List, Schema, Table as ArrowTable, tableFromArrays, tableFromIPC, tableToIPC, TimestampNanosecond, Utf8, vectorFromArray, type Table } from 'apache-arrow';
 import { bindParameters, parameterCount, parameterLiterals } from '../../src/endpoints/flight-sql/parameters.js';
 import { startQueryServer, type QueryServer } from './query-server.js';
+import * as flight from './flight-client.js';
+import { cmd, connect, streamCall, unaryCall, type Client } from './flight-client.js';
 import { startFlightSqlServer, type FlightSqlServer } from '../../src/endpoints/flight-sql/index.js';
 import {
-  DESCRIPTOR_CMD, encodeMessage, FLIGHT_SERVICE, packAny, unpackAny, type FlightData, type FlightInfo, type SqlMessageName,
+  DESCRIPTOR_CMD, encodeMessage, packAny, unpackAny, type FlightData, type FlightInfo, type SqlMessageName,
 } from '../../src/endpoints/flight-sql/protocol.js';
 import { IpcFramingError, joinIpcMessages, splitIpcStream, tableToIpcMessages } from '../../src/endpoints/flight-sql/ipc-messages.js';
 import { HandleStore } from '../../src/endpoints/flight-sql/handle-store.js';
@@ -19,48 +21,9 @@ import { likePattern } from '../../src/endpoints/flight-sql/catalog.js';
 
 const BEGIN = '2024-05-01T00:00:00Z';
 const END = '2024-05-01T01:00:00Z';
-
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-const FlightClient = grpc.makeGenericClientConstructor(FLIGHT_SERVICE, 'FlightService');
-
-function connect(port: number): Client {
-  return new FlightClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Client;
-}
-
-function md(headers: Record<string, string> = { 'x-sirius-begin': BEGIN, 'x-sirius-end': END }): grpc.Metadata {
-  const m = new grpc.Metadata();
-  for (const [k, v] of Object.entries(headers)) m.set(k, v);
-  return m;
-}
-
-function unaryCall<T>(c: Client, method: string, req: object, meta: grpc.Metadata): Promise<T> {
-  return new Promise((resolve, reject) => {
-    c[method]!(req, meta, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
-  });
-}
-
-function streamCall<T>(c: Client, method: string, req: object, meta: grpc.Metadata): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const out: T[] = [];
-    const s = c[method]!(req, meta) as grpc.ClientReadableStream<T>;
-    s.on('data', (m: T) => out.push(m));
-    s.on('error', reject);
-    s.on('end', () => resolve(out));
-  });
-}
-
-const cmd = (name: SqlMessageName, value: object) => ({ type: DESCRIPTOR_CMD, cmd: packAny(name, value) });
-
-async function flightInfo(c: Client, name: SqlMessageName, value: object, meta = md()): Promise<FlightInfo> {
-  return unaryCall<FlightInfo>(c, 'GetFlightInfo', cmd(name, value), meta);
-}
-
-async function readTicket(c: Client, info: FlightInfo, meta = md()): Promise<{ table: Table; messages: FlightData[] }> {
-  assert.equal(info.endpoint?.length, 1);
-  const messages = await streamCall<FlightData>(c, 'DoGet', info.endpoint![0]!.ticket!, meta);
-  const ipc = joinIpcMessages(messages.map((m) => ({ header: m.data_header ?? new Uint8Array(0), body: m.data_body ?? new Uint8Array(0) })));
-  return { table: tableFromIPC(ipc), messages };
-}
+const md = (headers: Record<string, string> = { 'x-sirius-begin': BEGIN, 'x-sirius-end': END }) => flight.md(headers);
+const flightInfo = (c: Client, name: SqlMessageName, value: object, meta = md()) => flight.flightInfo(c, name, value, meta);
+const readTicket = (c: Client, info: FlightInfo, meta = md()) => flight.readTicket(c, info, meta);
 
 /** an encapsulated schema message read back (with an end-of-stream marker appended) */
 function schemaOf(bytes: Uint8Array): string[] {

@@ -146,7 +146,7 @@ export async function startFixtureServer(opts: FixtureOptions = {}): Promise<Fix
       return { objectKeys: [], localFiles: has ? [v.file!] : [], columns: v.columns, timeColumn: v.timeColumn, release: async () => {} };
     },
   };
-  const analytics = await createAnalytics({ lake, lakehouse, dataDir: dir, readableDirs: [dir] });
+  const analytics = await createAnalytics({ lake, lakehouse, dataDir: dir });
   const app = new Hono();
   app.route('/api', analytics.app);
   app.route('/api', createNotebookRoutes({ objects: lake.objects }));

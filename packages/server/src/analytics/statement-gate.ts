@@ -1,0 +1,74 @@
+/**
+ * Decides whether a user's SQL may run, by DuckDB's own parser rather than by keywords: exactly one
+ * statement, and DuckDB must classify it as a SELECT. `EXPLAIN [ANALYZE]` is let through only around a
+ * statement that DuckDB, prepared on its own, classifies as a SELECT — `EXPLAIN ANALYZE` executes what it
+ * wraps, so `EXPLAIN ANALYZE COPY … TO` would otherwise write files. What runs is then rebuilt from the
+ * checked inner text, so the statement executed is exactly the one that was checked.
+ *
+ * This is one of two walls: the query also runs in a DuckDB instance of its own that sees only the files
+ * it was planned to read (sandbox.ts), so what a SELECT's table functions may change dies with it.
+ *
+ * @example
+ *   const prepared = await prepareReadOnly(conn, 'EXPLAIN ANALYZE SELECT count(*) FROM log_entries');
+ *   await prepareReadOnly(conn, 'EXPLAIN ANALYZE COPY (SELECT 1) TO \'x.csv\''); // throws StatementRefused
+ */
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { sqlTokens } from './sql-scan.js';
+
+export class StatementRefused extends Error {
+  override readonly name = 'StatementRefused';
+}
+
+/** Prepares `sql` when it is one read-only statement; throws StatementRefused otherwise (DuckDB's own errors pass through). */
+export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+  const extracted = await conn.extractStatements(sql);
+  if (extracted.count !== 1) {
+    throw new StatementRefused(extracted.count === 0 ? 'the query is empty' : `one statement per query (got ${extracted.count})`);
+  }
+  const prepared = await extracted.prepare(0);
+  const kind = prepared.statementType;
+  if (kind === StatementType.SELECT) return prepared;
+  if (kind !== StatementType.EXPLAIN) throw refused(kind);
+  prepared.destroySync();
+  const explain = splitExplain(sql);
+  if (!explain) throw new StatementRefused('only EXPLAIN [ANALYZE] <SELECT …> is allowed');
+  const inner = await conn.extractStatements(explain.inner);
+  if (inner.count !== 1) throw new StatementRefused('EXPLAIN takes one SELECT statement');
+  const innerPrepared = await inner.prepare(0);
+  const innerKind = innerPrepared.statementType;
+  innerPrepared.destroySync();
+  if (innerKind !== StatementType.SELECT) throw refused(innerKind, 'EXPLAIN of ');
+  return conn.prepare(`EXPLAIN ${explain.analyze ? 'ANALYZE ' : ''}${explain.inner}`);
+}
+
+function refused(kind: StatementType, prefix = ''): StatementRefused {
+  return new StatementRefused(`only SELECT queries are allowed (got ${prefix}a ${StatementType[kind] ?? kind} statement)`);
+}
+
+/**
+ * `EXPLAIN`, then `ANALYZE`/`ANALYSE` and/or `VERBOSE`, or a parenthesized option list, then the statement.
+ * Returns the statement's text; null when the prefix is not one of those shapes.
+ */
+export function splitExplain(sql: string): { analyze: boolean; inner: string } | null {
+  const toks = sqlTokens(sql);
+  const first = toks.next().value;
+  if (!first || first.kind !== 'ident' || first.value !== 'explain') return null;
+  let analyze = false;
+  for (;;) {
+    const t = toks.next().value;
+    if (!t) return null;
+    if (t.kind === 'ident' && (t.value === 'analyze' || t.value === 'analyse')) analyze = true;
+    else if (t.kind === 'ident' && t.value === 'verbose') continue;
+    else if (t.kind === 'punct' && t.value === '(') {
+      // options such as (ANALYZE, FORMAT json): only ANALYZE changes what runs
+      let depth = 1;
+      while (depth > 0) {
+        const o = toks.next().value;
+        if (!o) return null;
+        if (o.value === '(') depth++;
+        else if (o.value === ')') depth--;
+        else if (o.kind === 'ident' && (o.value === 'analyze' || o.value === 'analyse')) analyze = true;
+      }
+    } else return { analyze, inner: sql.slice(t.start) };
+  }
+}
