@@ -5,7 +5,8 @@
  *
  * Request: `{ "sql": "...", "begin": "2024-05-01T00:00:00Z" | "1h", "end": "2024-05-01T01:00:00Z" | "now" }`.
  * Errors: `{ error, code, position? }` — 400 for bad SQL or input, 408 past the time budget, 413 for an
- * oversized result, 503 when too many queries wait.
+ * oversized body or result, 503 when too many queries wait or when the metadata database or object store is
+ * unavailable (code "unavailable", with Retry-After and no internals). Messages carry no absolute file paths.
  *
  * @example
  *   curl -s localhost:9000/api/query -H 'content-type: application/json' \
@@ -16,6 +17,10 @@ import { tableToIPC } from 'apache-arrow';
 import { QueryError } from '../analytics/query-error.js';
 import type { QueryEngine, QueryStats } from '../analytics/query-engine.js';
 import { tableToJsonRows } from './result-json.js';
+import { HttpError } from '../ingestion/http-error.js';
+import { readBody } from '../ingestion/read-body.js';
+import { findUnavailable, type UnavailableError } from '../lake/unavailable.js';
+import { redactPaths } from '../redact-paths.js';
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 /** at most this many file names go into the stats header (the count is always exact) */
@@ -40,14 +45,25 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
   const app = new Hono();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   app.post('/query', async (c) => {
-    const fail = (err: QueryError) =>
-      c.json({ error: err.message, code: err.code, ...(err.position !== undefined ? { position: err.position } : {}) }, STATUS[err.code]);
+    const unavailable = (down: UnavailableError) =>
+      c.json({ error: down.message, code: 'unavailable' }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
+    const fail = (err: QueryError) => {
+      // the engine wraps a lake outage (cause chain) as a view or SQL error; it is neither
+      const down = findUnavailable(err);
+      if (down) return unavailable(down);
+      const position = err.position !== undefined ? { position: err.position } : {};
+      return c.json({ error: redactPaths(err.message), code: err.code, ...position }, STATUS[err.code]);
+    };
     let body: unknown;
     try {
-      const text = await c.req.text();
-      if (text.length > maxBody) return fail(new QueryError('bad_request', `request body larger than ${maxBody} bytes`));
-      body = JSON.parse(text);
-    } catch {
+      // capped while reading: a chunked body has no length to check first
+      const bytes = await readBody(c.req.raw, maxBody);
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 413) {
+        // the rest of the body is never read: the connection cannot carry another request
+        return c.json({ error: `request body larger than ${maxBody} bytes`, code: 'too_large' }, 413, { Connection: 'close' });
+      }
       return fail(new QueryError('bad_request', 'the body must be JSON: { "sql": "...", "begin": "...", "end": "..." }'));
     }
     const { sql, begin, end } = (body ?? {}) as Record<string, unknown>;
@@ -73,6 +89,8 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
       return c.body(json, 200, { 'content-type': 'application/json; charset=utf-8', 'x-sirius-query-stats': statsHeader });
     } catch (err) {
       if (err instanceof QueryError) return fail(err);
+      const down = findUnavailable(err);
+      if (down) return unavailable(down);
       throw err;
     }
   });

@@ -14,6 +14,9 @@
 import { Hono } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
+import { HttpError } from '../ingestion/http-error.js';
+import { readBody } from '../ingestion/read-body.js';
+import { findUnavailable } from '../lake/unavailable.js';
 
 export type CellView = 'table' | 'timeseries' | 'bar';
 export const CELL_VIEWS: readonly CellView[] = ['table', 'timeseries', 'bar'];
@@ -214,13 +217,18 @@ export function createNotebookRoutes(deps: { objects: ObjectStore }): Hono {
     const type = c.req.header('content-type') ?? '';
     if (!type.toLowerCase().startsWith('application/json'))
       return c.json({ error: 'content-type must be application/json' }, 415);
-    const declared = Number(c.req.header('content-length') ?? '0');
-    if (declared > NOTEBOOK_LIMITS.bodyBytes) return c.json({ error: 'notebook too large' }, 413);
-    const text = await c.req.text();
-    if (text.length > NOTEBOOK_LIMITS.bodyBytes) return c.json({ error: 'notebook too large' }, 413);
+    let bytes: Uint8Array;
+    try {
+      // capped while reading: a chunked body has no length to check first
+      bytes = await readBody(c.req.raw, NOTEBOOK_LIMITS.bodyBytes);
+    } catch (err) {
+      // the rest of the body is never read: the connection cannot carry another request
+      if (err instanceof HttpError && err.status === 413) return c.json({ error: 'notebook too large' }, 413, { Connection: 'close' });
+      throw err;
+    }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch (err) {
       return c.json({ error: `body is not valid JSON: ${(err as Error).message}` }, 400);
     }
@@ -235,6 +243,14 @@ export function createNotebookRoutes(deps: { objects: ObjectStore }): Hono {
     if ('conflict' in r)
       return c.json({ error: `notebook "${id}" changed since version ${input.baseVersion}`, latestVersion: r.conflict }, 409);
     return c.json(r.notebook, r.created ? 201 : 200);
+  });
+
+  app.onError((err, c) => {
+    const down = findUnavailable(err);
+    if (down) return c.json({ error: down.message }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
+    // as Hono's default: the details (paths, hosts) go to the log, not to the client
+    console.error(err);
+    return c.json({ error: 'internal error' }, 500);
   });
 
   return app;
