@@ -49,6 +49,30 @@ test('a bad process is rejected naming the field', () => {
   rejectsField(() => validateProcessInfo({ ...process, properties: ['a'] }), 'properties');
 });
 
+test('values PostgreSQL cannot store, and oversized ones, are rejected naming the field', () => {
+  rejectsField(() => validateProcessInfo({ ...process, tsc_frequency: 0.4 }), 'tsc_frequency');
+  rejectsField(() => validateProcessInfo({ ...process, tsc_frequency: 2 ** 70 }), 'tsc_frequency');
+  rejectsField(() => validateProcessInfo({ ...process, tsc_frequency: -1e9 }), 'tsc_frequency');
+  rejectsField(() => validateProcessInfo({ ...process, tsc_frequency: Number.NaN }), 'tsc_frequency');
+  rejectsField(() => validateProcessInfo({ ...process, exe: 'node\u0000' }), 'exe');
+  rejectsField(() => validateProcessInfo({ ...process, computer: 'box\uD800' }), 'computer');
+  rejectsField(() => validateProcessInfo({ ...process, username: '\uDC00alice' }), 'username');
+  rejectsField(() => validateProcessInfo({ ...process, distro: 'x'.repeat(64 * 1024 + 1) }), 'distro');
+  rejectsField(() => validateProcessInfo({ ...process, properties: { k: 'v\u0000' } }), 'properties.k');
+  rejectsField(() => validateProcessInfo({ ...process, properties: { k: '\uDBFF' } }), 'properties.k');
+  rejectsField(() => validateProcessInfo({ ...process, properties: { 'a\u0000b': 'v' } }), 'properties name "a\\u0000b"');
+  rejectsField(() => validateProcessInfo({ ...process, properties: { ['k'.repeat(2000)]: 'v' } }), `properties name "${'k'.repeat(64)}"`);
+  const many = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`p${i}`, 'v']));
+  rejectsField(() => validateProcessInfo({ ...process, properties: many }), 'properties');
+  rejectsField(() => validateStreamInfo({ ...stream, tags: ['cpu\u0000'] }), 'tags[0]');
+  rejectsField(() => validateStreamInfo({ ...stream, tags: Array.from({ length: 65 }, () => 'cpu') }), 'tags');
+  rejectsField(() => validateStreamInfo({ ...stream, properties: { thread_name: 'main\uD83D' } }), 'properties.thread_name');
+  // what is storable stays accepted: pairs of surrogates (emoji), other control characters, the maximum length
+  const ok = validateProcessInfo({ ...process, exe: 'n\u{1F600}de\u0001', distro: 'x'.repeat(64 * 1024), tsc_frequency: 2 ** 53 - 1 });
+  assert.equal(ok.exe, 'n\u{1F600}de\u0001');
+  assert.equal(validateStreamInfo({ ...stream, properties: { thread_name: '\u{1F600}' } }).properties.thread_name, '\u{1F600}');
+});
+
 test('a good stream is accepted, a bad one rejected naming the field', () => {
   assert.deepEqual(validateStreamInfo(stream), { ...stream, process_id: stream.process_id.toLowerCase() });
   assert.deepEqual(validateStreamInfo({ ...stream, properties: undefined }).properties, {});

@@ -1,10 +1,13 @@
 /**
  * Stores one block: validate it fully, check its stream, write the object, then commit the row (batched
  * with concurrent requests). The object goes first so that no row ever points at a missing object; a
- * failure after the put leaves at most an orphan object, which the same block's retry overwrites with
- * the same bytes. Retrying a stored block rewrites one object and adds no row.
+ * failure after the put leaves at most an orphan object, which the same block's retry finds with the same
+ * bytes. Retrying a stored block writes nothing and adds no row.
+ *
+ * Objects are create-only, so a block id re-sent with other bytes is refused (409) and the stored object,
+ * which its row describes, stays; so is a block id already stored for another stream or process.
  */
-import { blobKey, type ObjectStore } from '../lake/object-store.js';
+import { blobKey, ObjectConflictError, type ObjectStore } from '../lake/object-store.js';
 import type { BlockBatcher } from '../lake/block-batcher.js';
 import type { DecodeLimits } from '@sirius/transit';
 import { HttpError } from './http-error.js';
@@ -25,8 +28,17 @@ export async function ingestBlock(deps: BlockIngestorDeps, envelope: Uint8Array)
   if (owner !== meta.process_id) {
     throw new HttpError(400, `stream ${meta.stream_id} belongs to process ${owner}, not ${meta.process_id}`);
   }
-  await deps.objects.put(blobKey(meta.process_id, meta.stream_id, meta.block_id), envelope);
-  await deps.batcher.insert({
+  const key = blobKey(meta.process_id, meta.stream_id, meta.block_id);
+  let put;
+  try {
+    put = await deps.objects.put(key, envelope);
+  } catch (err) {
+    if (err instanceof ObjectConflictError) {
+      throw new HttpError(409, `block ${meta.block_id} is already stored with other content; a block id is never rewritten`);
+    }
+    throw err;
+  }
+  const mine = await deps.batcher.insert({
     block_id: meta.block_id,
     stream_id: meta.stream_id,
     process_id: meta.process_id,
@@ -38,6 +50,11 @@ export async function ingestBlock(deps: BlockIngestorDeps, envelope: Uint8Array)
     object_offset: objectOffset(meta),
     payload_size: envelope.byteLength,
   });
+  if (!mine) {
+    // the object is under this stream's key, which no row names: do not keep what the client cannot use
+    if (put === 'created') await deps.objects.delete([key]);
+    throw new HttpError(409, `block ${meta.block_id} is already stored for another stream; a block id is never reused`);
+  }
   return { block_id: meta.block_id };
 }
 

@@ -5,7 +5,7 @@
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
-    readonly status: 400 | 401 | 404 | 413 | 415 | 503,
+    readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 503,
     readonly reason: string,
   ) {
     super(reason);

@@ -3,8 +3,9 @@
  *   POST /insert_process  JSON ProcessInfo      → 200 { inserted: boolean }
  *   POST /insert_stream   JSON StreamInfo       → 200 { inserted: boolean } (404 when the process is unknown)
  *   POST /insert_block    binary block envelope → 200 { block_id }          (404 when the stream is unknown)
- * Bad input answers 400 `{ "error": reason }`, a body over the limit 413, and nothing is written then.
- * Every insert is idempotent, so clients simply retry on failure.
+ * Bad input answers 400 `{ "error": "<field>: reason" }` (every field is checked to fit PostgreSQL before any
+ * write), a body over the limit 413, and nothing is written then. Every insert is idempotent, so clients
+ * simply retry on failure; a block id already stored with other bytes or for another stream answers 409.
  *
  * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
  *   POST /logs            OTLP/HTTP ExportLogsServiceRequest, protobuf or JSON   → 200 {}

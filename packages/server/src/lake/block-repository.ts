@@ -38,9 +38,14 @@ const COLUMNS = 'block_id, stream_id, process_id, begin_time, begin_ticks, end_t
 
 /** Inserts rows, skipping ids already present. Returns how many rows were new. */
 export async function insertBlocks(sql: SqlClient, blocks: readonly BlockRecord[]): Promise<number> {
-  if (blocks.length === 0) return 0;
+  return (await insertBlockRows(sql, blocks)).size;
+}
+
+/** Inserts rows, skipping ids already present. Returns the ids of the rows that were new. */
+export async function insertBlockRows(sql: SqlClient, blocks: readonly BlockRecord[]): Promise<Set<string>> {
+  if (blocks.length === 0) return new Set();
   const col = <K extends keyof BlockRecord>(k: K) => blocks.map((b) => (b[k] === undefined ? null : String(b[k])));
-  const rows = await sql.query(
+  const rows = await sql.query<{ block_id: string }>(
     `INSERT INTO blocks (${COLUMNS})
      SELECT b, s, p, bt, bk, et, ek, n, o, ps, COALESCE(it, ${DB_CLOCK_NS})
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
@@ -52,7 +57,17 @@ export async function insertBlocks(sql: SqlClient, blocks: readonly BlockRecord[
       col('end_ticks'), col('nb_objects'), col('object_offset'), col('payload_size'), col('insert_time'),
     ],
   );
-  return rows.length;
+  return new Set(rows.map((r) => r.block_id));
+}
+
+/** The stream and process of each stored block among `blockIds` (absent ids are missing from the map). */
+export async function blockOwners(sql: SqlClient, blockIds: readonly string[]): Promise<Map<string, { stream_id: string; process_id: string }>> {
+  if (blockIds.length === 0) return new Map();
+  const rows = await sql.query<{ block_id: string; stream_id: string; process_id: string }>(
+    'SELECT block_id, stream_id, process_id FROM blocks WHERE block_id = ANY($1::text[])',
+    [blockIds],
+  );
+  return new Map(rows.map((r) => [r.block_id, { stream_id: r.stream_id, process_id: r.process_id }]));
 }
 
 export async function getBlock(sql: SqlClient, blockId: string): Promise<BlockRecord | null> {

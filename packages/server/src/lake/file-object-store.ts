@@ -1,14 +1,16 @@
 /**
  * `file:///abs/path`: one file per object under a root folder. A put writes a temporary file in the target
- * folder and renames it into place (atomic on one file system), so a reader sees the whole object or none.
+ * folder and hard-links it into place: link() is atomic and fails when the name exists (rename would replace
+ * it), so a reader sees the whole object or none and a second put of the key never rewrites the first.
+ * The folder must be on a file system with hard links (any local POSIX one).
  * There is no fsync per object: a machine crash can lose the newest objects; a sync per block would cap ingestion.
  * `localPath` gives DuckDB the real file path, so Parquet is read without a copy.
  */
-import { mkdir, writeFile, readFile, readdir, rename, rm, stat, access } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, readdir, link, rm, stat, access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { ObjectConflictError, ObjectNotFoundError, sameBytes, type ObjectStore } from './object-store.js';
 import { assertValidKey } from './object-key.js';
 
 /** temp files carry this marker so `list` can skip objects still being written */
@@ -42,10 +44,17 @@ export function createFileObjectStore(root: string, uri = `file://${root}`): Obj
           await ensureDir(dir);
           await writeFile(tmp, body);
         });
-        await rename(tmp, path);
-      } catch (err) {
+        try {
+          await link(tmp, path);
+          return 'created';
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        // whoever linked it first wrote a complete file, so this read sees all of it
+        if (sameBytes(await readFile(path), body)) return 'same';
+        throw new ObjectConflictError(key);
+      } finally {
         await rm(tmp, { force: true });
-        throw err;
       }
     },
     async get(key) {

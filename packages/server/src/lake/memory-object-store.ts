@@ -2,7 +2,7 @@
  * `memory://`: objects in a Map, for tests and throwaway servers. Bodies are copied in and out so callers
  * cannot change a stored object by mutating their buffer.
  */
-import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { ObjectConflictError, ObjectNotFoundError, sameBytes, type ObjectStore } from './object-store.js';
 import { assertValidKey } from './object-key.js';
 
 export function createMemoryObjectStore(uri = 'memory://'): ObjectStore {
@@ -11,7 +11,13 @@ export function createMemoryObjectStore(uri = 'memory://'): ObjectStore {
     uri,
     async put(key, body) {
       assertValidKey(key);
+      const old = objects.get(key);
+      if (old) {
+        if (sameBytes(old, body)) return 'same';
+        throw new ObjectConflictError(key);
+      }
       objects.set(key, Uint8Array.from(body));
+      return 'created';
     },
     async get(key) {
       const o = objects.get(key);

@@ -1,13 +1,18 @@
 /**
  * Where payloads live: raw blocks at `blobs/<process_id>/<stream_id>/<block_id>` and Parquet partitions at
- * `views/<view_set>/<instance>/<begin>_<end>_<file_id>.parquet`. Objects are written once and never modified.
+ * `views/<view_set>/<instance>/<begin>_<end>_<file_id>.parquet`. Objects are create-only: written once and
+ * never modified, so a client re-sending an id with other bytes cannot rewrite what a row already describes.
  * Implementations: `file://`, `memory://`, `s3://`; one conformance suite runs against all three.
  */
 export interface ObjectStore {
   /** the URI this store was opened from, for messages */
   readonly uri: string;
-  /** Writes the whole object or nothing (a reader never sees a partial object). Overwrites an existing key. */
-  put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * Creates the object, whole or not at all (a reader never sees a partial object). Create-only: when the key
+   * already holds the same bytes the answer is 'same' (a retry), and other bytes throw `ObjectConflictError`
+   * with the stored object left as it was. A deleted key can be created again.
+   */
+  put(key: string, body: Uint8Array): Promise<PutResult>;
   /** Throws `ObjectNotFoundError` when absent. */
   get(key: string): Promise<Uint8Array>;
   /** null when absent */
@@ -23,11 +28,27 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+/** 'created': this call wrote the object; 'same': the key already held these very bytes. */
+export type PutResult = 'created' | 'same';
+
 export class ObjectNotFoundError extends Error {
   override readonly name = 'ObjectNotFoundError';
   constructor(readonly key: string) {
     super(`object not found: ${key}`);
   }
+}
+
+/** A put found its key holding other bytes; nothing was written. */
+export class ObjectConflictError extends Error {
+  override readonly name = 'ObjectConflictError';
+  constructor(readonly key: string) {
+    super(`object already exists with other content: ${key}`);
+  }
+}
+
+/** Byte equality, for deciding whether a put on an existing key is a retry. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 export function blobKey(processId: string, streamId: string, blockId: string): string {

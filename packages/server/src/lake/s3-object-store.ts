@@ -2,6 +2,11 @@
  * `s3://bucket/prefix`: objects in an S3 bucket under an optional key prefix. Credentials and region come
  * from the usual AWS_* environment; `AWS_ENDPOINT_URL` points at an S3-compatible server (MinIO, s3rver…),
  * which then gets path-style addressing. A PutObject is atomic, so readers never see partial objects.
+ *
+ * Create-only puts: a HEAD first answers retries (same bytes) and refuses other bytes without writing; the
+ * PutObject then carries `If-None-Match: *`, so S3 (and MinIO) refuse it if another writer created the key
+ * in between. A server that ignores that header (s3rver, the test double) leaves a window between the HEAD
+ * and the PUT in which two writers of different bytes both succeed and the last one wins.
  */
 import {
   DeleteObjectsCommand,
@@ -13,7 +18,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { createHash } from 'node:crypto';
+import { ObjectConflictError, ObjectNotFoundError, sameBytes, type ObjectStore, type PutResult } from './object-store.js';
 import { assertValidKey } from './object-key.js';
 
 export interface S3ObjectStoreOptions {
@@ -40,7 +46,44 @@ export function createS3ObjectStore(bucket: string, prefix: string, uri: string,
     uri,
     client,
     async put(key, body) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body, ContentLength: body.byteLength }));
+      const k = full(key);
+      /** 'same' or a conflict when the key exists, null when it does not */
+      const compare = async (): Promise<PutResult | null> => {
+        let etag: string | undefined;
+        try {
+          const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: k }));
+          if (Number(h.ContentLength ?? -1) !== body.byteLength) throw new ObjectConflictError(key);
+          etag = h.ETag;
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+        // a single-part, unencrypted upload's ETag is the MD5 of its bytes: a retry needs no download then
+        if (etag === `"${createHash('md5').update(body).digest('hex')}"`) return 'same';
+        try {
+          const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
+          if (sameBytes(await r.Body!.transformToByteArray(), body)) return 'same';
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw err;
+        }
+        throw new ObjectConflictError(key);
+      };
+      for (let attempt = 0; ; attempt++) {
+        const found = await compare();
+        if (found) return found;
+        try {
+          await client.send(
+            new PutObjectCommand({ Bucket: bucket, Key: k, Body: body, ContentLength: body.byteLength, IfNoneMatch: '*' }),
+          );
+          return 'created';
+        } catch (err) {
+          // 412: created by someone else since the HEAD; 409: a concurrent conditional write is still in progress
+          const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+          if ((status !== 412 && status !== 409) || attempt >= 4) throw err;
+          if (status === 409) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
+      }
     },
     async get(key) {
       try {

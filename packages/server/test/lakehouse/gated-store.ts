@@ -22,7 +22,7 @@ export function gatedStore(inner: ObjectStore, prefix: string) {
         enter(key);
         await gate;
       }
-      await inner.put(key, body);
+      return inner.put(key, body);
     },
     get: (key) => inner.get(key),
     head: (key) => inner.head(key),
