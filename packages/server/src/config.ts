@@ -35,6 +35,11 @@ export interface ServeOptions {
   queryKeys?: string[];
   /** largest accepted block envelope in bytes (default 16 MiB) */
   maxBlockBytes?: number;
+  /**
+   * default SIRIUS_LAKE_TIMEOUT_MS, else 15 000: how long a call to the metadata database (connect, or one
+   * statement) or to S3 may take before the request answers 503 + Retry-After instead of hanging
+   */
+  lakeTimeoutMs?: number;
   /** how long data is kept, e.g. '90d' (default: forever); applied by the daemon role */
   retention?: string;
   /** no startup line or info logs */
@@ -55,6 +60,7 @@ export interface ServeConfig {
   ingestionKeys: string[];
   queryKeys: string[];
   maxBlockBytes: number;
+  lakeTimeoutMs: number;
   retention: string | undefined;
   /** `retention` in nanoseconds, undefined = keep forever */
   retentionNs: bigint | undefined;
@@ -66,6 +72,7 @@ export const DEFAULT_HTTP_PORT = 9000;
 export const DEFAULT_FLIGHT_PORT = 50051;
 export const DEFAULT_PG_PORT = 8432;
 export const DEFAULT_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_LAKE_TIMEOUT_MS = 15_000;
 
 /** Environment variables read by `sirius serve`, with what they set (the CLI help prints this list). */
 export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
@@ -76,6 +83,7 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_QUERY_KEYS', 'comma-separated API keys; when set, /api/* requires Authorization: Bearer <key>, Flight SQL a bearer or basic password, the PostgreSQL gateway a password (the web app asks for one)'],
   ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
+  ['SIRIUS_LAKE_TIMEOUT_MS', 'ms a PostgreSQL connect or statement, or an S3 call, may take before the request answers 503 (default 15000)'],
 ];
 
 export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -88,6 +96,8 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
   const maxBlockBytes = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
   if (!Number.isInteger(maxBlockBytes) || maxBlockBytes < 100) throw new ConfigError(`bad max block size ${maxBlockBytes}`);
   const retention = opts.retention;
+  const lakeTimeoutMs = opts.lakeTimeoutMs ?? (nonEmpty(env.SIRIUS_LAKE_TIMEOUT_MS) ? Number(env.SIRIUS_LAKE_TIMEOUT_MS) : DEFAULT_LAKE_TIMEOUT_MS);
+  if (!Number.isInteger(lakeTimeoutMs) || lakeTimeoutMs < 1) throw new ConfigError(`bad lake timeout ${lakeTimeoutMs} (want a whole number of milliseconds)`);
   return {
     roles: [...new Set(roles)],
     host: opts.host ?? '127.0.0.1',
@@ -100,6 +110,7 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     ingestionKeys: opts.ingestionKeys ?? parseKeyList(env.SIRIUS_INGESTION_KEYS),
     queryKeys: opts.queryKeys ?? parseKeyList(env.SIRIUS_QUERY_KEYS),
     maxBlockBytes,
+    lakeTimeoutMs,
     retention,
     retentionNs: retention === undefined ? undefined : parseDurationNs(retention),
     quiet: opts.quiet ?? false,

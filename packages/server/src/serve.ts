@@ -41,6 +41,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     sqlConnectionString: config.sqlConnectionString,
     dataDir: config.dataDir,
     objectStoreUri: config.objectStoreUri,
+    timeoutMs: config.lakeTimeoutMs,
   });
   const ctx: RoleContext = { lake, config, log };
   const closers: Array<() => Promise<void>> = [];

@@ -28,6 +28,7 @@ import { ingestBlock } from './block-ingestor.js';
 import { HttpError } from './http-error.js';
 import { readBody, readJson } from './read-body.js';
 import { StreamCache } from './stream-cache.js';
+import { findUnavailable } from '../lake/unavailable.js';
 
 export interface IngestionOptions {
   /** largest accepted block envelope, bytes */
@@ -82,6 +83,12 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   const onError = (err: Error, c: Context) => {
     if (err instanceof HttpError) {
       return c.json({ error: err.reason }, err.status, err.status === 413 ? { Connection: 'close' } : {});
+    }
+    const down = findUnavailable(err);
+    if (down) {
+      // the cause names hosts and paths: the log gets it, the client a fixed sentence and when to retry
+      opts.onError?.(err);
+      return c.json({ error: down.message }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
     }
     opts.onError?.(err);
     return c.json({ error: 'internal error' }, 500);

@@ -18,6 +18,8 @@ export interface OpenLakeOptions {
   dataDir: string;
   /** file://…, s3://bucket/prefix or memory:// */
   objectStoreUri: string;
+  /** deadline in ms for one call to a remote backend (PostgreSQL, S3) before it counts as unavailable */
+  timeoutMs?: number;
 }
 
 export interface OpenedLake extends Lake {
@@ -25,10 +27,13 @@ export interface OpenedLake extends Lake {
 }
 
 export async function openLake(opts: OpenLakeOptions): Promise<OpenedLake> {
-  const objects = openObjectStore(opts.objectStoreUri);
+  const objects = openObjectStore(opts.objectStoreUri, {
+    // S3 makes up to 3 attempts, each with this deadline: together about the whole budget
+    timeoutMs: opts.timeoutMs === undefined ? undefined : Math.max(100, Math.floor(opts.timeoutMs / 3)),
+  });
   let sql;
   try {
-    sql = await openSqlClient(opts.sqlConnectionString, { dataDir: opts.dataDir });
+    sql = await openSqlClient(opts.sqlConnectionString, { dataDir: opts.dataDir, timeoutMs: opts.timeoutMs });
   } catch (err) {
     await objects.close();
     throw err;

@@ -10,8 +10,22 @@ import { createFileObjectStore } from './file-object-store.js';
 import { createMemoryObjectStore } from './memory-object-store.js';
 import { createS3ObjectStore } from './s3-object-store.js';
 import type { ObjectStore } from './object-store.js';
+import { withOutageErrors } from './outage-object-store.js';
 
-export function openObjectStore(uri: string): ObjectStore {
+export interface OpenObjectStoreOptions {
+  /**
+   * S3: ms to wait for a connection and, separately, for a silent socket, per attempt (default 5000; the SDK
+   * makes up to 3 attempts). Without it a partition leaves requests hanging for minutes.
+   */
+  timeoutMs?: number;
+}
+
+/** Outages (full or vanished disk, unreachable S3) surface as `UnavailableError`; see outage-object-store.ts. */
+export function openObjectStore(uri: string, opts: OpenObjectStoreOptions = {}): ObjectStore {
+  return withOutageErrors(openRaw(uri, opts));
+}
+
+function openRaw(uri: string, opts: OpenObjectStoreOptions): ObjectStore {
   if (uri === 'memory://' || uri.startsWith('memory://')) return createMemoryObjectStore(uri);
   if (uri.startsWith('file://')) {
     // file://relative/path is not a valid file URL; accept it as a path relative to the working directory
@@ -24,7 +38,10 @@ export function openObjectStore(uri: string): ObjectStore {
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
     if (!bucket) throw new Error(`object store URI has no bucket: ${uri}`);
-    return createS3ObjectStore(bucket, prefix, uri);
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    return createS3ObjectStore(bucket, prefix, uri, {
+      client: { requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs }, maxAttempts: 3 },
+    });
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return createFileObjectStore(resolve(uri), `file://${resolve(uri)}`);
   throw new Error(`unsupported object store URI (want file://, s3:// or memory://): ${uri}`);

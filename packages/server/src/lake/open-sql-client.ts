@@ -17,6 +17,8 @@ export interface OpenSqlClientOptions {
   inMemory?: boolean;
   /** PostgreSQL pool size */
   maxConnections?: number;
+  /** PostgreSQL: deadline in ms to connect and per statement (default 15 000) */
+  timeoutMs?: number;
 }
 
 export async function openSqlClient(connectionString: string | undefined, opts: OpenSqlClientOptions = {}): Promise<SqlClient> {
@@ -26,7 +28,7 @@ export async function openSqlClient(connectionString: string | undefined, opts: 
   }
   if (connectionString === 'memory://') return createPgliteSqlClient({ inMemory: true });
   if (/^postgres(ql)?:\/\//.test(connectionString)) {
-    return createPgSqlClient(connectionString, { maxConnections: opts.maxConnections });
+    return createPgSqlClient(connectionString, { maxConnections: opts.maxConnections, timeoutMs: opts.timeoutMs });
   }
   throw new Error(`unsupported SQL connection string (want postgres://…, postgresql://… or memory://): ${redact(connectionString)}`);
 }

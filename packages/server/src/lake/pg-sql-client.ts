@@ -7,25 +7,51 @@
  */
 import pg from 'pg';
 import type { SqlClient } from './sql-client.js';
+import { UnavailableError, isOutageErrno, isUnavailable } from './unavailable.js';
 
 export interface PgSqlClientOptions {
   /** pool size (default 10) */
   maxConnections?: number;
+  /**
+   * Deadline in ms for getting a connection and, separately, for one statement (default 15 000). Without it a
+   * network partition leaves requests waiting on TCP for many minutes; past it they fail as `UnavailableError`.
+   */
+  timeoutMs?: number;
 }
 
+export const DEFAULT_SQL_TIMEOUT_MS = 15_000;
+
 export function createPgSqlClient(connectionString: string, opts: PgSqlClientOptions = {}): SqlClient {
-  const pool = new pg.Pool({ connectionString, max: opts.maxConnections ?? 10 });
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: timeoutMs,
+    // the client-side deadline catches a silent network; the server-side one frees locks the server holds
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    keepAlive: true,
+  });
   // An idle client losing its server must not crash the process: the pool drops it and reconnects later.
   pool.on('error', () => {});
   let closed: Promise<void> | undefined;
   return {
     dialect: 'postgres',
     async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-      const r = await pool.query(sql, params as unknown[] | undefined);
-      return r.rows as R[];
+      try {
+        const r = await pool.query(sql, params as unknown[] | undefined);
+        return r.rows as R[];
+      } catch (err) {
+        throw asUnavailable(err);
+      }
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      const conn = await pool.connect();
+      let conn: pg.PoolClient;
+      try {
+        conn = await pool.connect();
+      } catch (err) {
+        throw asUnavailable(err);
+      }
       let broken = false;
       try {
         await conn.query('BEGIN');
@@ -33,12 +59,17 @@ export function createPgSqlClient(connectionString: string, opts: PgSqlClientOpt
         await conn.query('COMMIT');
         return result;
       } catch (err) {
-        try {
-          await conn.query('ROLLBACK');
-        } catch {
-          broken = true;
+        const mapped = asUnavailable(err);
+        // a ROLLBACK on a lost connection would wait out another deadline: drop the connection instead
+        if (mapped instanceof UnavailableError) broken = true;
+        else {
+          try {
+            await conn.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
         }
-        throw err;
+        throw mapped;
       } finally {
         conn.release(broken);
       }
@@ -55,8 +86,12 @@ function connectionClient(conn: pg.PoolClient, depth = 0): SqlClient {
   const self: SqlClient = {
     dialect: 'postgres',
     async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-      const r = await conn.query(sql, params as unknown[] | undefined);
-      return r.rows as R[];
+      try {
+        const r = await conn.query(sql, params as unknown[] | undefined);
+        return r.rows as R[];
+      } catch (err) {
+        throw asUnavailable(err);
+      }
     },
     transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => withSavepoint(self, depth + 1, () => fn(connectionClient(conn, depth + 1))),
     async close() {
@@ -78,4 +113,25 @@ export async function withSavepoint<T>(tx: SqlClient, depth: number, fn: () => P
     await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
     throw err;
   }
+}
+
+/** SQLSTATE classes and codes that say the server cannot work now, not that the statement is wrong */
+function isUnavailableSqlState(code: string): boolean {
+  // 08: connection exception; 53: insufficient resources (disk full, out of memory, too many connections);
+  // 57P0x: the server is shutting down or starting; 57014: cancelled by our statement_timeout
+  return code.startsWith('08') || code.startsWith('53') || /^57P0[1-3]$/.test(code) || code === '57014';
+}
+
+/** messages `pg` and `pg-pool` give errors of their own, which carry no code */
+const PG_OUTAGE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed)/;
+
+/** `err` as an UnavailableError (keeping it as the cause, for the log) when it is an outage, else unchanged */
+export function asUnavailable(err: unknown): unknown {
+  if (isUnavailable(err)) return err;
+  const code = (err as { code?: unknown })?.code;
+  const message = (err as Error)?.message ?? '';
+  if ((typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code)) || isOutageErrno(err) || PG_OUTAGE_MESSAGES.test(message)) {
+    return new UnavailableError('metadata database', { cause: err });
+  }
+  return err;
 }

@@ -31,7 +31,7 @@ for (const backend of pgBackends) {
       assert.equal((await ready()).status, 200);
     });
 
-    test('a block whose object cannot be written answers 500 and leaves no row', async () => {
+    test('a block whose object cannot be written answers 503 + Retry-After and leaves no row', async () => {
       const post = (path: string, body: Uint8Array | object) =>
         fetch(`${server.url}/ingestion/${path}`, {
           method: 'POST',
@@ -45,8 +45,9 @@ for (const backend of pgBackends) {
       await writeFile(join(dir, 'objects'), 'not a folder');
       const block = makeBlock(s);
       const r = await post('insert_block', block.body);
-      assert.equal(r.status, 500);
-      assert.deepEqual(await r.json(), { error: 'internal error' });
+      assert.equal(r.status, 503);
+      assert.ok(r.headers.get('retry-after'));
+      assert.deepEqual(await r.json(), { error: 'the object store is unavailable; retry later' });
       const rows = await server.lake.sql.query('SELECT 1 FROM blocks WHERE block_id = $1', [block.meta.block_id]);
       assert.equal(rows.length, 0);
       // once storage is back, the client's retry succeeds
