@@ -16,8 +16,9 @@ import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
 import { otlpTracesToSirius } from './otlp-traces.js';
 import { otlpMetricsToSirius } from './otlp-metrics.js';
-import type { SiriusData } from './otlp-common.js';
-import { decodeOtlpProtobuf, type OtlpSignal } from './otlp-protobuf.js';
+import type { OtlpLimits } from './otlp-common.js';
+import type { OtlpSignal } from './otlp-protobuf.js';
+import { convertOtlpRequest, otlpEncoding, storeOtlp, type OtlpConverter } from './otlp-store.js';
 import { validateProcessInfo, validateStreamInfo, TransitError } from '@sirius/transit';
 import type { Lake } from '../lake/lake.js';
 import { BlockBatcher } from '../lake/block-batcher.js';
@@ -35,6 +36,8 @@ export interface IngestionOptions {
   maxBlockBytes: number;
   /** SHA-256 hashes of accepted API keys; empty = no authentication */
   keyHashes: readonly Buffer[];
+  /** OTLP requests' limits (otlp-common.ts: 1,000 resources, 64 distinct ones, 100,000 events) */
+  otlpLimits?: OtlpLimits;
   /** reports unexpected (500) errors */
   onError?: (err: unknown) => void;
 }
@@ -97,20 +100,14 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
 
   const otlp = new Hono();
   otlp.use('*', requireApiKey(opts.keyHashes));
-  const otlpRoute = (signal: OtlpSignal, convert: (body: unknown) => SiriusData) =>
+  const otlpRoute = (signal: OtlpSignal, convert: OtlpConverter) =>
     otlp.post(`/${signal}`, async (c) => {
-      const type = c.req.header('content-type') ?? '';
-      let body: unknown;
-      if (/protobuf/i.test(type)) body = decodeOtlpProtobuf(signal, await readBody(c.req.raw, opts.maxBlockBytes));
-      else if (/json/i.test(type)) body = await readJson(c.req.raw, opts.maxBlockBytes);
-      else throw new HttpError(415, `OTLP ${signal}: send application/x-protobuf or application/json, not ${JSON.stringify(type)}`);
-      const data = convert(body);
-      // the same path as the tracing library's: process, then stream, then each block validated and stored
-      for (const p of data.processes) await insertProcess(lake.sql, validated(validateProcessInfo, p));
-      for (const s of data.streams) if (await insertStream(lake.sql, validated(validateStreamInfo, s))) streams.remember(s.stream_id, s.process_id);
-      for (const b of data.blocks) await ingestBlock({ objects: lake.objects, batcher, streams, limits }, b);
+      const encoding = otlpEncoding(signal, c.req.header('content-type') ?? '');
+      // all or nothing: the whole request converted and validated, then written (otlp-store.ts)
+      const data = convertOtlpRequest(signal, await readBody(c.req.raw, opts.maxBlockBytes), encoding, convert, limits, opts.otlpLimits);
+      await storeOtlp(lake.sql, { objects: lake.objects, batcher, streams, limits }, data);
       // an empty Export…ServiceResponse, in the request's encoding (as protobuf: no bytes at all)
-      return /protobuf/i.test(type) ? c.body(null, 200, { 'content-type': 'application/x-protobuf' }) : c.json({});
+      return encoding === 'protobuf' ? c.body(null, 200, { 'content-type': 'application/x-protobuf' }) : c.json({});
     });
   otlpRoute('logs', otlpLogsToSirius);
   otlpRoute('traces', otlpTracesToSirius);

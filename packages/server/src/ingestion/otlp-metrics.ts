@@ -9,18 +9,13 @@
  *   const { processes, streams, blocks } = otlpMetricsToSirius(JSON.parse(body));
  */
 import type { Properties } from '@sirius/transit';
-import { addResourceBlock, attributes, nanos, type KeyValue, type SiriusData } from './otlp-common.js';
+import { attributes, list, message, nanos, OtlpBatch, str, type ConvertOptions, type KeyValue, type SiriusData, UNTIMED } from './otlp-common.js';
 import { HttpError } from './http-error.js';
 
-interface NumberPoint {
+interface DataPoint {
   timeUnixNano?: string | number;
   asInt?: string | number;
   asDouble?: number;
-  attributes?: KeyValue[];
-}
-
-interface CountSumPoint {
-  timeUnixNano?: string | number;
   count?: string | number;
   sum?: number;
   attributes?: KeyValue[];
@@ -29,15 +24,16 @@ interface CountSumPoint {
 interface Metric {
   name?: string;
   unit?: string;
-  gauge?: { dataPoints?: NumberPoint[] };
-  sum?: { dataPoints?: NumberPoint[] };
-  histogram?: { dataPoints?: CountSumPoint[] };
-  exponentialHistogram?: { dataPoints?: CountSumPoint[] };
-  summary?: { dataPoints?: CountSumPoint[] };
+  gauge?: { dataPoints?: DataPoint[] };
+  sum?: { dataPoints?: DataPoint[] };
+  histogram?: { dataPoints?: DataPoint[] };
+  exponentialHistogram?: { dataPoints?: DataPoint[] };
+  summary?: { dataPoints?: DataPoint[] };
 }
 
-interface ExportMetricsServiceRequest {
-  resourceMetrics?: { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { scope?: { name?: string }; metrics?: Metric[] }[] }[];
+interface ResourceMetrics {
+  resource?: { attributes?: KeyValue[] };
+  scopeMetrics?: { scope?: { name?: string }; metrics?: Metric[] }[];
 }
 
 interface Point {
@@ -49,51 +45,67 @@ interface Point {
   props: Properties | null;
 }
 
-function integer(v: string | number, what: string): bigint {
-  if (typeof v === 'number' ? !Number.isSafeInteger(v) : !/^-?\d{1,20}$/.test(v)) throw new HttpError(400, `OTLP: bad ${what} ${JSON.stringify(v)}`);
-  return BigInt(v);
+const MIN_I64 = -0x8000000000000000n;
+const MAX_I64 = 0x7fffffffffffffffn;
+
+function integer(v: unknown, what: string): bigint {
+  const ok = typeof v === 'number' ? Number.isSafeInteger(v) : typeof v === 'string' && /^-?\d{1,20}$/.test(v) && BigInt(v) >= MIN_I64 && BigInt(v) <= MAX_I64;
+  if (!ok) throw new HttpError(400, `OTLP: bad ${what} ${JSON.stringify(v)}`);
+  return BigInt(v as string | number);
 }
 
-/** Converts an OTLP JSON metrics export; throws HttpError(400) on what is not one. */
-export function otlpMetricsToSirius(body: unknown, now: () => bigint = () => BigInt(Date.now()) * 1_000_000n): SiriusData {
-  if (typeof body !== 'object' || body === null || !Array.isArray((body as ExportMetricsServiceRequest).resourceMetrics)) {
+/** the data points of one of a metric's kinds */
+function points(m: Partial<Metric>, kind: keyof Metric): Partial<DataPoint>[] {
+  return list<unknown>(message<{ dataPoints: unknown }>(m[kind], kind).dataPoints, `${kind}.dataPoints`).map((p) => message<DataPoint>(p, 'a data point'));
+}
+
+/** Converts an OTLP JSON metrics export; throws HttpError(400 or 413) on what is not one or is too large. */
+export function otlpMetricsToSirius(body: unknown, opts: ConvertOptions = {}): SiriusData {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { resourceMetrics?: unknown }).resourceMetrics)) {
     throw new HttpError(400, 'OTLP: expected an ExportMetricsServiceRequest in JSON ({"resourceMetrics": [...]})');
   }
-  const out: SiriusData = { processes: [], streams: [], blocks: [], records: 0 };
-  for (const rm of (body as ExportMetricsServiceRequest).resourceMetrics!) {
-    const resource = attributes(rm?.resource?.attributes);
-    const points: Point[] = [];
-    for (const sm of rm?.scopeMetrics ?? []) {
-      const target = sm?.scope?.name || 'otlp';
-      for (const m of sm?.metrics ?? []) {
-        const name = m.name ?? '';
-        const unit = m.unit ?? '';
-        const at = (p: { timeUnixNano?: string | number; attributes?: KeyValue[] }) => {
+  const resources = (body as { resourceMetrics: unknown[] }).resourceMetrics;
+  const batch = new OtlpBatch<Point>('metrics', { kind: 'metrics' }, body, resources.length, opts);
+  for (const item of resources) {
+    const rm = message<ResourceMetrics>(item, 'a ResourceMetrics');
+    const resource = attributes(message<{ attributes: unknown }>(rm.resource, 'resource').attributes);
+    const out: Point[] = [];
+    const push = (p: Point) => {
+      batch.count(1);
+      out.push(p);
+    };
+    for (const smItem of list(rm.scopeMetrics, 'scopeMetrics')) {
+      const sm = message<{ scope: unknown; metrics: unknown }>(smItem, 'a ScopeMetrics');
+      const target = str(message<{ name: unknown }>(sm.scope, 'scope').name, 'scope.name') || 'otlp';
+      for (const mItem of list(sm.metrics, 'metrics')) {
+        const m = message<Metric>(mItem, 'a Metric');
+        const name = str(m.name, 'metric name');
+        const unit = str(m.unit, 'metric unit');
+        const at = (p: Partial<DataPoint>) => {
           const props = attributes(p.attributes);
-          return { t: nanos(p.timeUnixNano) ?? now(), target, props: Object.keys(props).length ? props : null };
+          return { t: nanos(p.timeUnixNano) ?? UNTIMED, target, props: Object.keys(props).length ? props : null };
         };
-        for (const p of [...(m.gauge?.dataPoints ?? []), ...(m.sum?.dataPoints ?? [])]) {
-          if (p.asInt !== undefined) points.push({ ...at(p), name, unit, value: integer(p.asInt, `asInt of ${name}`) });
-          else if (typeof p.asDouble === 'number') points.push({ ...at(p), name, unit, value: p.asDouble });
+        for (const p of [...points(m, 'gauge'), ...points(m, 'sum')]) {
+          if (p.asInt !== undefined && p.asInt !== null) push({ ...at(p), name, unit, value: integer(p.asInt, `asInt of ${name}`) });
+          else if (typeof p.asDouble === 'number') push({ ...at(p), name, unit, value: p.asDouble });
         }
-        for (const p of [...(m.histogram?.dataPoints ?? []), ...(m.exponentialHistogram?.dataPoints ?? []), ...(m.summary?.dataPoints ?? [])]) {
-          if (p.count !== undefined) points.push({ ...at(p), name: `${name}.count`, unit: 'count', value: integer(p.count, `count of ${name}`) });
-          if (typeof p.sum === 'number') points.push({ ...at(p), name: `${name}.sum`, unit, value: p.sum });
+        for (const p of [...points(m, 'histogram'), ...points(m, 'exponentialHistogram'), ...points(m, 'summary')]) {
+          if (p.count !== undefined && p.count !== null) push({ ...at(p), name: `${name}.count`, unit: 'count', value: integer(p.count, `count of ${name}`) });
+          if (typeof p.sum === 'number') push({ ...at(p), name: `${name}.sum`, unit, value: p.sum });
         }
       }
     }
-    if (points.length === 0) continue;
-    points.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
-    const first = points[0]!.t;
-    const last = points[points.length - 1]!.t;
-    addResourceBlock(out, resource, { kind: 'metrics' }, first, last, points.length, (enc) => {
+    batch.add(resource, out);
+  }
+  return batch.finish(
+    () => 0,
+    (enc, points, first) => {
       for (const p of points) {
         const ticks = Number(p.t - first);
         if (typeof p.value === 'bigint') enc.intMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
         else enc.floatMetric(ticks, p.name, p.unit, p.target, p.value, p.props);
       }
-    });
-    out.records += points.length;
-  }
-  return out;
+    },
+    (points) => points.length,
+  );
 }

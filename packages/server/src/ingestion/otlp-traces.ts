@@ -9,7 +9,7 @@
  * @example
  *   const { processes, streams, blocks } = otlpTracesToSirius(JSON.parse(body));
  */
-import { addResourceBlock, attributes, nanos, type KeyValue, type SiriusData } from './otlp-common.js';
+import { attributes, list, message, nanos, OtlpBatch, str, type ConvertOptions, type KeyValue, type SiriusData } from './otlp-common.js';
 import { HttpError } from './http-error.js';
 
 interface Span {
@@ -20,51 +20,67 @@ interface Span {
   endTimeUnixNano?: string | number;
 }
 
-interface ExportTraceServiceRequest {
-  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { scope?: { name?: string }; spans?: Span[] }[] }[];
+interface ResourceSpans {
+  resource?: { attributes?: KeyValue[] };
+  scopeSpans?: { scope?: { name?: string }; spans?: Span[] }[];
+}
+
+interface SpanEvent {
+  t: bigint;
+  begin: boolean;
+  id: number;
+  parent: number;
+  name: string;
+  target: string;
 }
 
 /** an OTLP span id (16 hex digits) as a number Sirius can hold exactly; '' → 0, no parent */
-function spanNumber(hex: string | undefined, what: string): number {
-  if (hex === undefined || hex === '') return 0;
-  if (!/^[0-9a-fA-F]{16}$/.test(hex)) throw new HttpError(400, `OTLP: bad ${what} ${JSON.stringify(hex)} (16 hex digits)`);
+function spanNumber(hex: unknown, what: string): number {
+  if (hex === undefined || hex === null || hex === '') return 0;
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{16}$/.test(hex)) throw new HttpError(400, `OTLP: bad ${what} ${JSON.stringify(hex)} (16 hex digits)`);
   return parseInt(hex.slice(3), 16) || 1;
 }
 
-/** Converts an OTLP JSON traces export; throws HttpError(400) on what is not one. */
-export function otlpTracesToSirius(body: unknown): SiriusData {
-  if (typeof body !== 'object' || body === null || !Array.isArray((body as ExportTraceServiceRequest).resourceSpans)) {
+/** Converts an OTLP JSON traces export; throws HttpError(400 or 413) on what is not one or is too large. */
+export function otlpTracesToSirius(body: unknown, opts: ConvertOptions = {}): SiriusData {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { resourceSpans?: unknown }).resourceSpans)) {
     throw new HttpError(400, 'OTLP: expected an ExportTraceServiceRequest in JSON ({"resourceSpans": [...]})');
   }
-  const out: SiriusData = { processes: [], streams: [], blocks: [], records: 0 };
-  for (const rs of (body as ExportTraceServiceRequest).resourceSpans!) {
-    const resource = attributes(rs?.resource?.attributes);
-    const events: { t: bigint; begin: boolean; id: number; parent: number; name: string; target: string }[] = [];
-    for (const ss of rs?.scopeSpans ?? []) {
-      const target = ss?.scope?.name || 'otlp';
-      for (const s of ss?.spans ?? []) {
+  const resources = (body as { resourceSpans: unknown[] }).resourceSpans;
+  const batch = new OtlpBatch<SpanEvent>('traces', { kind: 'cpu', properties: { thread_name: 'OpenTelemetry spans' } }, body, resources.length, opts);
+  for (const item of resources) {
+    const rs = message<ResourceSpans>(item, 'a ResourceSpans');
+    const resource = attributes(message<{ attributes: unknown }>(rs.resource, 'resource').attributes);
+    const events: SpanEvent[] = [];
+    for (const ssItem of list(rs.scopeSpans, 'scopeSpans')) {
+      const ss = message<{ scope: unknown; spans: unknown }>(ssItem, 'a ScopeSpans');
+      const target = str(message<{ name: unknown }>(ss.scope, 'scope').name, 'scope.name') || 'otlp';
+      const spans = list(ss.spans, 'spans');
+      batch.count(2 * spans.length);
+      for (const item of spans) {
+        const s = message<Span>(item, 'a Span');
+        const name = str(s.name, 'span name');
         const begin = nanos(s.startTimeUnixNano);
         const end = nanos(s.endTimeUnixNano);
-        if (begin === null || end === null) throw new HttpError(400, `OTLP: span ${JSON.stringify(s.name ?? '')} needs its start and end times`);
+        if (begin === null || end === null) throw new HttpError(400, `OTLP: span ${JSON.stringify(name)} needs its start and end times`);
         const id = spanNumber(s.spanId, 'spanId');
-        if (id === 0) throw new HttpError(400, `OTLP: span ${JSON.stringify(s.name ?? '')} has no spanId`);
+        if (id === 0) throw new HttpError(400, `OTLP: span ${JSON.stringify(name)} has no spanId`);
         const parent = spanNumber(s.parentSpanId, 'parentSpanId');
-        const name = s.name ?? '';
         events.push({ t: begin, begin: true, id, parent, name, target }, { t: end < begin ? begin : end, begin: false, id, parent, name, target });
       }
     }
-    if (events.length === 0) continue;
-    events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : Number(b.begin) - Number(a.begin)));
-    const first = events[0]!.t;
-    const last = events[events.length - 1]!.t;
-    addResourceBlock(out, resource, { kind: 'cpu', properties: { thread_name: 'OpenTelemetry spans' } }, first, last, events.length, (enc) => {
+    batch.add(resource, events);
+  }
+  return batch.finish(
+    // a span that ends when it begins: its begin first
+    (a, b) => Number(b.begin) - Number(a.begin),
+    (enc, events, first) => {
       for (const e of events) {
         const ticks = Number(e.t - first);
         if (e.begin) enc.beginAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
         else enc.endAsyncSpan(ticks, e.id, e.parent, e.name, e.target, '', 0);
       }
-    });
-    out.records += events.length / 2;
-  }
-  return out;
+    },
+    (events) => events.length / 2,
+  );
 }
