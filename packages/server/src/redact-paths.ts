@@ -11,8 +11,8 @@
 /** the first segments of object keys (object-store.ts); a path containing one continues as a key */
 const KEY_ROOTS = new Set(['views', 'blobs', 'notebooks']);
 
-// an absolute POSIX path: a '/' that does not continue a word, a relative path or a URL, then segments
-const ABS_PATH = /(?<![\w.\/:~@%-])\/(?:[^\s'"`,;()[\]{}<>|*?/\\]+\/)*[^\s'"`,;()[\]{}<>|*?/\\]+/g;
+// an absolute POSIX path: a '/' that does not continue a word, a relative path, a URL or a label, then segments
+const ABS_PATH = /(?<![\w.\/:~@%>-])\/(?:[^\s'"`,;()[\]{}<>|*?/\\]+\/)*[^\s'"`,;()[\]{}<>|*?/\\]+/g;
 
 export interface KnownDir {
   /** absolute folder, without a trailing slash */

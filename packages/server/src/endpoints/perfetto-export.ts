@@ -12,6 +12,8 @@ import type { Table } from 'apache-arrow';
 import { perfettoTrace, type PerfettoThread } from '../analytics/perfetto/index.js';
 import type { QueryEngine } from '../analytics/query-engine.js';
 import { QueryError } from '../analytics/query-error.js';
+import { findUnavailable } from '../lake/unavailable.js';
+import { redactPaths } from '../redact-paths.js';
 import type { ColumnSpec, RowBatch } from '../lakehouse/row-batch.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,7 +53,10 @@ export function createPerfettoRoutes(deps: { engine: QueryEngine }): Hono {
         'content-disposition': `attachment; filename="${processId}.perfetto-trace"`,
       });
     } catch (err) {
-      if (err instanceof QueryError) return c.json({ error: err.message }, 400);
+      // a lake outage reaches here wrapped in a QueryError (its cause); it is not the client's fault
+      const down = findUnavailable(err);
+      if (down) return c.json({ error: down.message }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
+      if (err instanceof QueryError) return c.json({ error: redactPaths(err.message) }, 400);
       throw err;
     }
   });
