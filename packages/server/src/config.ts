@@ -46,6 +46,28 @@ export interface ServeOptions {
   quiet?: boolean;
   /** the built web app served by the `web` role (default packages/web/dist) */
   webDistDir?: string;
+  /** bounds on clients, so that hostile or broken ones cannot hold the server's connections (see `ClientLimits`) */
+  limits?: Partial<ClientLimits>;
+}
+
+/**
+ * What a client may hold before it is cut off. The PostgreSQL gateway refuses connections over its bounds
+ * with SQLSTATE 53300 and closes clients that have not authenticated in time; the HTTP server answers 408 to
+ * requests whose headers or whole request are too slow and drops connections over its bound.
+ */
+export interface ClientLimits {
+  /** default SIRIUS_PG_MAX_CONNECTIONS, else 256 */
+  pgMaxConnections: number;
+  /** default SIRIUS_PG_MAX_CONNECTIONS_PER_ADDRESS, else 32 */
+  pgMaxConnectionsPerAddress: number;
+  /** startup and authentication must finish within this (default SIRIUS_PG_AUTH_TIMEOUT_MS, else 10 s) */
+  pgAuthTimeoutMs: number;
+  /** a request's headers must arrive within this (default SIRIUS_HTTP_HEADERS_TIMEOUT_MS, else 10 s) */
+  httpHeadersTimeoutMs: number;
+  /** a whole request, body included, must arrive within this (default SIRIUS_HTTP_REQUEST_TIMEOUT_MS, else 120 s) */
+  httpRequestTimeoutMs: number;
+  /** connections open at once; more are closed on arrival (default SIRIUS_HTTP_MAX_CONNECTIONS, else 4096) */
+  httpMaxConnections: number;
 }
 
 export interface ServeConfig {
@@ -66,12 +88,22 @@ export interface ServeConfig {
   retentionNs: bigint | undefined;
   quiet: boolean;
   webDistDir: string | undefined;
+  limits: ClientLimits;
 }
 
 export const DEFAULT_HTTP_PORT = 9000;
 export const DEFAULT_FLIGHT_PORT = 50051;
 export const DEFAULT_PG_PORT = 8432;
 export const DEFAULT_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
+  pgMaxConnections: 256,
+  pgMaxConnectionsPerAddress: 32,
+  pgAuthTimeoutMs: 10_000,
+  httpHeadersTimeoutMs: 10_000,
+  // a block of the default largest size (16 MiB) still arrives in time over a ~140 KB/s link
+  httpRequestTimeoutMs: 120_000,
+  httpMaxConnections: 4096,
+};
 export const DEFAULT_LAKE_TIMEOUT_MS = 15_000;
 
 /** Environment variables read by `sirius serve`, with what they set (the CLI help prints this list). */
@@ -81,6 +113,12 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_OBJECT_STORE_URI', 'file:///path, s3://bucket/prefix or memory:// (default file://<data dir>/objects)'],
   ['SIRIUS_INGESTION_KEYS', 'comma-separated API keys; when set, /ingestion/* requires Authorization: Bearer <key>'],
   ['SIRIUS_QUERY_KEYS', 'comma-separated API keys; when set, /api/* requires Authorization: Bearer <key>, Flight SQL a bearer or basic password, the PostgreSQL gateway a password (the web app asks for one)'],
+  ['SIRIUS_PG_MAX_CONNECTIONS', `PostgreSQL gateway connections open at once; more are refused with SQLSTATE 53300 (default ${DEFAULT_CLIENT_LIMITS.pgMaxConnections})`],
+  ['SIRIUS_PG_MAX_CONNECTIONS_PER_ADDRESS', `the same, from one client address (default ${DEFAULT_CLIENT_LIMITS.pgMaxConnectionsPerAddress})`],
+  ['SIRIUS_PG_AUTH_TIMEOUT_MS', `PostgreSQL gateway clients must finish startup and authentication within this many ms (default ${DEFAULT_CLIENT_LIMITS.pgAuthTimeoutMs})`],
+  ['SIRIUS_HTTP_HEADERS_TIMEOUT_MS', `HTTP request headers must arrive within this many ms, else 408 (default ${DEFAULT_CLIENT_LIMITS.httpHeadersTimeoutMs})`],
+  ['SIRIUS_HTTP_REQUEST_TIMEOUT_MS', `a whole HTTP request, body included, must arrive within this many ms, else 408 (default ${DEFAULT_CLIENT_LIMITS.httpRequestTimeoutMs}; raise it for large blocks over slow links)`],
+  ['SIRIUS_HTTP_MAX_CONNECTIONS', `HTTP connections open at once; more are closed on arrival (default ${DEFAULT_CLIENT_LIMITS.httpMaxConnections})`],
   ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
   ['SIRIUS_LAKE_TIMEOUT_MS', 'ms a PostgreSQL connect or statement, or an S3 call, may take before the request answers 503 (default 15000)'],
@@ -115,7 +153,34 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     retentionNs: retention === undefined ? undefined : parseDurationNs(retention),
     quiet: opts.quiet ?? false,
     webDistDir: opts.webDistDir,
+    limits: resolveClientLimits(opts.limits ?? {}, env),
   };
+}
+
+function resolveClientLimits(opts: Partial<ClientLimits>, env: NodeJS.ProcessEnv): ClientLimits {
+  const count = (name: string) => {
+    const text = nonEmpty(env[name]);
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new ConfigError(`bad ${name} "${text}": want a positive whole number`);
+    return Number(text);
+  };
+  const d = DEFAULT_CLIENT_LIMITS;
+  const limits: ClientLimits = {
+    pgMaxConnections: opts.pgMaxConnections ?? count('SIRIUS_PG_MAX_CONNECTIONS') ?? d.pgMaxConnections,
+    pgMaxConnectionsPerAddress: opts.pgMaxConnectionsPerAddress ?? count('SIRIUS_PG_MAX_CONNECTIONS_PER_ADDRESS') ?? d.pgMaxConnectionsPerAddress,
+    pgAuthTimeoutMs: opts.pgAuthTimeoutMs ?? count('SIRIUS_PG_AUTH_TIMEOUT_MS') ?? d.pgAuthTimeoutMs,
+    httpHeadersTimeoutMs: opts.httpHeadersTimeoutMs ?? count('SIRIUS_HTTP_HEADERS_TIMEOUT_MS') ?? d.httpHeadersTimeoutMs,
+    httpRequestTimeoutMs: opts.httpRequestTimeoutMs ?? count('SIRIUS_HTTP_REQUEST_TIMEOUT_MS') ?? d.httpRequestTimeoutMs,
+    httpMaxConnections: opts.httpMaxConnections ?? count('SIRIUS_HTTP_MAX_CONNECTIONS') ?? d.httpMaxConnections,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new ConfigError(`bad ${name} ${value}: want a positive whole number`);
+  }
+  // node refuses a request deadline shorter than the headers deadline
+  if (limits.httpHeadersTimeoutMs > limits.httpRequestTimeoutMs) {
+    throw new ConfigError(`the HTTP headers timeout (${limits.httpHeadersTimeoutMs} ms) must not exceed the request timeout (${limits.httpRequestTimeoutMs} ms)`);
+  }
+  return limits;
 }
 
 function checkPort(what: string, port: number): number {

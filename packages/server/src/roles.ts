@@ -69,7 +69,11 @@ export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): 
       services.push({ stop: () => flight.close() });
     }
     if (pgPort !== null) {
-      const gateway = await startPgGateway({ engine, host, port: pgPort, apiKeys });
+      const { pgMaxConnections, pgMaxConnectionsPerAddress, pgAuthTimeoutMs } = ctx.config.limits;
+      const gateway = await startPgGateway({
+        engine, host, port: pgPort, apiKeys,
+        maxConnections: pgMaxConnections, maxConnectionsPerAddress: pgMaxConnectionsPerAddress, authTimeoutMs: pgAuthTimeoutMs,
+      });
       ctx.log.info(`PostgreSQL wire protocol on postgres://${host}:${gateway.port}`);
       services.push({ stop: () => gateway.close() });
     }

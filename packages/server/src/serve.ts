@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { resolveServeConfig, type ServeConfig, type ServeOptions } from './config.js';
+import { resolveServeConfig, type ClientLimits, type ServeConfig, type ServeOptions } from './config.js';
 import { createHealthRoutes } from './health.js';
 import { createIngestionService } from './ingestion/ingestion-app.js';
 import { hashKeys, requireApiKey } from './ingestion/api-keys.js';
@@ -80,7 +80,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     // last: the web app answers GETs that no other route took
     if (config.roles.includes('web')) app.get('*', webHandler(config.webDistDir));
 
-    const server = await listen(app, config.host, config.httpPort);
+    const server = await listen(app, config.host, config.httpPort, config.limits);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     log.info(
@@ -115,9 +115,20 @@ function describeSql(config: ServeConfig): string {
   return redact(config.sqlConnectionString);
 }
 
-function listen(app: Hono, hostname: string, port: number): Promise<Server> {
+function listen(app: Hono, hostname: string, port: number, limits: ClientLimits): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname, port }) as Server;
+    const serverOptions = {
+      headersTimeout: limits.httpHeadersTimeoutMs,
+      // counts until the whole body has arrived, not while the response is computed: slow queries are not cut
+      requestTimeout: limits.httpRequestTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // node enforces both timeouts only when this timer ticks (every 30 s by default, which would let a slow
+      // client hold on up to 30 s longer); it can only be set when the server is created
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(limits.httpHeadersTimeoutMs / 4))),
+    };
+    const server = serve({ fetch: app.fetch, hostname, port, serverOptions }) as Server;
+    // over the bound node closes the new socket at once: idle floods cannot take every descriptor
+    server.maxConnections = limits.httpMaxConnections;
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });

@@ -26,13 +26,26 @@ export interface FrontendMessage {
   body: Buffer;
 }
 
+/**
+ * Chunks are kept as they arrive and each message is copied out once, so reading an n-byte message costs
+ * O(n) however finely the socket splits it (joining everything received on every chunk was quadratic).
+ */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private size = 0;
   /** true until the startup packet (and any SSL/GSS request before it) has been read */
   startup = true;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  /** when the limit applies, for the error message (e.g. ' before authentication') */
+  private limitContext = '';
+
+  constructor(private maxMessageBytes: number) {}
+
+  /** the session lowers the limit until authentication, so an anonymous client cannot make the gateway buffer much */
+  setLimit(maxMessageBytes: number, context = ''): void {
+    this.maxMessageBytes = maxMessageBytes;
+    this.limitContext = context;
+  }
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
@@ -42,18 +55,44 @@ export class FrameReader {
   next(): FrontendMessage | undefined {
     const head = this.startup ? 4 : 5;
     if (this.size < head) return undefined;
-    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [buf];
-    const type = this.startup ? '' : String.fromCharCode(buf[0]!);
-    const len = buf.readInt32BE(this.startup ? 0 : 1);
-    if (len < 4 || len > this.maxMessageBytes) throw new ProtocolError(`invalid message length ${len}`);
+    const header = this.peek(head);
+    const type = this.startup ? '' : String.fromCharCode(header[0]!);
+    const len = header.readInt32BE(this.startup ? 0 : 1);
+    // checked as soon as the length arrives: a refused message is never buffered
+    if (len < 4) throw new ProtocolError(`invalid message length ${len}`);
+    if (len > this.maxMessageBytes) {
+      throw new ProtocolError(`message of ${len} bytes exceeds the limit of ${this.maxMessageBytes} bytes${this.limitContext}`, '54000');
+    }
     const total = (this.startup ? 0 : 1) + len;
     if (this.size < total) return undefined;
-    const body = Buffer.from(buf.subarray(head, total));
-    const rest = buf.subarray(total);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.size = rest.length;
-    return { type, body };
+    return { type, body: this.take(total).subarray(head) };
+  }
+
+  /** the first n bytes (n ≤ 5), without consuming them */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first;
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (let i = 0; at < n; i++) at += this.chunks[i]!.copy(out, at, 0, n - at);
+    return out;
+  }
+
+  /** removes the first n bytes into a buffer of their own (a copy: a small message must not pin a large chunk) */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    let i = 0;
+    while (at < n) {
+      const c = this.chunks[i]!;
+      const used = c.copy(out, at, 0, n - at);
+      at += used;
+      if (used === c.length) i++;
+      else this.chunks[i] = c.subarray(used);
+    }
+    this.chunks.splice(0, i);
+    this.size -= n;
+    return out;
   }
 }
 

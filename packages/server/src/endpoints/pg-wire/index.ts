@@ -14,7 +14,10 @@ import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { QueryEngine } from '../../analytics/query-engine.js';
 import { hashKeys } from '../../ingestion/api-keys.js';
+import * as msg from './backend-messages.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { PgSession } from './session.js';
+import { endSocket } from './socket-ending.js';
 import type { TimeRangeText } from './session-settings.js';
 
 export interface PgGatewayOptions {
@@ -27,9 +30,25 @@ export interface PgGatewayOptions {
   defaultRange?: Partial<TimeRangeText>;
   /** when set and not empty, clients must send one of these as their password */
   apiKeys?: readonly string[];
-  /** largest frontend message, bytes (default 64 MiB) */
+  /** largest frontend message once authenticated, bytes (default 64 MiB) */
   maxMessageBytes?: number;
+  /** largest message before authentication: startup packet, SSL and cancel requests, password (default 8 KiB) */
+  maxPreAuthMessageBytes?: number;
+  /** startup and authentication must finish within this many ms of connecting (default 10 s) */
+  authTimeoutMs?: number;
+  /** connections open at once; more are refused with SQLSTATE 53300 (default 256) */
+  maxConnections?: number;
+  /** connections open at once from one client address; more are refused with SQLSTATE 53300 (default 32) */
+  maxConnectionsPerAddress?: number;
 }
+
+export const PG_GATEWAY_DEFAULTS = {
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxPreAuthMessageBytes: 8 * 1024,
+  authTimeoutMs: 10_000,
+  maxConnections: 256,
+  maxConnectionsPerAddress: 32,
+} as const;
 
 export interface PgGateway {
   port: number;
@@ -42,11 +61,32 @@ export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway>
   const apiKeyHashes = hashKeys(opts.apiKeys ?? []);
   const sessions = new Map<number, PgSession>();
   const sockets = new Set<Socket>();
+  const maxConnections = opts.maxConnections ?? PG_GATEWAY_DEFAULTS.maxConnections;
+  const limits = new ConnectionLimits({
+    total: maxConnections,
+    perAddress: opts.maxConnectionsPerAddress ?? PG_GATEWAY_DEFAULTS.maxConnectionsPerAddress,
+  });
+  let refusing = 0;
   let nextPid = randomInt(1000, 30000);
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    const address = socket.remoteAddress;
+    const refusal = limits.acquire(address);
+    if (refusal !== undefined) {
+      // refused before anything is read or allocated; the socket lingers at most END_GRACE_MS so the client can
+      // read why, unless a flood has so many lingering that they would be the new way to run out of descriptors
+      if (refusing >= maxConnections) {
+        socket.destroy();
+        return;
+      }
+      refusing++;
+      socket.once('close', () => refusing--);
+      endSocket(socket, msg.errorResponse({ severity: 'FATAL', code: '53300', message: refusal }));
+      return;
+    }
+    socket.on('close', () => limits.release(address));
     const pid = nextPid++;
     const session = new PgSession(socket, {
       engine: opts.engine,
@@ -54,7 +94,9 @@ export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway>
       apiKeyHashes,
       pid,
       secret: randomInt(0, 2 ** 31 - 1),
-      maxMessageBytes: opts.maxMessageBytes ?? 64 * 1024 * 1024,
+      maxMessageBytes: opts.maxMessageBytes ?? PG_GATEWAY_DEFAULTS.maxMessageBytes,
+      maxPreAuthMessageBytes: opts.maxPreAuthMessageBytes ?? PG_GATEWAY_DEFAULTS.maxPreAuthMessageBytes,
+      authTimeoutMs: opts.authTimeoutMs ?? PG_GATEWAY_DEFAULTS.authTimeoutMs,
       onCancelRequest(targetPid, secret) {
         const target = sessions.get(targetPid);
         if (target && target.key.secret === secret) target.cancel();

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { QueryEngine } from '../../analytics/query-engine.js';
 import { keyMatches } from '../../ingestion/api-keys.js';
 import * as msg from './backend-messages.js';
+import { endSocket } from './socket-ending.js';
 import {
   BodyReader, CANCEL_REQUEST, FrameReader, GSSENC_REQUEST, PROTOCOL_3, ProtocolError, readBind, readParse, SSL_REQUEST,
   type FrontendMessage,
@@ -30,7 +31,12 @@ export interface SessionOptions {
   apiKeyHashes: readonly Buffer[];
   pid: number;
   secret: number;
+  /** largest message once authenticated */
   maxMessageBytes: number;
+  /** largest message before (startup packet, SSL/cancel requests, password) */
+  maxPreAuthMessageBytes: number;
+  /** startup and authentication must be done within this, else the connection is closed */
+  authTimeoutMs: number;
   /** a CancelRequest arrived on this connection */
   onCancelRequest(pid: number, secret: number): void;
   onClose(): void;
@@ -71,12 +77,19 @@ export class PgSession {
   private database = 'sirius';
   private settings: SessionSettings;
   private startupParams = new Map<string, string>();
+  private authTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly socket: Socket,
     private readonly opts: SessionOptions,
   ) {
     this.reader = new FrameReader(opts.maxMessageBytes);
+    this.reader.setLimit(opts.maxPreAuthMessageBytes, ' before authentication');
+    // an idle or trickling anonymous client would otherwise hold its connection slot forever
+    this.authTimer = setTimeout(() => {
+      this.fatal(new ProtocolError(`canceling authentication due to timeout: startup and authentication must finish within ${opts.authTimeoutMs} ms`, '57014'));
+    }, opts.authTimeoutMs);
+    this.authTimer.unref();
     this.settings = new SessionSettings(opts.defaultRange);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -88,6 +101,11 @@ export class PgSession {
     return { pid: this.opts.pid, secret: this.opts.secret };
   }
 
+  /** a getter, so that TypeScript does not narrow the phase across calls that can close the session */
+  private get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
   /** a CancelRequest for this session: stop the running query */
   cancel(): void {
     this.current?.abort();
@@ -96,15 +114,19 @@ export class PgSession {
   close(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    clearTimeout(this.authTimer);
     this.current?.abort();
     this.socket.destroy();
     this.opts.onClose();
   }
 
   private onData(chunk: Buffer): void {
+    // after a fatal error the client may still be sending: drop it rather than buffer it
+    if (this.closed) return;
     try {
       this.reader.push(chunk);
       for (let m = this.reader.next(); m; m = this.reader.next()) {
+        if (this.closed) return;
         if (m.type === '') {
           // the untyped packets come one at a time: what follows depends on the answer
           this.handleUntyped(m.body);
@@ -161,8 +183,9 @@ export class PgSession {
     this.send(msg.errorResponse({ severity: 'FATAL', code, message: (err as Error)?.message ?? String(err) }));
     const data = Buffer.concat(this.out);
     this.out = [];
-    this.socket.end(data);
+    endSocket(this.socket, data);
     this.phase = 'closed';
+    clearTimeout(this.authTimer);
     this.current?.abort();
     this.opts.onClose();
   }
@@ -178,8 +201,9 @@ export class PgSession {
     }
     if (code === CANCEL_REQUEST) {
       this.opts.onCancelRequest(r.int32(), r.int32());
-      this.socket.end();
+      endSocket(this.socket);
       this.phase = 'closed';
+      clearTimeout(this.authTimer);
       this.opts.onClose();
       return;
     }
@@ -224,6 +248,8 @@ export class PgSession {
     this.send(msg.backendKeyData(this.opts.pid, this.opts.secret));
     this.send(msg.readyForQuery('I'));
     this.phase = 'ready';
+    clearTimeout(this.authTimer);
+    this.reader.setLimit(this.opts.maxMessageBytes);
     void this.flush();
   }
 
