@@ -14,7 +14,7 @@ import { withOutageErrors } from './outage-object-store.js';
 
 export interface OpenObjectStoreOptions {
   /**
-   * S3: ms to wait for a connection and, separately, for a silent socket, per attempt (default 5000; the SDK
+   * S3: ms to wait for a connection and, separately, on a silent socket, per attempt (default 5000; the SDK
    * makes up to 3 attempts). Without it a partition leaves requests hanging for minutes.
    */
   timeoutMs?: number;
@@ -40,7 +40,9 @@ function openRaw(uri: string, opts: OpenObjectStoreOptions): ObjectStore {
     if (!bucket) throw new Error(`object store URI has no bucket: ${uri}`);
     const timeoutMs = opts.timeoutMs ?? 5000;
     return createS3ObjectStore(bucket, prefix, uri, {
-      client: { requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs }, maxAttempts: 3 },
+      // idle, not total, time: a large partition may take long to download but never goes silent that long
+      // (the SDK's requestTimeout only logs a warning unless told to throw, and then cuts long transfers)
+      client: { requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs }, maxAttempts: 3 },
     });
   }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return createFileObjectStore(resolve(uri), `file://${resolve(uri)}`);

@@ -1,7 +1,8 @@
 /**
  * Faults, made for real: the metadata PostgreSQL sits behind a TCP proxy that partitions the network
  * (connections stay open, no byte passes) or stops (connections reset, new ones refused); the object store's
- * folder becomes a file, or sits on a tmpfs that is full (ENOSPC). Queries and ingestion must answer 503 with
+ * folder becomes a file, or sits on a tmpfs that is full (ENOSPC); an S3 server (s3rver) behind a proxy is
+ * partitioned or stopped. Queries and ingestion must answer 503 with
  * Retry-After within the deadline (`lakeTimeoutMs`, short here), with nothing about hosts, ports or paths in
  * the body; /ready must say 503 while a backend is down and 200 once it is back.
  */
@@ -12,6 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import S3rver from 's3rver';
 import { startServer, type RunningServer } from '../../src/serve.js';
 import { pgBackends } from '../support/pg.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -56,6 +58,7 @@ async function eventually(what: string, ms: number, check: () => Promise<boolean
 }
 
 function assertUnavailable(a: Answer, forbidden: string[]): void {
+  console.log(`# 503 after ${Math.round(a.ms)} ms (deadline ${TIMEOUT_MS} ms): ${a.body}`);
   assert.equal(a.status, 503, a.body);
   assert.match(a.retryAfter ?? '', /^\d+$/, 'Retry-After');
   assert.ok(a.ms < ANSWER_WITHIN_MS, `answered after ${Math.round(a.ms)} ms`);
@@ -221,5 +224,80 @@ describe('object store outage (file store)', () => {
     } finally {
       execFileSync('umount', [objects], { stdio: 'pipe' });
     }
+  });
+});
+
+describe('object store outage (S3 through a TCP proxy)', () => {
+  let server: RunningServer;
+  let s3: S3rver;
+  let proxy: TcpProxy;
+  let dir: string;
+  let forbidden: string[];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sirius-outage-s3-'));
+    s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: join(dir, 's3rver'), silent: true, configureBuckets: [{ name: 'outage' }] });
+    const { port } = await s3.run();
+    proxy = await startTcpProxy('127.0.0.1', port);
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}`,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    });
+    server = await startServer({
+      roles: ['ingestion', 'analytics'],
+      httpPort: 0,
+      dataDir: join(dir, 'data'),
+      sqlConnectionString: 'memory://',
+      objectStoreUri: 's3://outage/sirius',
+      lakeTimeoutMs: TIMEOUT_MS,
+      quiet: true,
+    });
+    forbidden = ['127.0.0.1', String(proxy.port), String(port), dir];
+  });
+  after(async () => {
+    await proxy?.close();
+    await server?.close();
+    await s3?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function ingestStream() {
+    const p = makeProcess();
+    const s = makeStream(p.process_id);
+    assert.equal((await post(server, '/ingestion/insert_process', p)).status, 200);
+    assert.equal((await post(server, '/ingestion/insert_stream', s)).status, 200);
+    return s;
+  }
+
+  test('network partition: insert_block, notebooks and /ready answer 503 within the deadline; all recover after it heals', async () => {
+    const s = await ingestStream();
+    assert.equal((await post(server, '/ingestion/insert_block', makeBlock(s).body)).status, 200);
+    proxy.partition();
+    try {
+      assertUnavailable(await post(server, '/ingestion/insert_block', makeBlock(s).body), forbidden);
+      assertUnavailable(await call(`${server.url}/api/notebooks`), forbidden);
+      const ready = await call(`${server.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(JSON.parse(ready.body), { status: 'not ready', sql: 'up', object_store: 'down' });
+    } finally {
+      proxy.heal();
+    }
+    await eventually('/ready back to 200 after the partition', 15_000, async () => (await call(`${server.url}/ready`)).status === 200);
+    assert.equal((await post(server, '/ingestion/insert_block', makeBlock(s).body)).status, 200);
+  });
+
+  test('S3 stopped (connections reset, then refused): insert_block 503 quickly; recovers after it returns', async () => {
+    const s = await ingestStream();
+    await proxy.stop();
+    try {
+      assertUnavailable(await post(server, '/ingestion/insert_block', makeBlock(s).body), forbidden);
+      assert.equal((await call(`${server.url}/ready`)).status, 503);
+    } finally {
+      await proxy.start();
+    }
+    await eventually('/ready back to 200 after the restart', 15_000, async () => (await call(`${server.url}/ready`)).status === 200);
+    assert.equal((await post(server, '/ingestion/insert_block', makeBlock(s).body)).status, 200);
   });
 });
