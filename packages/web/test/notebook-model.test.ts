@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newNotebook, addCell, removeCell, moveCell, toSaveBody, suggestView, pivotSeries } from '../src/lib/notebook-model.js';
+import { newNotebook, addCell, removeCell, moveCell, toSaveBody, suggestView, pivotSeries, hasRun, rememberRun, type KeyValueStore } from '../src/lib/notebook-model.js';
 
 test('a new notebook has starter cells with distinct ids and saves as the server expects', () => {
   const nb = newNotebook('abc');
@@ -46,4 +46,45 @@ test('long-format rows pivot into one series per group, gaps as null, duplicates
   ]);
   const many = pivotSeries([1, 1, 1], ['x', 'y', 'z'], [{ name: 'n', values: [1, 10, 5] }], 2);
   assert.deepEqual(many.series.map((s) => s.label), ['y', 'z'], 'largest series kept');
+});
+
+/** a Storage stand-in with a quota, so the full-storage path is exercised too */
+function memoryStore(quota = Infinity): KeyValueStore & { map: Map<string, string> } {
+  const map = new Map<string, string>();
+  return {
+    map,
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => {
+      if (v.length > quota) throw new Error('QuotaExceededError');
+      map.set(k, v);
+    },
+  };
+}
+
+test('a cell counts as run before only with the exact SQL this tab ran, in the same notebook', () => {
+  const store = memoryStore();
+  const cell = { id: 'c1', sql: 'SELECT 1' };
+  assert.equal(hasRun(store, 'nb', cell), false);
+  rememberRun(store, 'nb', cell);
+  assert.equal(hasRun(store, 'nb', cell), true);
+  // someone changed the shared cell since: it waits for its Run button
+  assert.equal(hasRun(store, 'nb', { id: 'c1', sql: 'SELECT 1; -- changed' }), false);
+  assert.equal(hasRun(store, 'other', cell), false);
+  // running the edited SQL replaces what is remembered for the cell
+  rememberRun(store, 'nb', { id: 'c1', sql: 'SELECT 2' });
+  assert.equal(hasRun(store, 'nb', cell), false);
+  assert.equal(hasRun(store, 'nb', { id: 'c1', sql: 'SELECT 2' }), true);
+});
+
+test('no storage, a full one or a corrupt entry only means nothing runs on open', () => {
+  assert.equal(hasRun(null, 'nb', { id: 'c1', sql: 'SELECT 1' }), false);
+  rememberRun(null, 'nb', { id: 'c1', sql: 'SELECT 1' });
+  const full = memoryStore(10);
+  rememberRun(full, 'nb', { id: 'c1', sql: 'SELECT 1' });
+  assert.equal(hasRun(full, 'nb', { id: 'c1', sql: 'SELECT 1' }), false);
+  const corrupt = memoryStore();
+  corrupt.map.set('sirius.notebook-ran.nb', '{not json');
+  assert.equal(hasRun(corrupt, 'nb', { id: 'c1', sql: 'SELECT 1' }), false);
+  rememberRun(corrupt, 'nb', { id: 'c1', sql: 'SELECT 1' });
+  assert.equal(hasRun(corrupt, 'nb', { id: 'c1', sql: 'SELECT 1' }), true);
 });

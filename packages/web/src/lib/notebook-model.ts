@@ -63,6 +63,47 @@ export function moveCell(nb: Notebook, index: number, delta: -1 | 1): Notebook {
   return { ...nb, cells };
 }
 
+/** The part of `Storage` the run memory needs (sessionStorage in the browser). */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** cells remembered per notebook; the oldest are forgotten first */
+const RAN_LIMIT = 200;
+const ranKey = (notebookId: string) => `sirius.notebook-ran.${notebookId}`;
+
+function readRan(store: KeyValueStore, notebookId: string): [string, string][] {
+  try {
+    const parsed: unknown = JSON.parse(store.getItem(ranKey(notebookId)) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether this tab already ran this cell with exactly this SQL. Opening a shared notebook runs only such
+ * cells: a link must not run SQL its reader has not seen (someone may have changed a cell since), and a
+ * notebook of heavy queries should not load the server just by being opened.
+ */
+export function hasRun(store: KeyValueStore | null, notebookId: string, cell: Pick<Cell, 'id' | 'sql'>): boolean {
+  if (!store) return false;
+  return readRan(store, notebookId).some(([id, sql]) => id === cell.id && sql === cell.sql);
+}
+
+/** Remembers that this tab ran the cell with this SQL; storage that is full or off only loses the memory. */
+export function rememberRun(store: KeyValueStore | null, notebookId: string, cell: Pick<Cell, 'id' | 'sql'>): void {
+  if (!store) return;
+  const kept = readRan(store, notebookId).filter(([id]) => id !== cell.id);
+  kept.push([cell.id, cell.sql]);
+  try {
+    store.setItem(ranKey(notebookId), JSON.stringify(kept.slice(-RAN_LIMIT)));
+  } catch {
+    // over quota: the cell will just wait for its Run button next time
+  }
+}
+
 /** The body of `PUT /api/notebooks/:id`. */
 export function toSaveBody(nb: Notebook): { title: string; cells: Cell[]; range?: { from: string; to: string }; baseVersion: string | null } {
   return {

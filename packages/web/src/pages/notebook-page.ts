@@ -8,7 +8,7 @@ import { api, ApiError, query, describeError, isAbort, QueryError } from '../app
 import { resolved, type PageContext } from '../app/page.js';
 import { navigate, setParams, linkTo, patchParams } from '../app/router.js';
 import { absoluteRange } from '../lib/time-range.js';
-import { addCell, moveCell, newNotebook, randomId, removeCell, suggestView, toSaveBody, type Cell, type CellView, type Notebook } from '../lib/notebook-model.js';
+import { addCell, hasRun, moveCell, newNotebook, randomId, rememberRun, removeCell, suggestView, toSaveBody, type Cell, type CellView, type KeyValueStore, type Notebook } from '../lib/notebook-model.js';
 import { sqlEditor, type SqlEditor } from '../components/sql-editor.js';
 import { renderResult, columnKinds } from '../components/result-view.js';
 
@@ -116,14 +116,17 @@ function mountNotebook(root: HTMLElement, ctx: PageContext, initial: Notebook) {
     }
   };
 
-  const runners: (() => Promise<void>)[] = [];
+  const ranMemory = sessionStore();
+  /** each rendered cell's run, and whether this tab ran its current SQL before */
+  const runners: { run: () => Promise<void>; ranBefore: () => boolean }[] = [];
   const renderCells = () => {
     runners.length = 0;
     setChildren(cellsEl, nb.cells.map((c, i) => cellView(c, i)));
   };
 
   function cellView(cell: Cell, index: number): HTMLElement {
-    const result = h('div', { class: 'cell-result', 'data-testid': 'cell-result' });
+    const result = h('div', { class: 'cell-result', 'data-testid': 'cell-result' },
+      h('div', { class: 'muted', 'data-testid': 'cell-not-run' }, 'Not run yet: press Run (Ctrl+Enter), or Run all.'));
     const meta = h('span', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'cell-meta' });
     const errorBox = h('div', { class: 'cell-error', role: 'alert', hidden: true, 'data-testid': 'cell-error' });
     const viewSel = h('select', { 'aria-label': 'Show as', 'data-testid': 'cell-view' },
@@ -157,8 +160,10 @@ function mountNotebook(root: HTMLElement, ctx: PageContext, initial: Notebook) {
       meta.textContent = 'Running…';
       result.classList.add('stale');
       const t0 = performance.now();
+      const sql = editor.value();
+      rememberRun(ranMemory, nb.id, { id: cell.id, sql });
       try {
-        last = await query(editor.value(), resolved(ctx), runAbort.signal);
+        last = await query(sql, resolved(ctx), runAbort.signal);
         meta.textContent = `${last.numRows.toLocaleString()} row${last.numRows === 1 ? '' : 's'} · ${Math.round(performance.now() - t0)} ms`;
         // a fresh cell with the default view shows its result the way its columns suggest
         if (viewSel.value === 'table' && !cell.title && cell.sql === 'SELECT ') viewSel.value = suggestView(columnKinds(last));
@@ -178,7 +183,7 @@ function mountNotebook(root: HTMLElement, ctx: PageContext, initial: Notebook) {
         result.classList.remove('stale');
       }
     };
-    runners.push(run);
+    runners.push({ run, ranBefore: () => hasRun(ranMemory, nb.id, { id: cell.id, sql: editor.value() }) });
     viewSel.addEventListener('change', () => {
       update({ view: viewSel.value as CellView });
       draw();
@@ -188,16 +193,17 @@ function mountNotebook(root: HTMLElement, ctx: PageContext, initial: Notebook) {
     return h('section', { class: 'cell panel', 'data-testid': 'cell', 'aria-label': `Cell ${index + 1}` },
       h('div', { class: 'cell-head' }, titleIn, h('span', { class: 'spacer' }), viewSel,
         h('button', { class: 'primary', onclick: () => void run(), 'data-testid': 'cell-run', title: 'Run (Ctrl+Enter)' }, 'Run'),
-        act('Move up', () => { nb = moveCell(nb, index, -1); markDirty(); renderCells(); void runAll(); }),
-        act('Move down', () => { nb = moveCell(nb, index, 1); markDirty(); renderCells(); void runAll(); }),
-        act('Add cell below', () => { nb = addCell(nb, index); markDirty(); renderCells(); void runAll(); }, 'cell-add'),
-        act('Delete cell', () => { nb = removeCell(nb, index); markDirty(); renderCells(); void runAll(); })),
+        act('Move up', () => { nb = moveCell(nb, index, -1); markDirty(); renderCells(); void runAll(true); }),
+        act('Move down', () => { nb = moveCell(nb, index, 1); markDirty(); renderCells(); void runAll(true); }),
+        act('Add cell below', () => { nb = addCell(nb, index); markDirty(); renderCells(); void runAll(true); }, 'cell-add'),
+        act('Delete cell', () => { nb = removeCell(nb, index); markDirty(); renderCells(); void runAll(true); })),
       editor.el, errorBox, h('div', { class: 'cell-foot' }, meta), result);
   }
 
-  const runAll = async () => {
+  /** every cell, or with `onlyRanBefore` just those this tab already ran with their current SQL */
+  const runAll = async (onlyRanBefore = false) => {
     // a few at a time: the server runs them in parallel anyway, and the first cells show first
-    const queue = [...runners];
+    const queue = runners.filter((r) => !onlyRanBefore || r.ranBefore()).map((r) => r.run);
     const worker = async () => {
       for (let r = queue.shift(); r; r = queue.shift()) await r();
     };
@@ -213,15 +219,25 @@ function mountNotebook(root: HTMLElement, ctx: PageContext, initial: Notebook) {
   setChildren(root,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: linkTo('/notebooks') }, 'Notebooks'), ' / ', h('span', {}, nb.id)),
     h('div', { class: 'page-head notebook-head' }, titleIn, h('span', { class: 'spacer' }), status,
-      h('button', { onclick: () => void runAll(), 'data-testid': 'run-all' }, 'Run all'),
-      h('button', { onclick: () => { nb = addCell(nb, nb.cells.length - 1); markDirty(); renderCells(); void runners[runners.length - 1]?.(); }, 'data-testid': 'add-cell' }, 'Add cell'),
+      h('button', { onclick: () => void runAll(), 'data-testid': 'run-all', title: 'Run every cell' }, 'Run all'),
+      h('button', { onclick: () => { nb = addCell(nb, nb.cells.length - 1); markDirty(); renderCells(); void runAll(true); void runners[runners.length - 1]?.run(); }, 'data-testid': 'add-cell' }, 'Add cell'),
       h('button', { onclick: () => void copyLink() }, 'Copy link'),
       h('button', { class: 'primary', onclick: () => void save(), 'data-testid': 'save-notebook', title: 'Save (Ctrl+S)' }, 'Save')),
     cellsEl);
   setStatus();
   renderCells();
   if (nb.cells.length === 0) setChildren(cellsEl, statusBox('empty', 'This notebook has no cells. Add one.'));
-  void runAll();
+  // a notebook never saved holds this app's own starter queries; a saved one may hold anybody's SQL
+  void runAll(initial.version !== null);
+}
+
+function sessionStore(): KeyValueStore | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    // storage disabled by the browser: nothing is remembered, so nothing runs on open
+    return null;
+  }
 }
 
 /** "line 2, column 7" for a 1-based character position. */

@@ -1,6 +1,7 @@
 /**
  * The SQL notebook end to end against a real server fed by the scripted run: a cell shows the right rows,
- * an invalid query shows the engine's error next to the cell, a saved notebook opens again from its URL.
+ * an invalid query shows the engine's error next to the cell, a saved notebook opens again from its URL
+ * without running anything until asked (or, on a reload, only the SQL this tab already ran).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,9 +56,33 @@ describe('SQL notebook in Chromium', { skip: BROWSER_SKIP }, () => {
       assert.match(saved.cells[0]!.sql, /GROUP BY level/);
       const again = await open('/notebooks/e2e-notebook');
       await again.locator('[data-testid=cell] .cm-content').first().getByText('GROUP BY level', { exact: false }).waitFor();
-      // reopening runs every cell again, the invalid one included: its error shows, and so does its 400
-      await again.locator('[data-testid=cell]').nth(1).locator('[data-testid=cell-error]').waitFor();
-      await until('the reopened invalid cell’s 400', async () => (takeExpectedError(app.errors, /status of 400/) ? true : undefined));
+      // a new tab has run nothing of this notebook, so opening it runs no cell: a link runs no SQL by itself
+      const reopened = again.locator('[data-testid=cell]');
+      const n = await reopened.count();
+      assert.equal(await reopened.locator('[data-testid=cell-not-run]').count(), n);
+      assert.deepEqual(await reopened.locator('[data-testid=cell-meta]').allInnerTexts(), new Array(n).fill(''));
+      // Run all runs every cell, the invalid one included: its error shows, and so does its 400
+      await again.click('[data-testid=run-all]');
+      await reopened.nth(1).locator('[data-testid=cell-error]').waitFor();
+      await until('the invalid cell’s 400 after Run all', async () => (takeExpectedError(app.errors, /status of 400/) ? true : undefined));
+      // reloading this tab runs again what it ran, with the same SQL
+      await again.reload();
+      await reopened.nth(1).locator('[data-testid=cell-error]').waitFor();
+      await until('the invalid cell’s 400 after the reload', async () => (takeExpectedError(app.errors, /status of 400/) ? true : undefined));
+      // someone else changes the second cell: this tab never ran that SQL, so it waits for its Run button
+      const latest = (await (await fetch(`${app.fed.url}/api/notebooks/e2e-notebook`)).json()) as { version: string; title: string; cells: { sql: string }[] };
+      const cellsChanged = latest.cells.map((c, i) => (i === 1 ? { ...c, sql: 'SELECT 42 AS changed' } : c));
+      const put = await fetch(`${app.fed.url}/api/notebooks/e2e-notebook`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: latest.title, cells: cellsChanged, baseVersion: latest.version }),
+      });
+      assert.equal(put.status, 200);
+      await again.reload();
+      await reopened.nth(1).locator('.cm-content').getByText('SELECT 42 AS changed').waitFor();
+      await until('the unchanged first cell ran', async () => (/rows? ·/.test(await reopened.nth(0).locator('[data-testid=cell-meta]').innerText()) ? true : undefined));
+      assert.equal(await reopened.nth(1).locator('[data-testid=cell-not-run]').count(), 1);
+      assert.equal(await reopened.nth(1).locator('[data-testid=cell-meta]').innerText(), '');
       await again.close();
       const list = await open('/notebooks');
       await list.locator('[data-testid=notebook-list] a[href^="/notebooks/e2e-notebook"]').waitFor();
