@@ -13,8 +13,23 @@ export function createLog(component: string, quiet = false): Log {
       if (!quiet) console.log(`[sirius ${component}] ${msg}`);
     },
     error(msg, err) {
-      const detail = err instanceof Error ? `: ${err.stack ?? err.message}` : err === undefined ? '' : `: ${String(err)}`;
-      console.error(`[sirius ${component}] ${msg}${detail}`);
+      console.error(`[sirius ${component}] ${msg}${describe(err)}`);
     },
   };
+}
+
+/**
+ * The error with its cause chain: a client sees only "the metadata database is unavailable", so the log is
+ * where the host, port or errno behind it must show.
+ */
+function describe(err: unknown): string {
+  if (err === undefined) return '';
+  if (!(err instanceof Error)) return `: ${String(err)}`;
+  let out = `: ${err.stack ?? err.message}`;
+  const seen = new Set<unknown>([err]);
+  for (let c: unknown = err.cause; c !== undefined && !seen.has(c) && seen.size < 8; c = (c as { cause?: unknown }).cause) {
+    seen.add(c);
+    out += `\n  caused by: ${c instanceof Error ? (c.stack ?? c.message) : String(c)}`;
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { lockPgliteDir } from './pglite-dir-lock.js';
 import { SerialQueue } from './serial-queue.js';
-import { withSavepoint } from './pg-sql-client.js';
+import { asUnavailable, withSavepoint } from './pg-sql-client.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface PgliteSqlClientOptions {
@@ -50,7 +50,12 @@ export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promi
       assertOpen();
       return queue.run(async () => {
         assertOpen();
-        return (await db.query<R>(sql, params as unknown[] | undefined)).rows;
+        try {
+          return (await db.query<R>(sql, params as unknown[] | undefined)).rows;
+        } catch (err) {
+          // a full or failing disk under <dataDir>/pglite (SQLSTATE 53100, EIO…) is an outage like a lost server
+          throw asUnavailable(err);
+        }
       });
     },
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
@@ -64,7 +69,7 @@ export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promi
           return result;
         } catch (err) {
           await db.query('ROLLBACK');
-          throw err;
+          throw asUnavailable(err);
         }
       });
     },

@@ -18,6 +18,11 @@ import { startServer, type RunningServer } from '../../src/serve.js';
 import { pgBackends } from '../support/pg.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { makeBlock, makeProcess, makeStream } from '../ingestion/fixtures.js';
+import { asUnavailable } from '../../src/lake/pg-sql-client.js';
+import { asObjectStoreUnavailable } from '../../src/lake/outage-object-store.js';
+import { ObjectConflictError, ObjectNotFoundError } from '../../src/lake/object-store.js';
+import { InvalidObjectKeyError } from '../../src/lake/object-key.js';
+import { UnavailableError, findUnavailable } from '../../src/lake/unavailable.js';
 
 const TIMEOUT_MS = 1000;
 /** the deadline plus generous slack for a loaded 2-core machine */
@@ -65,6 +70,44 @@ function assertUnavailable(a: Answer, forbidden: string[]): void {
   for (const s of forbidden) assert.ok(!a.body.includes(s), `the body reveals ${s}: ${a.body}`);
   assert.doesNotMatch(a.body, /ECONN|ETIMEDOUT|ENOSPC|ENOTDIR|EEXIST/);
 }
+
+describe('what counts as an outage', () => {
+  const sysErr = (code: string, syscall = 'connect') => Object.assign(new Error(`${code} 10.0.0.7:5432`), { code, syscall });
+  const pgErr = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
+
+  test('lost connections, deadlines, server shutdowns and full disks are outages', () => {
+    for (const err of [sysErr('ECONNREFUSED'), sysErr('ECONNRESET'), sysErr('ETIMEDOUT'), new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'), new Error('Query read timeout'), pgErr('57P01'), pgErr('57P03'),
+      pgErr('08006'), pgErr('53100'), pgErr('53300'), pgErr('57014')]) {
+      const mapped = asUnavailable(err);
+      assert.ok(mapped instanceof UnavailableError, err.message);
+      assert.equal((mapped as UnavailableError).cause, err, 'the original stays as the cause, for the log');
+      assert.doesNotMatch((mapped as Error).message, /10\.0\.0\.7|5432/);
+    }
+    for (const err of [sysErr('ENOSPC', 'write'), sysErr('EROFS', 'open'), sysErr('EACCES', 'open'), sysErr('ENOTDIR', 'mkdir'),
+      Object.assign(new Error('x'), { name: 'TimeoutError' }), Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } })]) {
+      assert.ok(asObjectStoreUnavailable(err, true) instanceof UnavailableError, String((err as { code?: string }).code ?? err.name));
+    }
+  });
+
+  test('bad input, missing objects and conflicts are not', () => {
+    for (const err of [pgErr('23505'), pgErr('42601'), pgErr('22P02'), new TypeError('x')]) assert.equal(asUnavailable(err), err);
+    for (const err of [new ObjectNotFoundError('k'), new ObjectConflictError('k'), new InvalidObjectKeyError('/k', 'bad'),
+      Object.assign(new Error('x'), { $metadata: { httpStatusCode: 404 } }), Object.assign(new Error('x'), { $metadata: { httpStatusCode: 412 } })]) {
+      assert.equal(asObjectStoreUnavailable(err, true), err);
+    }
+    // reading under a path that is a file just means "no such object" (the store answers not found)
+    const enotdir = sysErr('ENOTDIR', 'open');
+    assert.equal(asObjectStoreUnavailable(enotdir, false), enotdir);
+  });
+
+  test('found through wrappers: a cause chain and AggregateError members', () => {
+    const down = new UnavailableError('metadata database');
+    const wrapped = new Error('cannot resolve view log_entries(global)', { cause: new AggregateError([new Error('other'), down]) });
+    assert.equal(findUnavailable(wrapped), down);
+    assert.equal(findUnavailable(new Error('plain')), undefined);
+  });
+});
 
 const pgBackend = pgBackends.find((b) => b.name === 'postgres')!;
 
