@@ -13,10 +13,10 @@
  *     -d '{"sql":"SELECT level, count(*) AS n FROM log_entries GROUP BY level","begin":"1h","end":"now"}'
  */
 import { Hono } from 'hono';
-import { tableToIPC } from 'apache-arrow';
 import { QueryError } from '../analytics/query-error.js';
 import type { QueryEngine, QueryStats } from '../analytics/query-engine.js';
-import { tableToJsonRows } from './result-json.js';
+import { jsonRowChunks } from './result-json.js';
+import { ipcStreamParts, tableToIpcMessages } from './flight-sql/ipc-messages.js';
 import { HttpError } from '../ingestion/http-error.js';
 import { readBody } from '../ingestion/read-body.js';
 import { findUnavailable, type UnavailableError } from '../lake/unavailable.js';
@@ -80,13 +80,18 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
     try {
       const out = await opts.engine.query(sql, { begin, end: end ?? 'now' }, { signal: controller.signal });
       const statsHeader = JSON.stringify(headerStats(out.stats));
+      // both encodings are made batch by batch as the client reads: no second copy of the whole result
       if ((c.req.header('accept') ?? '').includes(ARROW_STREAM)) {
-        const bytes = tableToIPC(out.table, 'stream');
-        return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': ARROW_STREAM, 'x-sirius-query-stats': statsHeader });
+        const parts = ipcStreamParts(tableToIpcMessages(out.table));
+        return c.body(pulled(parts), 200, { 'content-type': ARROW_STREAM, 'x-sirius-query-stats': statsHeader });
       }
       const columns = out.table.schema.fields.map((f, i) => ({ name: f.name, type: out.sqlTypes[i] ?? String(f.type) }));
-      const json = `{"columns":${JSON.stringify(columns)},"rows":${tableToJsonRows(out.table)},"stats":${JSON.stringify(out.stats)}}`;
-      return c.body(json, 200, { 'content-type': 'application/json; charset=utf-8', 'x-sirius-query-stats': statsHeader });
+      const json = (function* () {
+        yield `{"columns":${JSON.stringify(columns)},"rows":`;
+        yield* jsonRowChunks(out.table);
+        yield `,"stats":${JSON.stringify(out.stats)}}`;
+      })();
+      return c.body(pulled(json), 200, { 'content-type': 'application/json; charset=utf-8', 'x-sirius-query-stats': statsHeader });
     } catch (err) {
       if (err instanceof QueryError) return fail(err);
       const down = findUnavailable(err);
@@ -95,6 +100,21 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
     }
   });
   return app;
+}
+
+/** A body that makes its next piece only when the client has taken the previous one. */
+function pulled(pieces: Iterator<string | Uint8Array>): ReadableStream<Uint8Array> {
+  const utf8 = new TextEncoder();
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const next = pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(typeof next.value === 'string' ? utf8.encode(next.value) : next.value);
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
 
 function headerStats(stats: QueryStats): QueryStats & { filesTruncated?: boolean } {

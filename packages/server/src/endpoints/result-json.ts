@@ -105,18 +105,30 @@ export function arrowTypeName(type: DataType): string {
 
 /** JSON text of an array with one object per row */
 export function tableToJsonRows(table: Table): string {
+  return [...jsonRowChunks(table)].join('');
+}
+
+/**
+ * The same JSON text in pieces of about `chunkChars` characters, made as they are asked for: a large
+ * result is sent without its whole JSON text in memory at once (V8 cannot hold a string over ~512 MiB).
+ */
+export function* jsonRowChunks(table: Table, chunkChars = 1 << 20): Generator<string> {
   const names = table.schema.fields.map((f) => JSON.stringify(f.name));
   const writers = table.schema.fields.map((_, c) => cellWriter(table.getChildAt(c)!));
-  const parts: string[] = [];
+  let s = '[';
   for (let r = 0; r < table.numRows; r++) {
-    let s = '{';
+    s += r === 0 ? '{' : ',{';
     for (let c = 0; c < writers.length; c++) {
       if (c > 0) s += ',';
       s += `${names[c]}:${writers[c]!(r)}`;
     }
-    parts.push(`${s}}`);
+    s += '}';
+    if (s.length >= chunkChars) {
+      yield s;
+      s = '';
+    }
   }
-  return `[${parts.join(',')}]`;
+  yield `${s}]`;
 }
 
 /** one row's cells as display strings (for CLI tables and CSV), same rules as the JSON */

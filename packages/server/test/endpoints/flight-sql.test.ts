@@ -186,7 +186,7 @@ describe('Flight SQL server', () => {
     const run = async (handle: Buffer) => (await readTicket(client, await flightInfo(client, 'CommandPreparedStatementQuery', { prepared_statement_handle: handle }))).table;
     const bind = (handle: Buffer, params: ArrowTable) => doPut(client, [
       { flight_descriptor: cmd('CommandPreparedStatementQuery', { prepared_statement_handle: handle }) },
-      ...tableToIpcMessages(params).map((m) => ({ data_header: m.header, data_body: m.body })),
+      ...[...tableToIpcMessages(params)].map((m) => ({ data_header: m.header, data_body: m.body })),
     ]);
     // checked and typed at prepare time with every parameter NULL
     const { handle, schema } = await prepare("SELECT msg, level FROM log_entries WHERE level <= ? AND msg <> ? ORDER BY time");
@@ -278,7 +278,7 @@ describe('Flight SQL building blocks', () => {
     assert.equal(msgs.length, 3, 'schema, dictionary batch (strings from tableFromArrays are dictionary-encoded), record batch');
     assert.equal(msgs[0]!.body.byteLength, 0);
     assert.deepEqual(tableFromIPC(joinIpcMessages(msgs)).getChild('s')!.toArray(), ['a', 'b', 'c']);
-    const empty = tableToIpcMessages(new ArrowTable(new Schema([new Field('x', new Utf8())])));
+    const empty = [...tableToIpcMessages(new ArrowTable(new Schema([new Field('x', new Utf8())])))];
     assert.equal(empty.length, 1);
     assert.equal(tableFromIPC(joinIpcMessages(empty)).numRows, 0);
     const bytes = tableToIPC(t, 'stream');

@@ -23,7 +23,7 @@ import {
   CATALOGS_SCHEMA_FIELDS, DB_SCHEMAS_FIELDS, getCatalogs, getDbSchemas, getTables, getTableTypes, TABLE_TYPES_FIELDS,
   TABLES_FIELDS, type CatalogSource, type GetTablesCommand,
 } from './catalog.js';
-import { encapsulatedSchema, joinIpcMessages, tableToIpcMessages } from './ipc-messages.js';
+import { encapsulatedSchema, joinIpcMessages, tableToIpcMessages, type IpcMessage } from './ipc-messages.js';
 import { parameterLiterals } from './parameters.js';
 import {
   DESCRIPTOR_CMD, encodeMessage, FLIGHT_PACKAGE, packAny, unpackAny, type Action, type ActionType, type FlightData,
@@ -182,7 +182,7 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
       table = await catalogTable(name, message);
     }
     if (!table) throw new FlightError(status.UNIMPLEMENTED, `DoGet does not support ${name}`);
-    await writeAll(call, tableToIpcMessages(table, opts.maxBatchBytes).map((m) => ({ data_header: m.header, data_body: m.body })));
+    await writeAll(call, flightData(tableToIpcMessages(table, opts.maxBatchBytes)));
   }
 
   async function doAction(call: ServerWritableStream<Action, Result>): Promise<void> {
@@ -319,6 +319,10 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
 }
 
 /** writes with backpressure (waits for 'drain'), stops if the client goes away, then ends the call */
+function* flightData(messages: Iterable<IpcMessage>): Generator<FlightData> {
+  for (const m of messages) yield { data_header: m.header, data_body: m.body };
+}
+
 async function writeAll<T>(call: ServerWritableStream<unknown, T>, messages: Iterable<T>): Promise<void> {
   for (const m of messages) {
     if (call.cancelled) return;

@@ -1,7 +1,8 @@
 /**
  * Server-side state behind opaque Flight handles (statement results awaiting DoGet, prepared
  * statements). Clients may vanish between calls, so every entry expires after `ttlMs` without use and
- * the store never holds more than `maxEntries` (the least recently used entry goes first).
+ * the store never holds more than `maxEntries`, nor more than `maxBytes` when entries have a size (the
+ * least recently used entry goes first).
  *
  * @example
  *   const store = new HandleStore<QueryOutput>({ ttlMs: 300_000, maxEntries: 64 });
@@ -10,9 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export interface HandleStoreOptions {
+export interface HandleStoreOptions<T = unknown> {
   ttlMs: number;
   maxEntries: number;
+  /** most bytes held, as measured by `sizeOf` (default: unbounded) */
+  maxBytes?: number;
+  sizeOf?: (value: T) => number;
   /** clock in ms, replaceable for tests */
   now?: () => number;
 }
@@ -20,14 +24,16 @@ export interface HandleStoreOptions {
 interface Entry<T> {
   value: T;
   expires: number;
+  bytes: number;
 }
 
 export class HandleStore<T> {
   // a Map iterates in insertion order: re-inserting on use keeps the least recently used first
   private readonly entries = new Map<string, Entry<T>>();
   private readonly now: () => number;
+  private bytes = 0;
 
-  constructor(private readonly opts: HandleStoreOptions) {
+  constructor(private readonly opts: HandleStoreOptions<T>) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -36,14 +42,21 @@ export class HandleStore<T> {
     return this.entries.size;
   }
 
+  /** bytes held, as measured by `sizeOf` */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   put(value: T): Buffer {
     this.sweep();
-    while (this.entries.size >= this.opts.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    const bytes = this.opts.sizeOf?.(value) ?? 0;
+    const maxBytes = this.opts.maxBytes ?? Infinity;
+    while (this.entries.size > 0 && (this.entries.size >= this.opts.maxEntries || this.bytes + bytes > maxBytes)) {
+      this.remove(this.entries.keys().next().value as string);
     }
     const handle = randomBytes(16);
-    this.entries.set(handle.toString('hex'), { value, expires: this.now() + this.opts.ttlMs });
+    this.entries.set(handle.toString('hex'), { value, expires: this.now() + this.opts.ttlMs, bytes });
+    this.bytes += bytes;
     return handle;
   }
 
@@ -53,7 +66,7 @@ export class HandleStore<T> {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.expires <= this.now()) {
-      this.entries.delete(key);
+      this.remove(key);
       return undefined;
     }
     this.entries.delete(key);
@@ -65,20 +78,29 @@ export class HandleStore<T> {
   /** the value, removed (single-use tickets) */
   take(handle: Uint8Array): T | undefined {
     const v = this.get(handle);
-    if (v !== undefined) this.entries.delete(Buffer.from(handle).toString('hex'));
+    if (v !== undefined) this.remove(Buffer.from(handle).toString('hex'));
     return v;
   }
 
   delete(handle: Uint8Array): boolean {
-    return this.entries.delete(Buffer.from(handle).toString('hex'));
+    return this.remove(Buffer.from(handle).toString('hex'));
   }
 
   clear(): void {
     this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private remove(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    this.entries.delete(key);
+    this.bytes -= e.bytes;
+    return true;
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.expires <= now) this.remove(k);
   }
 }

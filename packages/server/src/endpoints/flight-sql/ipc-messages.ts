@@ -54,17 +54,23 @@ export function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
 
 /** The inverse, for clients: FlightData messages back into an IPC stream `tableFromIPC` reads. */
 export function joinIpcMessages(messages: Iterable<{ header: Uint8Array; body: Uint8Array }>): Uint8Array {
-  const parts: Uint8Array[] = [];
+  return Buffer.concat([...ipcStreamParts(messages)]);
+}
+
+/** The byte pieces of an IPC stream holding `messages`, end-of-stream marker included, made as asked for. */
+export function* ipcStreamParts(messages: Iterable<{ header: Uint8Array; body: Uint8Array }>): Generator<Uint8Array> {
   for (const m of messages) {
     const padded = (m.header.byteLength + 7) & ~7;
     const prefix = new Uint8Array(8);
     const dv = new DataView(prefix.buffer);
     dv.setUint32(0, CONTINUATION, true);
     dv.setUint32(4, padded, true);
-    parts.push(prefix, m.header, new Uint8Array(padded - m.header.byteLength), m.body);
+    yield prefix;
+    yield m.header;
+    if (padded > m.header.byteLength) yield new Uint8Array(padded - m.header.byteLength);
+    if (m.body.byteLength > 0) yield m.body;
   }
-  parts.push(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-  return Buffer.concat(parts);
+  yield Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 }
 
 /** A schema as Flight carries it in FlightInfo.schema and prepared-statement results: one encapsulated IPC message. */
@@ -77,21 +83,25 @@ export function encapsulatedSchema(schema: Schema): Uint8Array {
 /**
  * The table's IPC messages, with record batches re-cut so none is much over `maxBatchBytes`: gRPC
  * clients commonly refuse messages over 4 MiB (Go's and Java's defaults), and one DuckDB chunk of wide
- * strings can exceed that.
+ * strings can exceed that. Lazy: each batch is serialized when the caller asks for it, so sending a
+ * result never holds a second, serialized copy of all of it.
  */
-export function tableToIpcMessages(table: Table, maxBatchBytes = 2 * 1024 * 1024): IpcMessage[] {
-  const batches: RecordBatch[] = [];
-  for (const batch of table.batches) {
-    const bytes = batchBytes(batch);
-    if (bytes <= maxBatchBytes || batch.numRows <= 1) {
-      batches.push(batch);
-      continue;
+export function* tableToIpcMessages(table: Table, maxBatchBytes = 2 * 1024 * 1024): Generator<IpcMessage> {
+  let first = true;
+  for (const whole of table.batches) {
+    const bytes = batchBytes(whole);
+    const rowsPer = bytes <= maxBatchBytes || whole.numRows <= 1
+      ? Math.max(1, whole.numRows)
+      : Math.max(1, Math.floor(whole.numRows / Math.ceil(bytes / maxBatchBytes)));
+    for (let start = 0; start < whole.numRows; start += rowsPer) {
+      const batch = whole.slice(start, Math.min(whole.numRows, start + rowsPer));
+      const messages = splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(table.schema, [batch])).toUint8Array(true));
+      // every one-batch stream starts with the schema; the client gets it once
+      yield* first ? messages : messages.slice(1);
+      first = false;
     }
-    const rowsPer = Math.max(1, Math.floor(batch.numRows / Math.ceil(bytes / maxBatchBytes)));
-    for (let start = 0; start < batch.numRows; start += rowsPer) batches.push(batch.slice(start, Math.min(batch.numRows, start + rowsPer)));
   }
-  const recut = new Table(table.schema, batches);
-  return splitIpcStream(RecordBatchStreamWriter.writeAll(recut).toUint8Array(true));
+  if (first) yield* splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(table.schema)).toUint8Array(true));
 }
 
 function batchBytes(batch: RecordBatch): number {

@@ -19,10 +19,14 @@ import { BadCommandError } from './protocol.js';
 import type { TimeRangeArgs } from './call-context.js';
 
 export interface StatementLimits {
-  /** how long an unused handle lives, ms (default 5 min) */
+  /** how long an unused prepared statement lives, ms (default 5 min) */
   ttlMs?: number;
+  /** how long a result waits for its DoGet, ms (default 60 s: clients fetch right after GetFlightInfo) */
+  resultTtlMs?: number;
   /** most results waiting for DoGet (default 32) and most open prepared statements (default 256) */
   maxResults?: number;
+  /** most bytes of results waiting for DoGet, all clients together (default 256 MiB); the oldest go first */
+  maxResultBytes?: number;
   maxPrepared?: number;
   /** how long the result computed at prepare time may stand in for the first execution, ms (default 30 s) */
   warmMs?: number;
@@ -39,6 +43,8 @@ interface Prepared {
   warmTimer?: NodeJS.Timeout;
 }
 
+const WARM_MAX_BYTES = 16 * 2 ** 20;
+
 export class Statements {
   private readonly results: HandleStore<QueryOutput>;
   private readonly prepared: HandleStore<Prepared>;
@@ -49,7 +55,12 @@ export class Statements {
     limits: StatementLimits = {},
   ) {
     const ttlMs = limits.ttlMs ?? 5 * 60_000;
-    this.results = new HandleStore({ ttlMs, maxEntries: limits.maxResults ?? 32 });
+    this.results = new HandleStore<QueryOutput>({
+      ttlMs: limits.resultTtlMs ?? 60_000,
+      maxEntries: limits.maxResults ?? 32,
+      maxBytes: limits.maxResultBytes ?? 256 * 2 ** 20,
+      sizeOf: (o) => o.stats.resultBytes,
+    });
     this.prepared = new HandleStore({ ttlMs, maxEntries: limits.maxPrepared ?? 256 });
     this.warmMs = limits.warmMs ?? 30_000;
   }
@@ -73,7 +84,8 @@ export class Statements {
     const params = parameterCount(sql);
     const output = await this.run(params > 0 ? bindParameters(sql, nullLiterals(params)) : sql, range, signal);
     const entry: Prepared = { sql, params, schema: output.table.schema };
-    if (params === 0) {
+    // a small result may stand in for the first execution; a large one is not worth holding
+    if (params === 0 && output.stats.resultBytes <= WARM_MAX_BYTES) {
       entry.warm = { output, range };
       entry.warmTimer = setTimeout(() => (entry.warm = undefined), this.warmMs);
       entry.warmTimer.unref();
