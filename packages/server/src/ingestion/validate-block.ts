@@ -1,10 +1,12 @@
 /**
  * Checks a block envelope completely before anything is stored: header, codec, decompression within the
  * declared size, every event of the payload (the count must match the header's `nb_objects`), and every log
- * message as UTF-8, each on its own. A block that passes here can always be decoded later by the lakehouse,
- * and its messages can go into Parquet as they are (DuckDB refuses strings that are not UTF-8).
+ * message as UTF-8, each on its own, and what its property maps spell out against the block's size
+ * (block-expansion.ts). A block that passes here can always be decoded later by the lakehouse, within memory
+ * its size bounds, and its messages can go into Parquet as they are (DuckDB refuses strings that are not UTF-8).
  */
-import { decodeBlockHeader, decompressBlock, forEachEvent, TransitError, type BlockMeta, type DecodeLimits } from '@sirius/transit';
+import { decodeBlockHeader, decompressBlock, forEachEvent, TransitError, type BlockMeta, type BlockTables, type DecodeLimits } from '@sirius/transit';
+import { checkExpansion, PropertyText } from '../lake/block-expansion.js';
 import { transitCodecs } from '../lake/lz4-codec.js';
 import { MessageChecker } from '../lake/message-utf8.js';
 import { HttpError } from './http-error.js';
@@ -17,17 +19,27 @@ export function validateBlock(envelope: Uint8Array, limits: DecodeLimits): Block
     const payload = decompressBlock(header, transitCodecs);
     // walking the events checks every byte of every event; the messages are the visitor's to check
     const messages = new MessageChecker(payload);
+    let text!: PropertyText;
     const visitor = {
-      log(_t: number, _level: number, _target: number, msgStart: number, msgEnd: number) {
-        if (!messages.add(msgStart, msgEnd)) throw notUtf8();
+      tables(tables: BlockTables) {
+        text = new PropertyText(tables);
       },
-      intMetric() {},
-      floatMetric() {},
+      log(_t: number, _level: number, _target: number, msgStart: number, msgEnd: number, props: Uint32Array, propCount: number) {
+        if (!messages.add(msgStart, msgEnd)) throw notUtf8();
+        text.add(props, propCount);
+      },
+      intMetric(_t: number, _m: number, _v: bigint, props: Uint32Array, propCount: number) {
+        text.add(props, propCount);
+      },
+      floatMetric(_t: number, _m: number, _v: number, props: Uint32Array, propCount: number) {
+        text.add(props, propCount);
+      },
       threadSpan() {},
       asyncSpan() {},
     };
     forEachEvent(payload, visitor, limits, header.meta.nb_objects, header.version);
     if (!messages.finish()) throw notUtf8();
+    checkExpansion(text.bytes, envelope.byteLength);
     return header.meta;
   } catch (err) {
     if (err instanceof TransitError) throw new HttpError(400, `invalid block (${err.code}): ${err.message}`);

@@ -4,6 +4,7 @@
  */
 import { decodeBlockHeader, decodeColumns, decodeLogsWithoutData, decompressBlock, joinSections, packedDataSection, TransitError, type TransitColumns } from '@sirius/transit';
 import { createLog } from '../log.js';
+import { checkColumnsExpansion } from '../lake/block-expansion.js';
 import { lz4Codec, transitCodecs } from '../lake/lz4-codec.js';
 import { lz4BlockSound } from './direct-parquet-encoding.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
@@ -93,9 +94,17 @@ export type BlockColumns = TransitColumns & { packedMessages?: Uint8Array };
  * Parquet as it is (`packedMessages`), and they are decompressed only if something reads them. What this skips
  * is reading them, not checking them: ingestion refuses a block whose messages are not UTF-8 (validate-block.ts;
  * a block is stored by nothing else), and `lz4BlockSound` proves here that their LZ4 block turns into exactly
- * the section's bytes in any decoder.
+ * the section's bytes in any decoder. A block whose property maps would spell out more text than its size allows
+ * (block-expansion.ts) is refused with a TransitError, which `loadAllColumns` logs and skips.
  */
 export function decodeStoredBlock(bytes: Uint8Array): BlockColumns {
+  const columns = decodeColumnsOf(bytes);
+  // the columns are bounded by the payload; the property maps staging spells out per row are not
+  checkColumnsExpansion(columns, bytes.byteLength);
+  return columns;
+}
+
+function decodeColumnsOf(bytes: Uint8Array): BlockColumns {
   const header = decodeBlockHeader(bytes);
   const packed = packedDataSection(header);
   if (!packed) return decodeColumns(decompressBlock(header, transitCodecs), undefined, header.version);
