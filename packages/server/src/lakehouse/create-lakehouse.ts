@@ -5,6 +5,7 @@
  * partitions and the watermark are read in one statement (one snapshot): a partition committed concurrently
  * is either listed or its blocks are in the tail, never both, never neither.
  * Per-instance views are just-in-time (see jit-views.ts).
+ * An aborted `signal` stops the resolve between steps; the ephemeral files made so far are removed.
  *
  * @example
  *   const lakehouse = createLakehouse({ lake, dataDir: '.sirius' });
@@ -14,11 +15,12 @@
 import { writeParquet } from './parquet-writer.js';
 import { FRESH_PARTITION } from './block-view-materializer.js';
 import { localCopies, removeFile, scratchPath } from './partition-files.js';
-import { blocksByInsertTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
+import { blocksByInsertTime, blocksHash, type SourceBlock } from './source-blocks.js';
 import { runViewSql } from './sql-view-materializer.js';
 import { columnsDdl } from './view-columns.js';
 import { findView, globalViews, type BlockViewDefinition, type SqlViewDefinition } from './view-definitions.js';
-import { findJitView, jitViews, resolveJit } from './jit-views.js';
+import { findJitView, jitViews, loadColumnsUntilAborted, resolveJit } from './jit-views.js';
+import { checkAborted } from './abort.js';
 import type { Lakehouse, TimeRange, ViewSource } from './lakehouse.js';
 import type { Lake } from '../lake/lake.js';
 import type { SqlClient } from '../lake/sql-client.js';
@@ -43,15 +45,17 @@ export function createLakehouse({ lake, dataDir }: CreateLakehouseOptions): Lake
     viewNames() {
       return [...new Set([...globalViews.map((v) => v.name), ...jitViews.map((v) => v.name)])];
     },
-    async resolve(view, instance, range) {
+    async resolve(view, instance, range, opts = {}) {
+      const { signal } = opts;
+      checkAborted(signal);
       if (instance === 'global') {
         const def = findView(view);
         if (!def) throw new UnknownViewError(view, instance);
-        return def.kind === 'blocks' ? resolveBlockView(lake, dataDir, def, range) : resolveSqlView(lake, dataDir, def, range);
+        return def.kind === 'blocks' ? resolveBlockView(lake, dataDir, def, range, signal) : resolveSqlView(lake, dataDir, def, range, signal);
       }
       const jit = findJitView(view);
       if (!jit) throw new UnknownViewError(view, instance);
-      const objectKeys = await resolveJit(lake, dataDir, jit, instance, range);
+      const objectKeys = await resolveJit(lake, dataDir, jit, instance, range, signal);
       return source(objectKeys, [], columnsDdl(jit.columns), jit.timeColumn);
     },
   };
@@ -113,16 +117,27 @@ async function tailBlocks(sql: SqlClient, tag: string, watermark: bigint | null,
   return all.filter((b) => b.begin_time < range.end && b.end_time >= range.begin);
 }
 
-async function tailFile(lake: Lake, dataDir: string, def: BlockViewDefinition, blocks: SourceBlock[]): Promise<string[]> {
+async function tailFile(lake: Lake, dataDir: string, def: BlockViewDefinition, blocks: SourceBlock[], signal?: AbortSignal): Promise<string[]> {
   if (blocks.length === 0) return [];
+  const columns = await loadColumnsUntilAborted(lake.objects, blocks, signal);
+  checkAborted(signal);
   const path = scratchPath(dataDir, `${def.name}-tail-${blocksHash(blocks).slice(0, 8)}`);
-  await writeParquet(def.rows(blocks, await loadAllColumns(lake.objects, blocks)), path, FRESH_PARTITION);
+  try {
+    await writeParquet(def.rows(blocks, columns), path, FRESH_PARTITION);
+    checkAborted(signal);
+  } catch (err) {
+    await removeFile(path);
+    throw err;
+  }
   return [path];
 }
 
-async function resolveBlockView(lake: Lake, dataDir: string, def: BlockViewDefinition, range: TimeRange): Promise<ViewSource> {
+async function resolveBlockView(lake: Lake, dataDir: string, def: BlockViewDefinition, range: TimeRange, signal?: AbortSignal): Promise<ViewSource> {
   const snap = await snapshot(lake.sql, def.name, range);
-  const local = await tailFile(lake, dataDir, def, await tailBlocks(lake.sql, def.tag, snap.watermark, range));
+  checkAborted(signal);
+  const tail = await tailBlocks(lake.sql, def.tag, snap.watermark, range);
+  checkAborted(signal);
+  const local = await tailFile(lake, dataDir, def, tail, signal);
   return source(snap.keys, local, columnsDdl(def.columns), def.timeColumn);
 }
 
@@ -130,26 +145,37 @@ async function resolveBlockView(lake: Lake, dataDir: string, def: BlockViewDefin
  * A SQL view's committed partitions, plus its not-yet-materialized part computed on the fly: the view's SQL
  * over the source partitions past the view's watermark and over the source's own unmaterialized tail.
  */
-async function resolveSqlView(lake: Lake, dataDir: string, def: SqlViewDefinition, range: TimeRange): Promise<ViewSource> {
+async function resolveSqlView(lake: Lake, dataDir: string, def: SqlViewDefinition, range: TimeRange, signal?: AbortSignal): Promise<ViewSource> {
   const src = findView(def.source);
   if (!src || src.kind !== 'blocks') throw new Error(`SQL view ${def.name}: source ${def.source} is not a block view`);
   // the source range is widened by the view's own binning (one minute for log_stats)
   const widened = { begin: range.begin - 60_000_000_000n, end: range.end + 60_000_000_000n };
   const snap = await snapshot(lake.sql, def.name, range, def.source, widened);
+  checkAborted(signal);
   const tail = await tailBlocks(lake.sql, src.tag, snap.sourceWatermark, widened);
+  checkAborted(signal);
   const pendingKeys = snap.sourceKeys;
-  const tailFiles = await tailFile(lake, dataDir, src, tail);
-  const copies = await localCopies(lake.objects, pendingKeys, dataDir);
-  const inputs = [...copies.paths, ...tailFiles];
+  const tailFiles = await tailFile(lake, dataDir, src, tail, signal);
+  let copies: Awaited<ReturnType<typeof localCopies>> | undefined;
   const local: string[] = [];
   try {
+    checkAborted(signal);
+    copies = await localCopies(lake.objects, pendingKeys, dataDir);
+    checkAborted(signal);
+    const inputs = [...copies.paths, ...tailFiles];
     if (inputs.length > 0) {
       const out = scratchPath(dataDir, `${def.name}-tail`);
-      await runViewSql(def.sql, 'source', inputs, out);
+      try {
+        await runViewSql(def.sql, 'source', inputs, out);
+        checkAborted(signal);
+      } catch (err) {
+        await removeFile(out);
+        throw err;
+      }
       local.push(out);
     }
   } finally {
-    await copies.release();
+    await copies?.release();
     await Promise.all(tailFiles.map(removeFile));
   }
   return source(snap.keys, local, columnsDdl(def.columns), def.timeColumn);

@@ -2,7 +2,7 @@
  * The lakehouse: Parquet partitions of the views, the daemon that keeps them, just-in-time views, retention.
  * Analytics consumes `createLakehouse(...)` through the `Lakehouse` interface; `sirius serve` runs the daemon.
  */
-export type { Lakehouse, TimeRange, ViewSource } from './lakehouse.js';
+export type { Lakehouse, ResolveOptions, TimeRange, ViewSource } from './lakehouse.js';
 export type { ColumnSpec, RowBatch } from './row-batch.js';
 export { createLakehouse, UnknownViewError } from './create-lakehouse.js';
 export type { CreateLakehouseOptions } from './create-lakehouse.js';

@@ -5,21 +5,27 @@
  *
  * `log_entries`/`measures` per process are cut into fixed event-time segments (one hour): a segment's rows
  * are the events of the blocks overlapping it whose time falls inside it, so segments never share a row.
+ * Only the hours that have blocks (or a partition) are visited, found in one statement: a query over years
+ * of a process that ran for an hour builds one segment, not one per hour of its range.
  * `thread_spans` (per stream) and `async_events` (per process) are one segment covering all time, because
  * span ids and depths depend on every earlier event. For JIT partitions `begin/end_insert_time` hold the
  * segment bounds.
+ *
+ * A resolve takes the query's AbortSignal: it is checked between segments and between the steps of a build,
+ * and the event loop gets a turn between segments (see abort.ts).
  */
 import { decodeBlock } from '@sirius/transit';
 import { nowNs } from '../clock.js';
 import { transitCodecs } from '../lake/lz4-codec.js';
 import { blobKey } from '../lake/object-store.js';
 import { HOUR, floorTo } from './block-view-materializer.js';
+import { checkAborted, mapLimit, raceAbort, yieldTurn } from './abort.js';
 import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
 import { threadSpansRows, THREAD_SPANS_COLUMNS } from './thread-spans.js';
 import { writeParquet } from './parquet-writer.js';
 import { fileStats, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { insertPartition, lock, retirePartitions, toPartitionRecord, type PartitionRecord } from './partition-repository.js';
-import { blocksByEventTime, blocksHash, loadAllColumns, type SourceBlock } from './source-blocks.js';
+import { blocksByEventTime, blocksHash, loadAllColumns, type BlockColumns, type SourceBlock } from './source-blocks.js';
 import { schemaHash } from './view-columns.js';
 import { logEntriesView, measuresView, type BlockViewDefinition } from './view-definitions.js';
 import type { ColumnSpec, RowBatch } from './row-batch.js';
@@ -38,18 +44,50 @@ export interface JitView {
   timeColumn: string;
   /** column holding the latest time of a row, when rows are intervals */
   timeEndColumn?: string;
-  /** the segments of [begin, end) this view is cut into */
-  segments(range: TimeRange): TimeRange[];
+  /**
+   * The segments of [begin, end) this view is cut into that have source blocks or a partition (one to build,
+   * check or retire), oldest first. Segments without either have no rows and are skipped.
+   */
+  segments(sql: SqlClient, instance: string, range: TimeRange): Promise<Iterable<TimeRange>>;
   /** the source blocks of one segment */
   blocks(sql: SqlClient, instance: string, segment: TimeRange): Promise<SourceBlock[]>;
-  /** the rows of one segment */
-  rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange): Promise<RowBatch>;
+  /** the rows of one segment; no block fetch starts once `signal` is aborted */
+  rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange, signal?: AbortSignal): Promise<RowBatch>;
 }
 
-function hourSegments(range: TimeRange): TimeRange[] {
-  const out: TimeRange[] = [];
-  for (let t = floorTo(range.begin, HOUR); t < range.end; t += HOUR) out.push({ begin: t, end: t + HOUR });
-  return out;
+/**
+ * The hours of `range` that hold a block of the process (by the block's [begin_time, end_time], as
+ * `blocksByEventTime` selects a segment's blocks) or a partition row of the view, from one statement. It
+ * returns runs, one per hour where a block starts, not the hours themselves: a block spanning a year costs a row,
+ * and the hours are enumerated lazily, as the resolve reaches them.
+ */
+async function hoursWithData(sql: SqlClient, view: BlockViewDefinition, processId: string, range: TimeRange): Promise<Iterable<TimeRange>> {
+  if (range.end <= range.begin) return [];
+  const first = floorTo(range.begin, HOUR);
+  const end = floorTo(range.end - 1n, HOUR) + HOUR;
+  const rows = await sql.query<{ a: string; b: string }>(
+    `SELECT a, max(b) AS b FROM (
+       SELECT lo - ((lo % $5::bigint + $5::bigint) % $5::bigint) AS a, hi - ((hi % $5::bigint + $5::bigint) % $5::bigint) AS b FROM (
+         SELECT greatest(b.begin_time, $3::bigint) AS lo, least(b.end_time, $4::bigint - 1) AS hi
+         FROM blocks b JOIN streams s ON s.stream_id = b.stream_id
+         WHERE b.process_id = $2 AND b.begin_time < $4::bigint AND b.end_time >= $3::bigint AND $1 = ANY(s.tags)
+       ) spans
+       UNION ALL
+       SELECT begin_insert_time, begin_insert_time FROM lakehouse_partitions
+       WHERE view_set = $6 AND view_instance = $2 AND begin_insert_time >= $3::bigint AND begin_insert_time < $4::bigint
+     ) runs GROUP BY a ORDER BY a`,
+    [view.tag, processId, first, end, HOUR, view.name],
+  );
+  return hourRuns(rows.map((r) => ({ first: BigInt(r.a), last: BigInt(r.b) })));
+}
+
+/** Each hour of the runs (sorted by first hour; they may overlap) once, in order. */
+function* hourRuns(runs: readonly { first: bigint; last: bigint }[]): Generator<TimeRange> {
+  let next: bigint | null = null;
+  for (const r of runs) {
+    for (let t = next !== null && next > r.first ? next : r.first; t <= r.last; t += HOUR) yield { begin: t, end: t + HOUR };
+    if (next === null || r.last + HOUR > next) next = r.last + HOUR;
+  }
 }
 
 function perProcess(view: BlockViewDefinition): JitView {
@@ -57,13 +95,21 @@ function perProcess(view: BlockViewDefinition): JitView {
     name: view.name,
     columns: view.columns,
     timeColumn: view.timeColumn,
-    segments: hourSegments,
+    segments: (sql, processId, range) => hoursWithData(sql, view, processId, range),
     blocks: (sql, processId, seg) => blocksByEventTime(sql, view.tag, 'process', processId, seg.begin, seg.end),
-    async rows(objects, blocks, seg) {
-      const all = view.rows(blocks, await loadAllColumns(objects, blocks));
+    async rows(objects, blocks, seg, signal) {
+      const all = view.rows(blocks, await loadColumnsUntilAborted(objects, blocks, signal));
       return filterRows(all, all.columns.findIndex((c) => c.name === view.timeColumn), seg);
     },
   };
+}
+
+/**
+ * `loadAllColumns` (a bad block yields null), eight fetches at a time, starting no fetch once `signal` is
+ * aborted: a query over many blocks stops within a fetch of its cancellation.
+ */
+export function loadColumnsUntilAborted(objects: ObjectStore, blocks: readonly SourceBlock[], signal: AbortSignal | undefined): Promise<(BlockColumns | null)[]> {
+  return mapLimit(blocks, 8, async (b) => (await loadAllColumns(objects, [b]))[0]!, signal);
 }
 
 /** Keeps the rows whose time is in [begin, end). */
@@ -75,9 +121,12 @@ function filterRows(batch: RowBatch, timeIndex: number, seg: TimeRange): RowBatc
   return { columns: batch.columns, values: batch.values.map((col) => keep.map((i) => col[i])), length: keep.length };
 }
 
-async function decodedBlocks(objects: ObjectStore, blocks: readonly SourceBlock[]): Promise<DecodedBlock[]> {
-  return Promise.all(
-    blocks.map(async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), transitCodecs)),
+async function decodedBlocks(objects: ObjectStore, blocks: readonly SourceBlock[], signal: AbortSignal | undefined): Promise<DecodedBlock[]> {
+  return mapLimit(
+    blocks,
+    16,
+    async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), transitCodecs),
+    signal,
   );
 }
 
@@ -90,10 +139,10 @@ const threadSpansView: JitView = {
   columns: THREAD_SPANS_COLUMNS,
   timeColumn: 'begin',
   timeEndColumn: 'end',
-  segments: () => [ALL_TIME],
+  segments: async () => [ALL_TIME],
   blocks: (sql, streamId) => blocksByEventTime(sql, 'cpu', 'stream', streamId, ALL_TIME.begin, ALL_TIME.end),
-  async rows(objects, blocks) {
-    return threadSpansRows(await decodedBlocks(objects, blocks), spanProcess(blocks[0]!));
+  async rows(objects, blocks, _seg, signal) {
+    return threadSpansRows(await decodedBlocks(objects, blocks, signal), spanProcess(blocks[0]!));
   },
 };
 
@@ -101,14 +150,17 @@ const asyncEventsView: JitView = {
   name: 'async_events',
   columns: ASYNC_EVENTS_COLUMNS,
   timeColumn: 'time',
-  segments: () => [ALL_TIME],
+  segments: async () => [ALL_TIME],
   blocks: (sql, processId) => blocksByEventTime(sql, 'cpu', 'process', processId, ALL_TIME.begin, ALL_TIME.end),
-  async rows(objects, blocks) {
-    const byStream = new Map<string, SourceBlock[]>();
-    for (const b of blocks) byStream.set(b.stream_id, [...(byStream.get(b.stream_id) ?? []), b]);
-    const streams = await Promise.all(
-      [...byStream].map(async ([stream_id, bs]) => ({ stream_id, blocks: await decodedBlocks(objects, bs) })),
-    );
+  async rows(objects, blocks, _seg, signal) {
+    const decoded = await decodedBlocks(objects, blocks, signal);
+    const byStream = new Map<string, DecodedBlock[]>();
+    blocks.forEach((b, i) => {
+      const list = byStream.get(b.stream_id);
+      if (list) list.push(decoded[i]!);
+      else byStream.set(b.stream_id, [decoded[i]!]);
+    });
+    const streams = [...byStream].map(([stream_id, bs]) => ({ stream_id, blocks: bs }));
     return asyncEventsRows(streams, spanProcess(blocks[0]!));
   },
 };
@@ -147,31 +199,106 @@ function samePaths(a: readonly PartitionRecord[], b: readonly PartitionRecord[])
 /** How many times a resolver rebuilds a segment another resolver replaced meanwhile before it wins regardless. */
 const ATTEMPTS = 3;
 
+/** A build of one segment under way, shared by the queries waiting for it. */
+interface Build {
+  done: Promise<string | null>;
+  /** aborts the build once every query waiting for it has been cancelled */
+  controller: AbortController;
+  waiters: number;
+}
+
 /**
  * Builds of one segment under way in this process, per lake: a second query for the same segment joins the
  * first build instead of decoding the same blocks again. Resolvers in other processes are sorted out at commit.
  */
-const inFlight = new WeakMap<Lake, Map<string, Promise<string | null>>>();
+const inFlight = new WeakMap<Lake, Map<string, Build>>();
+
+/** Every build still running per lake, those being stopped included (no longer in `inFlight`). */
+const running = new WeakMap<Lake, Set<Promise<unknown>>>();
 
 /**
  * The object keys of an instance's partitions covering `range`, building or rebuilding the segments whose
- * source blocks are not yet materialized.
+ * source blocks are not yet materialized. Rejects with `signal.reason` once it is aborted, within one step
+ * of one segment's work.
  */
-export async function resolveJit(lake: Lake, dataDir: string, view: JitView, instance: string, range: TimeRange): Promise<string[]> {
+export async function resolveJit(
+  lake: Lake,
+  dataDir: string,
+  view: JitView,
+  instance: string,
+  range: TimeRange,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  checkAborted(signal);
   let builds = inFlight.get(lake);
   if (!builds) inFlight.set(lake, (builds = new Map()));
+  let all = running.get(lake);
+  if (!all) running.set(lake, (all = new Set()));
+  const tracked = all;
   const keys: string[] = [];
-  for (const seg of view.segments(range)) {
+  for (const seg of await view.segments(lake.sql, instance, range)) {
+    await yieldTurn(signal);
     const id = `${view.name}:${instance}:${seg.begin}`;
-    let build = builds.get(id);
-    if (!build) {
-      const started = resolveSegment(lake, dataDir, view, instance, seg).finally(() => builds.delete(id));
-      builds.set(id, (build = started));
-    }
-    const key = await build;
+    const start = (s: AbortSignal) => {
+      const p = resolveSegment(lake, dataDir, view, instance, seg, s);
+      const settled: Promise<unknown> = p.then(
+        () => tracked.delete(settled),
+        () => tracked.delete(settled),
+      );
+      tracked.add(settled);
+      return p;
+    };
+    const key = await joinBuild(builds, id, start, signal);
     if (key !== null) keys.push(key);
   }
   return keys;
+}
+
+/**
+ * Waits for the build `id`, starting it unless one is under way. A cancelled query stops waiting at once; the
+ * build goes on for the other queries waiting for it, and stops (at its next step) when none is left.
+ */
+async function joinBuild(
+  builds: Map<string, Build>,
+  id: string,
+  start: (signal: AbortSignal) => Promise<string | null>,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  let build = builds.get(id);
+  if (!build) {
+    const controller = new AbortController();
+    const b: Build = {
+      controller,
+      waiters: 0,
+      done: start(controller.signal).finally(() => {
+        if (builds.get(id) === b) builds.delete(id);
+      }),
+    };
+    // its waiters see the outcome; a build they all left has no one to report to
+    b.done.catch(() => {});
+    builds.set(id, (build = b));
+  }
+  const joined = build;
+  joined.waiters++;
+  try {
+    return await raceAbort(joined.done, signal);
+  } finally {
+    joined.waiters--;
+    if (joined.waiters === 0 && signal?.aborted) {
+      // a query arriving now must start a build of its own, not join one being stopped
+      if (builds.get(id) === joined) builds.delete(id);
+      joined.controller.abort(signal.reason);
+    }
+  }
+}
+
+/** Settles once every build under way for `lake` has ended (tests: a cancelled build winds down in the background). */
+export async function jitBuildsSettled(lake: Lake): Promise<void> {
+  for (;;) {
+    const pending = [...(running.get(lake) ?? [])];
+    if (pending.length === 0) return;
+    await Promise.all(pending);
+  }
 }
 
 /**
@@ -184,11 +311,20 @@ export async function resolveJit(lake: Lake, dataDir: string, view: JitView, ins
  *      with the new one. Blocks that arrived meanwhile do not void the build (it answers the query as asked;
  *      the next query extends it). If another resolver committed meanwhile, the object is deleted and its row
  *      is the answer when built from the same blocks; otherwise the segment is planned again.
- * Nothing is visible until phase 3 commits, so a crash leaves at most an unreferenced object behind.
+ * Nothing is visible until phase 3 commits, so a crash leaves at most an unreferenced object behind, and an
+ * abort (checked before each step of phase 2) leaves the rows as they were.
  */
-async function resolveSegment(lake: Lake, dataDir: string, view: JitView, instance: string, seg: TimeRange): Promise<string | null> {
+async function resolveSegment(
+  lake: Lake,
+  dataDir: string,
+  view: JitView,
+  instance: string,
+  seg: TimeRange,
+  signal: AbortSignal,
+): Promise<string | null> {
   const lockKey = `jit:${view.name}:${instance}:${seg.begin}`;
   for (let attempt = 1; ; attempt++) {
+    checkAborted(signal);
     const plan = await lake.sql.transaction(async (tx) => {
       await lock(tx, lockKey);
       const state = await segmentState(tx, view, instance, seg);
@@ -202,11 +338,15 @@ async function resolveSegment(lake: Lake, dataDir: string, view: JitView, instan
     if (plan === null || typeof plan === 'string') return plan;
     const path = scratchPath(dataDir, view.name);
     try {
-      const rows = await view.rows(lake.objects, plan.blocks, seg);
+      const rows = await view.rows(lake.objects, plan.blocks, seg, signal);
+      checkAborted(signal);
       await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
+      checkAborted(signal);
       const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
+      checkAborted(signal);
       const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
       await uploadPartition(lake, path, objectKey);
+      // not checked from here: once uploaded, committing is one short transaction and spares the next query the build
       const winner = await lake.sql.transaction(async (tx): Promise<string | undefined> => {
         await lock(tx, lockKey);
         const now = await segmentState(tx, view, instance, seg);

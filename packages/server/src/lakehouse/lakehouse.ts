@@ -24,13 +24,24 @@ export interface ViewSource {
   release(): Promise<void>;
 }
 
+export interface ResolveOptions {
+  /**
+   * Cancels the resolution: once aborted, `resolve` rejects with `signal.reason` (an `AbortError` DOMException
+   * unless the caller aborted with a reason of its own) within one step of work — a segment's lookup, a block
+   * fetch, a file write — and leaves no partition row half-written and no local file behind. A query passes one
+   * signal that aborts on its client leaving and on its time budget running out.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Lakehouse {
   /** names of the views this lakehouse serves, global and per-instance */
   viewNames(): string[];
   /**
    * Resolves a view for a query. `instance` is 'global' for the global views, else a stream id
    * (`thread_spans`) or a process id (`async_events`, `log_entries`, `measures`). Just-in-time views are
-   * materialized (or extended) before this resolves.
+   * materialized (or extended) before this resolves; their cost follows the hours that hold data, not the
+   * length of the range.
    */
-  resolve(view: string, instance: string, range: TimeRange): Promise<ViewSource>;
+  resolve(view: string, instance: string, range: TimeRange, opts?: ResolveOptions): Promise<ViewSource>;
 }

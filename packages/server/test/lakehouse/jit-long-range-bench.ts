@@ -1,0 +1,50 @@
+/**
+ * Measures a just-in-time resolve over a long range on PGlite: its wall time and the longest the event loop
+ * stalled meanwhile (what /health would wait). Not a test; run by hand:
+ *   node --import tsx packages/server/test/lakehouse/jit-long-range-bench.ts [days…]
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createLakehouse } from '../../src/lakehouse/index.js';
+import { pgBackends } from '../support/pg.js';
+import { cpuBlock } from './jit-long-range-fixtures.js';
+import { logBlock, makeProcess, makeStream, post, startTestLake, T0 } from './lake-fixtures.js';
+
+const DAY = 86_400_000_000_000n;
+const days = process.argv.slice(2).map(Number);
+const t = await startTestLake(pgBackends[0]!);
+try {
+  const p = makeProcess();
+  const log = makeStream(p.process_id, ['log']);
+  const cpu = makeStream(p.process_id, ['cpu']);
+  await post(t.server, 'insert_process', p);
+  await post(t.server, 'insert_stream', log);
+  await post(t.server, 'insert_stream', cpu);
+  for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', logBlock(log, i, 20).body);
+  for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', cpuBlock(cpu, i).body);
+  for (const d of days.length ? days : [1000, 5000]) {
+    for (const [view, instance] of [['log_entries', p.process_id], ['thread_spans', cpu.stream_id]] as const) {
+      // a fresh lakehouse each time, but partitions of earlier runs stay: the second range finds them cached
+      const lh = createLakehouse({ lake: t.server.lake, dataDir: t.dir });
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      // the histogram only samples when its timer runs: a loop starved to the end of the resolve would read 0
+      let last = performance.now();
+      let gap = 0;
+      const probe = setInterval(() => {
+        const now = performance.now();
+        gap = Math.max(gap, now - last);
+        last = now;
+      }, 5);
+      const started = performance.now();
+      const src = await lh.resolve(view, instance, { begin: T0 - BigInt(d) * DAY, end: T0 + DAY });
+      const ms = performance.now() - started;
+      await new Promise((r) => setTimeout(r, 20));
+      clearInterval(probe);
+      h.disable();
+      const stall = Math.max(gap, h.max / 1e6);
+      console.log(`${view} over ${d} days: ${ms.toFixed(0)} ms, max event-loop stall ${stall.toFixed(0)} ms, ${src.objectKeys.length} partitions`);
+    }
+  }
+} finally {
+  await t.close();
+}
