@@ -151,10 +151,16 @@ describe('metadata PostgreSQL outage (through a TCP proxy)', { skip: pgBackend.s
   });
 
   test('network partition: ingestion, queries and /ready answer 503 within the deadline; all recover after it heals', async () => {
+    // a stream known before the partition: its block goes straight to the batched row insert
+    const known = makeProcess();
+    const knownStream = makeStream(known.process_id);
+    assert.equal((await post(server, '/ingestion/insert_process', known)).status, 200);
+    assert.equal((await post(server, '/ingestion/insert_stream', knownStream)).status, 200);
     proxy.partition();
     try {
       const p = makeProcess();
       assertUnavailable(await post(server, '/ingestion/insert_process', p), forbidden);
+      assertUnavailable(await post(server, '/ingestion/insert_block', makeBlock(knownStream).body), forbidden);
       // a lakehouse view (its partitions are looked up in the metadata database) and a metadata view
       assertUnavailable(await query(server, 'SELECT count(*) AS n FROM log_entries'), forbidden);
       assertUnavailable(await query(server, 'SELECT count(*) AS n FROM processes'), forbidden);
