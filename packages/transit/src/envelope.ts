@@ -87,10 +87,10 @@ export function decodeBlockHeader(bytes: Uint8Array, limits?: DecodeLimits): Blo
   const uncompressedSize = view.getUint32(8, true);
   const compressedSize = view.getUint32(12, true);
   if (uncompressedSize > lim.maxPayloadBytes) {
-    throw new TransitError('limit_exceeded', `payload of ${uncompressedSize} bytes exceeds maxPayloadBytes ${lim.maxPayloadBytes}`);
+    throw new TransitError('limit_exceeded', `uncompressed_size: payload of ${uncompressedSize} bytes exceeds maxPayloadBytes ${lim.maxPayloadBytes}`);
   }
   const nbObjects = view.getUint32(96, true);
-  if (nbObjects > lim.maxEvents) throw new TransitError('limit_exceeded', `${nbObjects} events exceed maxEvents ${lim.maxEvents}`);
+  if (nbObjects > lim.maxEvents) throw new TransitError('limit_exceeded', `nb_objects: ${nbObjects} events exceed maxEvents ${lim.maxEvents}`);
   const r = new ByteReader(bytes, ENVELOPE_HEADER_BYTES);
   if (compressedSize > r.remaining) throw truncated();
   if (compressedSize < r.remaining) throw new TransitError('corrupt', 'trailing bytes after the compressed payload');

@@ -14,5 +14,5 @@ export { forEachEvent } from './payload-walker.js';
 export type { BlockTables, PayloadVisitor } from './payload-walker.js';
 export { decodeColumns, decodeLogsWithoutData, gatherMessages } from './decode-columns.js';
 export type { TransitColumns, PropertyColumns, LogColumns, MetricColumns, IntMetricColumns, FloatMetricColumns, ThreadSpanColumns, AsyncSpanColumns } from './decode-columns.js';
-export { validateProcessInfo, validateStreamInfo } from './validate.js';
+export { validateProcessInfo, validateStreamInfo, METADATA_LIMITS } from './validate.js';
 export { DEFAULT_LIMITS } from './limits.js';

@@ -40,6 +40,8 @@ export function validateBlock(envelope: Uint8Array, limits: DecodeLimits): Block
     forEachEvent(payload, visitor, limits, header.meta.nb_objects, header.version);
     if (!messages.finish()) throw notUtf8();
     checkExpansion(text.bytes, envelope.byteLength);
+    // blocks.nb_objects is a PostgreSQL integer; the event limit keeps it far below, this keeps it so if the limit grows
+    if (header.meta.nb_objects > 0x7fffffff) throw new TransitError('limit_exceeded', 'nb_objects: past a 32-bit signed integer');
     return header.meta;
   } catch (err) {
     if (err instanceof TransitError) throw new HttpError(400, `invalid block (${err.code}): ${err.message}`);

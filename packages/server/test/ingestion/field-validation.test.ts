@@ -136,6 +136,39 @@ for (const backend of pgBackends) {
       }
     });
 
+    describe('block header fields', () => {
+      let stream: StreamInfo;
+      before(async () => {
+        const p = makeProcess();
+        stream = makeStream(p.process_id);
+        assert.equal((await post(server, '/ingestion/insert_process', p)).status, 200);
+        assert.equal((await post(server, '/ingestion/insert_stream', stream)).status, 200);
+      });
+
+      test('nb_objects 2^32-1 (past the integer column): 400 naming nb_objects, no row, no object', async () => {
+        const b = makeBlock(stream, 3);
+        new DataView(b.body.buffer, b.body.byteOffset).setUint32(96, 0xffffffff, true);
+        const before = await counts(server);
+        const r = await post(server, '/ingestion/insert_block', b.body);
+        const text = await r.text();
+        assert.equal(r.status, 400, text);
+        assert.match((JSON.parse(text) as { error: string }).error, /nb_objects: /);
+        assert.deepEqual(await counts(server), before);
+      });
+
+      test('times at both ends of int64 are stored as they are', async () => {
+        const b = makeBlock(stream, 1);
+        const view = new DataView(b.body.buffer, b.body.byteOffset);
+        view.setBigInt64(64, -(2n ** 63n), true);
+        view.setBigInt64(80, 2n ** 63n - 1n, true);
+        const r = await post(server, '/ingestion/insert_block', b.body);
+        assert.equal(r.status, 200, await r.clone().text());
+        const [row] = await server.lake.sql.query<Record<string, unknown>>('SELECT begin_time, end_time FROM blocks WHERE block_id = $1', [b.meta.block_id]);
+        assert.equal(BigInt(row!.begin_time as string), -(2n ** 63n));
+        assert.equal(BigInt(row!.end_time as string), 2n ** 63n - 1n);
+      });
+    });
+
     describe('a block id is written once', () => {
       let stream: StreamInfo;
       before(async () => {

@@ -10,6 +10,7 @@ import { encodeBatch, type ThreadTable } from './batch-encoder.js';
 import type { Budget } from './budget.js';
 import type { Batch, StreamKind, ThreadHello } from './records.js';
 import type { Transport } from './transport.js';
+import { storableProcess, storableStream } from './storable.js';
 import { Uploader, type Job } from './uploader.js';
 
 export interface SenderOptions {
@@ -36,9 +37,12 @@ export class Sender {
   private readonly uploader: Uploader;
   private readonly originNs: bigint;
   private readonly warn: (message: string) => void;
+  /** what is sent as the process record: the caller's, made storable */
+  private readonly process: ProcessInfo;
 
   constructor(private readonly o: SenderOptions) {
     this.warn = o.warn ?? ((m) => console.warn(m));
+    this.process = storableProcess(o.process);
     this.originNs = BigInt(o.process.start_time) - BigInt(o.process.start_ticks);
     this.uploader = new Uploader({
       transport: o.transport,
@@ -136,16 +140,20 @@ export class Sender {
     this.queueBlock(this.o.metricsStreamId, this.encoder.finish(), t, t, 1);
   }
 
-  private addStream(s: StreamInfo): void {
+  private addStream(info: StreamInfo): void {
+    const s = storableStream(info);
     this.streams.set(s.stream_id, s);
     this.uploader.enqueue(this.streamJob(s));
   }
 
   private processJob(): Job {
-    return { kind: 'process', path: '/ingestion/insert_process', body: JSON.stringify(this.o.process), contentType: 'application/json', bytes: 0, events: 0 };
+    return { kind: 'process', path: '/ingestion/insert_process', body: JSON.stringify(this.process), contentType: 'application/json', bytes: 0, events: 0 };
   }
 
   private streamJob(s: StreamInfo): Job {
-    return { kind: 'stream', path: '/ingestion/insert_stream', body: JSON.stringify(s), contentType: 'application/json', bytes: 0, events: 0 };
+    return {
+      kind: 'stream', path: '/ingestion/insert_stream', body: JSON.stringify(s), contentType: 'application/json',
+      bytes: 0, events: 0, streamId: s.stream_id,
+    };
   }
 }

@@ -3,10 +3,18 @@
  * forever with backoff (the memory bound, not a retry limit, decides when data is given up). Process and
  * stream records are barriers: nothing after them starts before they are stored. A 404 on a block means the
  * server does not know its stream (for instance a fresh database): the stream is registered again once.
+ *
+ * A record the server refuses for what it holds (400, 409, 413, 422) would be refused forever: it is dropped,
+ * its events counted as dropped, the reason printed once, and the rest keeps flowing. Data that depends on a
+ * refused record goes the same way without being sent: every block of a refused stream, everything of a
+ * refused process. Other 4xx (401, 403: a key the server may accept later) drop only the record itself.
  */
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Budget } from './budget.js';
 import type { Transport } from './transport.js';
+
+/** answers meaning "never, as it is": retrying the same bytes cannot succeed */
+const REFUSED = new Set([400, 409, 413, 422]);
 
 export interface Job {
   kind: 'process' | 'stream' | 'block';
@@ -45,7 +53,11 @@ export class Uploader {
   private readonly backoff: Backoff;
   private readonly concurrency: number;
   private warned = new Set<string>();
+  private processRefused = false;
+  private readonly refusedStreams = new Set<string>();
   stored = 0;
+  /** records given up without being stored (refused, or dependent on a refused one) */
+  dropped = 0;
   stopped = false;
 
   constructor(private readonly o: UploaderOptions) {
@@ -85,6 +97,11 @@ export class Uploader {
   private pump(): void {
     while (!this.stopped && this.retryTimer === undefined && this.queue.length > 0 && !this.barrierInFlight) {
       const head = this.queue[0]!;
+      if (this.doomed(head)) {
+        this.queue.shift();
+        this.drop(head);
+        continue;
+      }
       const barrier = head.kind !== 'block';
       if (barrier ? this.inFlight > 0 : this.inFlight >= this.concurrency) return;
       this.queue.shift();
@@ -121,12 +138,31 @@ export class Uploader {
           this.pump();
         }, this.backoff.next());
       }
+    } else if (REFUSED.has(r.status)) {
+      if (job.kind === 'process') this.processRefused = true;
+      else if (job.kind === 'stream' && job.streamId !== undefined) this.refusedStreams.add(job.streamId);
+      const also = job.kind === 'process' ? ' and all of its streams and blocks' : job.kind === 'stream' ? ' and all of its blocks' : '';
+      this.warnOnce(
+        `${job.path} ${r.status}`,
+        `sirius tracing: the server refused a ${job.kind} record (${r.status} ${r.message}); dropping it${also}, not retrying`,
+      );
+      this.drop(job);
     } else {
       this.warnOnce(`${job.path} ${r.status}`, `sirius tracing: giving up ${job.kind} (${r.status} ${r.message})`);
-      if (job.events > 0) this.o.budget.countDropped(job.events);
-      this.finish(job);
+      this.drop(job);
     }
     this.pump();
+  }
+
+  /** true when the server has refused a record this job depends on */
+  private doomed(job: Job): boolean {
+    return this.processRefused || (job.streamId !== undefined && this.refusedStreams.has(job.streamId));
+  }
+
+  private drop(job: Job): void {
+    this.dropped++;
+    if (job.events > 0) this.o.budget.countDropped(job.events);
+    this.finish(job);
   }
 
   private finish(job: Job): void {
