@@ -37,43 +37,50 @@ export function checkExpansion(textBytes: number, storedBytes: number): void {
 /** Sums the JSON size of events' property maps, from a block's string table (each string measured once). */
 export class PropertyText {
   bytes = 0;
-  private readonly json: Float64Array;
+  /** JSON bytes of string `i`, -1 until measured */
+  private readonly json: Int32Array;
 
   constructor(private readonly tables: BlockTables) {
-    this.json = new Float64Array(tables.strings.length).fill(-1);
+    this.json = new Int32Array(tables.strings.length).fill(-1);
   }
 
-  private size(id: number): number {
-    let n = this.json[id]!;
-    if (n < 0) {
-      const s = this.tables.strings[id]!;
-      // ASCII without anything to escape is most strings: its JSON is its bytes and two quotes
-      n = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
-      this.json[id] = n;
-    }
+  private measure(id: number): number {
+    const s = this.tables.strings[id]!;
+    // ASCII without anything to escape is most strings: its JSON is its bytes and two quotes
+    const n = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s) ? s.length + 2 : Buffer.byteLength(JSON.stringify(s));
+    this.json[id] = n;
     return n;
   }
 
   /** one event's map: `count` (key id, value id) pairs in `pairs`, as `{"k":"v",…}`; -1 or 0 adds nothing */
-  add(pairs: Uint32Array, count: number, from = 0): void {
+  add(pairs: Uint32Array, count: number): void {
     if (count <= 0) return;
+    const json = this.json;
     let n = 1;
-    for (let k = 0; k < count; k++) n += this.size(pairs[from + 2 * k]!) + this.size(pairs[from + 2 * k + 1]!) + 2;
-    this.bytes += n;
+    for (let k = 0; k < 2 * count; k++) {
+      const id = pairs[k]!;
+      const m = json[id]!;
+      n += m >= 0 ? m : this.measure(id);
+    }
+    this.bytes += n + 2 * count;
   }
 
-  /** every event's map in decoded columns */
+  /** every event's map in decoded columns: each pair's two strings, `:` and `,` (or `}`), and a `{` per map */
   addColumns(c: PropertyColumns, count: number): void {
     const { propOffsets, propKeys, propValues } = c;
-    if (propOffsets[count] === 0) return;
-    for (let i = 0; i < count; i++) {
-      const from = propOffsets[i]!;
-      const to = propOffsets[i + 1]!;
-      if (from === to) continue;
-      let n = 1;
-      for (let k = from; k < to; k++) n += this.size(propKeys[k]!) + this.size(propValues[k]!) + 2;
-      this.bytes += n;
+    const pairs = propOffsets[count]!;
+    if (pairs === 0) return;
+    const json = this.json;
+    let n = 2 * pairs;
+    for (let k = 0; k < pairs; k++) {
+      const key = propKeys[k]!;
+      const value = propValues[k]!;
+      const a = json[key]!;
+      const b = json[value]!;
+      n += (a >= 0 ? a : this.measure(key)) + (b >= 0 ? b : this.measure(value));
     }
+    for (let i = 0; i < count; i++) if (propOffsets[i + 1] !== propOffsets[i]) n++;
+    this.bytes += n;
   }
 }
 
