@@ -174,7 +174,7 @@ for (const backend of pgBackends) {
       const validMetrics = { resourceMetrics: [{ resource: resource('fz'), scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: String(T), asDouble: 1.5 }] } }, { name: 'h', histogram: { dataPoints: [{ timeUnixNano: String(T), count: '2', sum: 3 }] } }] }] }] };
       const types = { logs: 'ExportLogsServiceRequest', traces: 'ExportTraceServiceRequest', metrics: 'ExportMetricsServiceRequest' } as const;
       const bodies = { logs: valid, traces: validSpans, metrics: validMetrics };
-      const odd = (): unknown => r.pick([null, 0, -1, 1.5, 1e300, 'x', '', '99999999999999999999999', true, [], [null], {}, { stringValue: 5 }, [[[]]], { key: {} }, 'ffffffffffffffff', -0x8000000000000001]);
+      const odd = (): unknown => r.pick([null, 0, -1, 1.5, 1e300, 'x', '', '99999999999999999999999', true, [], [null], {}, { stringValue: 5 }, [[[]]], { key: {} }, 'ffffffffffffffff', -0x8000000000000001, 'nul \u0000', 'lone \ud800', 'x'.repeat(70_000)]);
       // a copy of `v` with one value, somewhere, replaced by an odd one
       const mutate = (v: unknown): unknown => {
         if (v === null || typeof v !== 'object') return odd();
