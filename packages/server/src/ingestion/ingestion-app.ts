@@ -11,6 +11,9 @@
  *   POST /logs            OTLP/HTTP ExportLogsServiceRequest, protobuf or JSON   → 200 {}
  *   POST /traces          OTLP/HTTP ExportTraceServiceRequest (spans as async spans) → 200 {}
  *   POST /metrics         OTLP/HTTP ExportMetricsServiceRequest (points as measures) → 200 {}
+ * A request is stored whole or not at all, as one block per service instance; malformed answers 400, more than
+ * 1,000 resources or 100,000 events 413, more than 64 distinct instances 400; a re-sent request stores nothing
+ * twice (otlp-store.ts, otlp-common.ts).
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
