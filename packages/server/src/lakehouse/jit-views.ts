@@ -48,37 +48,74 @@ export interface JitView {
    * The segments of [begin, end) this view is cut into that have source blocks or a partition (one to build,
    * check or retire), oldest first. Segments without either have no rows and are skipped.
    */
-  segments(sql: SqlClient, instance: string, range: TimeRange): Promise<Iterable<TimeRange>>;
+  segments(lake: Lake, instance: string, range: TimeRange, signal?: AbortSignal): Promise<Iterable<TimeRange>>;
   /** the source blocks of one segment */
   blocks(sql: SqlClient, instance: string, segment: TimeRange): Promise<SourceBlock[]>;
   /** the rows of one segment; no block fetch starts once `signal` is aborted */
   rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange, signal?: AbortSignal): Promise<RowBatch>;
 }
 
+/** A block spanning more of the range than this is placed by the hours of its events, not by its bounds. */
+const WIDE = HOUR;
+
 /**
- * The hours of `range` that hold a block of the process (by the block's [begin_time, end_time], as
- * `blocksByEventTime` selects a segment's blocks) or a partition row of the view, from one statement. It
- * returns runs, one per hour where a block starts, not the hours themselves: a block spanning a year costs a row,
- * and the hours are enumerated lazily, as the resolve reaches them.
+ * The hours of `range` that hold a block of the process or a partition row of the view, from one statement (plus
+ * one per wide block). A block counts in the hours its [begin_time, end_time] overlaps (as `blocksByEventTime`
+ * selects a segment's blocks), as runs of hours enumerated lazily, as the resolve reaches them. A wide block
+ * counts only in the hours its events fall in: its bounds are the client's word, and a block claiming to span
+ * years (an event stamped 1970 next to one of today) would otherwise make a segment of every hour in between.
  */
-async function hoursWithData(sql: SqlClient, view: BlockViewDefinition, processId: string, range: TimeRange): Promise<Iterable<TimeRange>> {
+async function hoursWithData(
+  lake: Lake,
+  view: BlockViewDefinition,
+  processId: string,
+  range: TimeRange,
+  signal: AbortSignal | undefined,
+): Promise<Iterable<TimeRange>> {
   if (range.end <= range.begin) return [];
   const first = floorTo(range.begin, HOUR);
   const end = floorTo(range.end - 1n, HOUR) + HOUR;
-  const rows = await sql.query<{ a: string; b: string }>(
-    `SELECT a, max(b) AS b FROM (
-       SELECT lo - ((lo % $5::bigint + $5::bigint) % $5::bigint) AS a, hi - ((hi % $5::bigint + $5::bigint) % $5::bigint) AS b FROM (
-         SELECT greatest(b.begin_time, $3::bigint) AS lo, least(b.end_time, $4::bigint - 1) AS hi
-         FROM blocks b JOIN streams s ON s.stream_id = b.stream_id
-         WHERE b.process_id = $2 AND b.begin_time < $4::bigint AND b.end_time >= $3::bigint AND $1 = ANY(s.tags)
-       ) spans
+  const rows = await lake.sql.query<{ kind: string; a: string | null; b: string | null; block_id: string | null; at: string | null }>(
+    `WITH spans AS (
+       SELECT b.block_id, b.begin_time, greatest(b.begin_time, $3::bigint) AS lo, least(b.end_time, $4::bigint - 1) AS hi
+       FROM blocks b JOIN streams s ON s.stream_id = b.stream_id
+       WHERE b.process_id = $2 AND b.begin_time < $4::bigint AND b.end_time >= $3::bigint AND $1 = ANY(s.tags)
+     )
+     SELECT 'r' AS kind, a, max(b) AS b, NULL AS block_id, NULL::bigint AS at FROM (
+       SELECT lo - ((lo % $5::bigint + $5::bigint) % $5::bigint) AS a, hi - ((hi % $5::bigint + $5::bigint) % $5::bigint) AS b
+       FROM spans WHERE hi - lo <= $7::bigint
        UNION ALL
        SELECT begin_insert_time, begin_insert_time FROM lakehouse_partitions
        WHERE view_set = $6 AND view_instance = $2 AND begin_insert_time >= $3::bigint AND begin_insert_time < $4::bigint
-     ) runs GROUP BY a ORDER BY a`,
-    [view.tag, processId, first, end, HOUR, view.name],
+     ) runs GROUP BY a
+     UNION ALL
+     SELECT 'w', lo, hi, block_id, begin_time FROM spans WHERE hi - lo > $7::bigint`,
+    [view.tag, processId, first, end, HOUR, view.name, WIDE],
   );
-  return hourRuns(rows.map((r) => ({ first: BigInt(r.a), last: BigInt(r.b) })));
+  const runs: { first: bigint; last: bigint }[] = [];
+  for (const r of rows) {
+    if (r.kind === 'r') runs.push({ first: BigInt(r.a!), last: BigInt(r.b!) });
+  }
+  for (const r of rows) {
+    if (r.kind !== 'w') continue;
+    await yieldTurn(signal);
+    const at = BigInt(r.at!);
+    const [block] = (await blocksByEventTime(lake.sql, view.tag, 'process', processId, at, at + 1n)).filter((b) => b.block_id === r.block_id);
+    if (!block) continue; // expired meanwhile
+    // the hours the block overlaps, as in the narrow case; an event outside them is in no segment of the block
+    const lo = floorTo(BigInt(r.a!), HOUR);
+    const hi = floorTo(BigInt(r.b!), HOUR);
+    const batch = view.rows([block], await loadColumnsUntilAborted(lake.objects, [block], signal));
+    const times = batch.values[batch.columns.findIndex((c) => c.name === view.timeColumn)] as bigint[];
+    const hours = new Set<bigint>();
+    for (let i = 0; i < batch.length; i++) {
+      const h = floorTo(times[i]!, HOUR);
+      if (h >= lo && h <= hi) hours.add(h);
+    }
+    for (const h of hours) runs.push({ first: h, last: h });
+  }
+  runs.sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+  return hourRuns(runs);
 }
 
 /** Each hour of the runs (sorted by first hour; they may overlap) once, in order. */
@@ -95,7 +132,7 @@ function perProcess(view: BlockViewDefinition): JitView {
     name: view.name,
     columns: view.columns,
     timeColumn: view.timeColumn,
-    segments: (sql, processId, range) => hoursWithData(sql, view, processId, range),
+    segments: (lake, processId, range, signal) => hoursWithData(lake, view, processId, range, signal),
     blocks: (sql, processId, seg) => blocksByEventTime(sql, view.tag, 'process', processId, seg.begin, seg.end),
     async rows(objects, blocks, seg, signal) {
       const all = view.rows(blocks, await loadColumnsUntilAborted(objects, blocks, signal));
@@ -236,7 +273,7 @@ export async function resolveJit(
   if (!all) running.set(lake, (all = new Set()));
   const tracked = all;
   const keys: string[] = [];
-  for (const seg of await view.segments(lake.sql, instance, range)) {
+  for (const seg of await view.segments(lake, instance, range, signal)) {
     await yieldTurn(signal);
     const id = `${view.name}:${instance}:${seg.begin}`;
     const start = (s: AbortSignal) => {

@@ -6,6 +6,7 @@
  * - a 5,000-day range over a process with two hours of logs (once walked hour by hour: 120,000 segments,
  *   ~600,000 statements); SQL round-trips are counted by a wrapping SqlClient;
  * - a block whose [begin_time, end_time] spans hours, next to one inside it: each hour once, rows once;
+ * - a block claiming to span 4,000 days (events in 1970 and today): once a segment per hour in between;
  * - an aborted signal: before the start, after the first segment, during a block fetch that never returns,
  *   and for one of two queries sharing a build;
  * - a long-range resolve on PGlite while timers must keep firing (what /health needs).
@@ -72,7 +73,6 @@ function hookedStore(inner: ObjectStore, hooks: { beforeGet?(key: string): Promi
   };
 }
 
-/** A log block at `offsetNs` after T0 with events at the given offsets from its begin (codec 1, clock 2 ticks/ns). */
 /** Waits for `event`; fails at once (instead of at the deadline) if `resolving` settles first. */
 async function reachedFirst<T>(event: Promise<void>, resolving: Promise<T>, what: string): Promise<void> {
   const early = resolving.then(
@@ -82,12 +82,18 @@ async function reachedFirst<T>(event: Promise<void>, resolving: Promise<T>, what
   await within(Promise.race([event, early]), 20_000, what);
 }
 
-function logBlockAt(stream: StreamInfo, offsetNs: bigint, eventsNs: bigint[], endNs: bigint): { body: Uint8Array; meta: BlockMeta } {
+/**
+ * A log block at `offsetNs` after T0 with events at the given offsets from its begin (codec 1), for a process
+ * clock of `nsPerTick` (2 ticks/ns by default, as makeProcess; ticks must stay below 2^53).
+ */
+function logBlockAt(stream: StreamInfo, offsetNs: bigint, eventsNs: bigint[], endNs: bigint, nsPerTick = 0.5): { body: Uint8Array; meta: BlockMeta } {
   const enc = new BlockEncoder();
-  eventsNs.forEach((e, k) => enc.log(Number(e * 2n), 3, 'wide', `w ${offsetNs} ${k}`, null));
+  const ticks = (ns: bigint) => BigInt(Math.round(Number(ns) / nsPerTick));
+  eventsNs.forEach((e, k) => enc.log(Number(ticks(e)), 3, 'wide', `w ${offsetNs} ${k}`, null));
+  const begin = offsetNs < 0n ? 0n : ticks(offsetNs);
   const meta: BlockMeta = {
     block_id: randomUUID(), stream_id: stream.stream_id, process_id: stream.process_id,
-    begin_time: T0 + offsetNs, begin_ticks: offsetNs * 2n, end_time: T0 + offsetNs + endNs, end_ticks: (offsetNs + endNs) * 2n,
+    begin_time: T0 + offsetNs, begin_ticks: begin, end_time: T0 + offsetNs + endNs, end_ticks: begin + ticks(endNs),
     nb_objects: eventsNs.length,
   };
   return { body: encodeBlock(meta, enc.finish(), lz4Codec), meta };
@@ -102,8 +108,8 @@ for (const backend of pgBackends) {
     after(async () => t?.close());
 
     /** A process with a log stream holding blocks at the given hours after T0, and a cpu stream of `cpuBlocks` blocks. */
-    async function newProcess(logHours: number[], cpuBlocks = 0): Promise<{ p: ProcessInfo; log: StreamInfo; cpu: StreamInfo }> {
-      const p = makeProcess();
+    async function newProcess(logHours: number[], cpuBlocks = 0, tsc?: number): Promise<{ p: ProcessInfo; log: StreamInfo; cpu: StreamInfo }> {
+      const p = makeProcess(tsc ? { tsc_frequency: tsc } : {});
       const log = makeStream(p.process_id, ['log']);
       const cpu = makeStream(p.process_id, ['cpu']);
       await post(t.server, 'insert_process', p);
@@ -185,6 +191,26 @@ for (const backend of pgBackends) {
       assert.equal(parts.length, 4, 'one segment per hour the blocks span');
       const exact = await lh.resolve('log_entries', p.process_id, { begin: T0, end: T0 + 4n * HOUR });
       assert.deepEqual(await logRows(exact), rows);
+    });
+
+    test('a block claiming to span 4,000 days costs the hours of its events', async () => {
+      // a millisecond clock, so ticks 4,000 days apart stay exact
+      const { p, log } = await newProcess([], 0, 1000);
+      // an event stamped 4,000 days ago next to one of now, as a client with a broken clock sends them
+      const span = 4000n * DAY;
+      const liar = logBlockAt(log, -span, [0n, span + 1_000_000n], span + 2_000_000n, 1e6);
+      await post(t.server, 'insert_block', liar.body);
+      const counter = { n: 0 };
+      const lake: Lake = { sql: countingSql(t.server.lake.sql, counter), objects: t.server.lake.objects };
+      const lh = createLakehouse({ lake, dataDir: t.dir });
+      const long = await lh.resolve('log_entries', p.process_id, LONG);
+      assert.ok(counter.n <= 50, `the block took ${counter.n} statements`);
+      assert.equal(long.objectKeys.length, 2, 'the two hours with an event');
+      const rows = await logRows(long);
+      assert.equal(rows.length, 2);
+      // a range of the first hour only sees its event
+      const early = await lh.resolve('log_entries', p.process_id, { begin: T0 - span, end: T0 - span + 1000n });
+      assert.deepEqual((await logRows(early)).map((r) => r.msg), [rows[0]!.msg]);
     });
 
     test('thread_spans over 5,000 days: the rows of the exact range, a handful of statements', async () => {
