@@ -13,17 +13,17 @@ const DAY = 86_400_000_000_000n;
 const days = process.argv.slice(2).map(Number);
 const t = await startTestLake(pgBackends[0]!);
 try {
-  const p = makeProcess();
-  const log = makeStream(p.process_id, ['log']);
-  const cpu = makeStream(p.process_id, ['cpu']);
-  await post(t.server, 'insert_process', p);
-  await post(t.server, 'insert_stream', log);
-  await post(t.server, 'insert_stream', cpu);
-  for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', logBlock(log, i, 20).body);
-  for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', cpuBlock(cpu, i).body);
   for (const d of days.length ? days : [1000, 5000]) {
+    // a process of its own per range, so every run builds its partitions
+    const p = makeProcess();
+    const log = makeStream(p.process_id, ['log']);
+    const cpu = makeStream(p.process_id, ['cpu']);
+    await post(t.server, 'insert_process', p);
+    await post(t.server, 'insert_stream', log);
+    await post(t.server, 'insert_stream', cpu);
+    for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', logBlock(log, i, 20).body);
+    for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', cpuBlock(cpu, i).body);
     for (const [view, instance] of [['log_entries', p.process_id], ['thread_spans', cpu.stream_id]] as const) {
-      // a fresh lakehouse each time, but partitions of earlier runs stay: the second range finds them cached
       const lh = createLakehouse({ lake: t.server.lake, dataDir: t.dir });
       const h = monitorEventLoopDelay({ resolution: 10 });
       h.enable();
