@@ -22,8 +22,9 @@ import { locateError } from './error-position.js';
 import { QueryError } from './query-error.js';
 import { Semaphore, SemaphoreFullError } from './semaphore.js';
 import { parseByteSize, SandboxPool, type Sandbox } from './sandbox.js';
-import { prepareReadOnly, StatementRefused } from './statement-gate.js';
+import { prepareReadOnly, refuseIntrospection, StatementRefused } from './statement-gate.js';
 import { MemoryBudget } from './memory-budget.js';
+import { findUnavailable } from '../lake/unavailable.js';
 
 export interface QueryLimits {
   /** per-query time budget, ms (default 60 000) */
@@ -195,11 +196,16 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
       const resolved = await Promise.all(
         lakeRefs.map(async (r) => {
           try {
-            const src = await unlessStopped(opts.lakehouse.resolve(r.view, r.instance, range), (late) => void late.release().catch(() => undefined));
+            const src = await unlessStopped(
+              opts.lakehouse.resolve(r.view, r.instance, range, { signal: stop.signal }),
+              (late) => void late.release().catch(() => undefined),
+            );
             sources.push(src);
             return { ...r, src };
           } catch (err) {
             if (err instanceof Stopped || stop.signal.aborted) throw new Stopped();
+            const down = findUnavailable(err);
+            if (down) throw new QueryError('unavailable', down.message, undefined, { cause: err });
             throw new QueryError('bad_request', `cannot resolve view ${r.view}(${r.instance}): ${redactPaths((err as Error).message)}`, undefined, { cause: err });
           }
         }),
@@ -233,6 +239,7 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
         views.push(g);
       }
       checkBudget();
+      refuseIntrospection(scanned.sql);
       const prepared = await prepareReadOnly(conn, scanned.sql);
       checkBudget();
       const result = await prepared.stream();
@@ -270,6 +277,8 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (timedOut) throw timeoutError(budgetMs);
+      const down = findUnavailable(err);
+      if (down) throw new QueryError('unavailable', down.message, undefined, { cause: err });
       if (stop.signal.aborted) throw new QueryError('bad_request', 'the query was cancelled');
       if (err instanceof StatementRefused) throw new QueryError('bad_request', err.message, 1);
       if (err instanceof ResultTooLargeError) throw new QueryError('too_large', err.message);

@@ -1,7 +1,8 @@
 /**
  * Why a query failed, typed so the HTTP layer picks a status and clients can show a caret under the SQL.
  */
-export type QueryErrorCode = 'sql' | 'bad_request' | 'timeout' | 'busy' | 'too_large' | 'internal';
+/** `unavailable`: the metadata database or object store cannot serve now (retry later; the message names no host or path) */
+export type QueryErrorCode = 'sql' | 'bad_request' | 'timeout' | 'busy' | 'too_large' | 'unavailable' | 'internal';
 
 export class QueryError extends Error {
   override readonly name = 'QueryError';

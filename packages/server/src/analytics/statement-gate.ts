@@ -41,6 +41,27 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
   return conn.prepare(`EXPLAIN ${explain.analyze ? 'ANALYZE ' : ''}${explain.inner}`);
 }
 
+/**
+ * Functions that describe the server rather than the data: settings (the spill folder, the files a query
+ * may read, DuckDB's home), secrets, extensions, logs and cached files. Matched on the lexer's identifiers,
+ * so a qualified (`system.main.duckdb_settings`) or quoted name is refused too; a column of the same name
+ * is refused with them, which costs nothing real.
+ */
+const SERVER_INTROSPECTION = new Set([
+  'duckdb_settings', 'current_setting', 'duckdb_secrets', 'which_secret', 'duckdb_temporary_files', 'duckdb_extensions',
+  'duckdb_external_file_cache', 'duckdb_logs', 'duckdb_logs_parsed', 'duckdb_log_contexts', 'enable_logging',
+  'disable_logging', 'truncate_duckdb_logs', 'duckdb_memory', 'pragma_database_size', 'database_size',
+]);
+
+/** Throws StatementRefused when the SQL names a function that describes the server. */
+export function refuseIntrospection(sql: string): void {
+  for (const t of sqlTokens(sql)) {
+    if (t.kind === 'ident' && SERVER_INTROSPECTION.has(t.value.toLowerCase())) {
+      throw new StatementRefused(`${t.value.toLowerCase()} is not available: it describes the server, not the data`);
+    }
+  }
+}
+
 function refused(kind: StatementType, prefix = ''): StatementRefused {
   return new StatementRefused(`only SELECT queries are allowed (got ${prefix}a ${StatementType[kind] ?? kind} statement)`);
 }

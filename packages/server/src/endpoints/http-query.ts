@@ -38,6 +38,7 @@ const STATUS: Record<QueryError['code'], 400 | 408 | 413 | 500 | 503> = {
   timeout: 408,
   too_large: 413,
   busy: 503,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -146,7 +146,7 @@ function perProcess(view: BlockViewDefinition): JitView {
  * aborted: a query over many blocks stops within a fetch of its cancellation.
  */
 export function loadColumnsUntilAborted(objects: ObjectStore, blocks: readonly SourceBlock[], signal: AbortSignal | undefined): Promise<(BlockColumns | null)[]> {
-  return mapLimit(blocks, 8, async (b) => (await loadAllColumns(objects, [b]))[0]!, signal);
+  return loadAllColumns(objects, blocks, 8, signal);
 }
 
 /** Keeps the rows whose time is in [begin, end). */

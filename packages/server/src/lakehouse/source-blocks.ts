@@ -7,6 +7,7 @@ import { createLog } from '../log.js';
 import { checkColumnsExpansion } from '../lake/block-expansion.js';
 import { lz4Codec, transitCodecs } from '../lake/lz4-codec.js';
 import { lz4BlockSound } from './direct-parquet-encoding.js';
+import { mapLimit } from './abort.js';
 import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-store.js';
 import { toBlockRecord, type BlockRecord } from '../lake/block-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
@@ -126,25 +127,29 @@ export async function loadColumns(objects: ObjectStore, b: SourceBlock): Promise
 
 /**
  * Loads many blocks, a few at a time, keeping their order. A block that cannot be decoded (corrupt payload,
- * object gone) yields null and is reported once: one bad block must not stop a view forever.
+ * object gone) yields null and is reported once: one bad block must not stop a view forever. No new fetch
+ * starts once `signal` is aborted.
  */
-export async function loadAllColumns(objects: ObjectStore, blocks: readonly SourceBlock[], parallel = 8): Promise<(BlockColumns | null)[]> {
-  const out = new Array<BlockColumns | null>(blocks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < blocks.length) {
-      const i = next++;
+export async function loadAllColumns(
+  objects: ObjectStore,
+  blocks: readonly SourceBlock[],
+  parallel = 8,
+  signal?: AbortSignal,
+): Promise<(BlockColumns | null)[]> {
+  return mapLimit(
+    blocks,
+    parallel,
+    async (b) => {
       try {
-        out[i] = await loadColumns(objects, blocks[i]!);
+        return await loadColumns(objects, b);
       } catch (err) {
         if (!(err instanceof TransitError) && !(err instanceof ObjectNotFoundError)) throw err;
-        log.error(`skipping block ${blocks[i]!.block_id}: ${err.message}`);
-        out[i] = null;
+        log.error(`skipping block ${b.block_id}: ${err.message}`);
+        return null;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, blocks.length) }, worker));
-  return out;
+    },
+    signal,
+  );
 }
 
 /** A stable digest of a set of blocks: equal digests mean the same source data. */

@@ -84,14 +84,24 @@ describe('query errors about files carry no data folder path', () => {
   });
 
   // DuckDB answers its own settings as data, so this is the engine's to refuse or redact (statement-gate.ts)
-  test('DuckDB settings answered as rows name no server folder', { todo: 'the query engine still answers duckdb_settings() and current_setting() with the spill folder and /root/.duckdb' }, async () => {
-    for (const sql of ["SELECT name, value FROM duckdb_settings() WHERE value LIKE '%/%'", "SELECT current_setting('temp_directory') AS t"]) {
+  test('DuckDB settings, secrets and cached files are not answered, so they name no server folder', async () => {
+    for (const sql of [
+      "SELECT name, value FROM duckdb_settings() WHERE value LIKE '%/%'",
+      "SELECT current_setting('temp_directory') AS t",
+      'SELECT * FROM system.main.duckdb_settings()',
+      'SELECT * FROM "DuckDB_Settings"()',
+      'SELECT * FROM duckdb_temporary_files()',
+      'SELECT * FROM duckdb_external_file_cache()',
+      'SELECT * FROM duckdb_secrets()',
+    ]) {
       const r = await fetch(`${server.url}/api/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ sql, begin: '1h', end: 'now' }),
       });
       const text = await r.text();
+      assert.equal(r.status, 400, `${sql}: ${text}`);
+      assert.match(text, /is not available: it describes the server/);
       assert.ok(!text.includes(dir) && !text.includes('/root/') && !text.includes(tmpdir() + '/'), `${sql} reveals a server path: ${text}`);
     }
   });

@@ -21,6 +21,8 @@ import { BlockEncoder, encodeBlock, type BlockMeta, type ProcessInfo, type Strea
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
 import { createLakehouse, listPartitions, type TimeRange, type ViewSource } from '../../src/lakehouse/index.js';
 import { jitBuildsSettled } from '../../src/lakehouse/jit-views.js';
+import { createQueryEngine } from '../../src/analytics/query-engine.js';
+import type { QueryError } from '../../src/analytics/query-error.js';
 import type { Lake } from '../../src/lake/lake.js';
 import type { ObjectStore } from '../../src/lake/object-store.js';
 import type { SqlClient } from '../../src/lake/sql-client.js';
@@ -295,6 +297,34 @@ for (const backend of pgBackends) {
       assert.equal(puts, 0, 'nothing written after the abort');
       assert.deepEqual(await listPartitions(t.server.lake.sql, { viewSet: 'log_entries', instance: p.process_id }), []);
       await assertConsistent('log_entries', p.process_id);
+    });
+
+    test('through the query engine: a query whose view build hangs ends at its time budget and frees its slot', async () => {
+      const { p } = await newProcess([0]);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const objects = hookedStore(t.server.lake.objects, {
+        async beforeGet(key) {
+          if (key.startsWith(`blobs/${p.process_id}/`)) await gate;
+        },
+      });
+      const lake: Lake = { sql: t.server.lake.sql, objects };
+      // one query slot: the second query runs only if the first gave its slot back
+      const engine = await createQueryEngine({
+        lake, lakehouse: createLakehouse({ lake, dataDir: t.dir }), cacheDir: join(t.dir, 'engine-cache'), limits: { timeoutMs: 500, maxConcurrent: 1 },
+      });
+      try {
+        await assert.rejects(
+          within(engine.query(`SELECT count(*) AS n FROM view_instance('log_entries', '${p.process_id}')`, LONG), 10_000, 'the hung query'),
+          (e: QueryError) => e.code === 'timeout',
+        );
+        const next = await within(engine.query('SELECT 42 AS answer', LONG), 10_000, 'the next query');
+        assert.equal(Number(next.table.getChild('answer')!.get(0)), 42);
+      } finally {
+        release();
+        await engine.close();
+      }
+      await jitBuildsSettled(lake);
     });
 
     test('one of two queries sharing a build is cancelled: the other still gets it', async () => {

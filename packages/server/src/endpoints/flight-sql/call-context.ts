@@ -83,6 +83,7 @@ const QUERY_STATUS: Record<QueryError['code'], status> = {
   timeout: status.DEADLINE_EXCEEDED,
   too_large: status.RESOURCE_EXHAUSTED,
   busy: status.UNAVAILABLE,
+  unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 };
 

@@ -12,6 +12,7 @@ export function sqlStateFor(err: QueryError): string {
   switch (err.code) {
     case 'timeout': return '57014';
     case 'busy': return '53000';
+    case 'unavailable': return '57P03';
     case 'too_large': return '54000';
     case 'internal': return 'XX000';
     case 'bad_request':
