@@ -3,13 +3,13 @@
  * unauthenticated PostgreSQL connections from many loopback addresses while /health is timed, then 4
  * connections each announcing a 30 MiB password. Runs alone too: `node --import tsx bench/src/hostile-clients.ts`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, listeningUrl, median, rssMiB } from './served-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = 'bench-key';
@@ -123,39 +123,6 @@ async function timedHealth(url: string): Promise<number> {
   await r.arrayBuffer();
   if (r.status !== 200) throw new Error(`/health answered ${r.status}`);
   return Math.round(performance.now() - t);
-}
-
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return Math.round(kb / 1024);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sirius serve exited with ${code}: ${out}`)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(await run());

@@ -11,6 +11,8 @@ const suites = [
   'etl-throughput',
   'query-vs-duckdb',
   'web-render',
+  'hostile-clients',
+  'hostile-queries',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
