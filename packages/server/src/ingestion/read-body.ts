@@ -13,7 +13,14 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      // the client went away or was cut off for being too slow: its request, not a server fault to log
+      throw new HttpError(400, 'the request body ended before it was complete');
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

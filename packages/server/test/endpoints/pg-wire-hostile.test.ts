@@ -6,7 +6,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -18,21 +17,12 @@ import { createQueryEngine, type QueryEngine } from '../../src/analytics/query-e
 import { startPgGateway, type PgGateway } from '../../src/endpoints/pg-wire/index.js';
 import { FrameReader } from '../../src/endpoints/pg-wire/frontend-reader.js';
 import { rawConnect, waitFor, within, type RawClient } from '../support/raw-client.js';
+import { freePort } from '../support/free-port.js';
 
 const KEY = 'k1';
 const SETTLE_MS = 10_000;
 const MiB = 1024 * 1024;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startupPacket(declaredLength?: number): Buffer {
   const params = Buffer.from('user\0sirius\0database\0sirius\0\0', 'latin1');

@@ -5,7 +5,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,22 +12,12 @@ import { startServer, type RunningServer } from '../../src/serve.js';
 import { resolveServeConfig } from '../../src/config.js';
 import { createQueryCommand } from '../../src/cli/query-command.js';
 import { PassThrough } from 'node:stream';
+import { freePort } from '../support/free-port.js';
 
 let server: RunningServer;
 let dir: string;
 let pgPort: number;
 
-/** a port free right now on loopback (the gateway takes it a moment later) */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sirius-query-keys-'));

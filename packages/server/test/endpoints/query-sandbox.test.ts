@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
@@ -18,21 +17,12 @@ import { startServer, type RunningServer } from '../../src/serve.js';
 import { packAny, unpackAny } from '../../src/endpoints/flight-sql/protocol.js';
 import { connect, flightInfo, md, readTicket, streamCall, type Client } from './flight-client.js';
 import { logBlock, makeProcess, makeStream, post as ingest, T0, until } from '../lakehouse/lake-fixtures.js';
+import { freePort } from '../support/free-port.js';
 
 const EVENTS = 40;
 const BEGIN = new Date(Number(T0 / 1_000_000n) - 3_600_000).toISOString();
 const END = new Date(Number(T0 / 1_000_000n) + 3_600_000).toISOString();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** every file under `dir` (but the query cache and PGlite's own files) with a hash of its bytes */
 async function snapshot(dir: string): Promise<Map<string, string>> {

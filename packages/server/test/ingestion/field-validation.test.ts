@@ -9,10 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { BlockEncoder, encodeBlock, LogLevel, type BlockMeta, type StreamInfo } from '@sirius/transit';
+import type { BlockMeta, StreamInfo } from '@sirius/transit';
 import type { RunningServer } from '../../src/serve.js';
 import { blobKey } from '../../src/lake/object-store.js';
-import { lz4Codec } from '../../src/lake/lz4-codec.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,19 +39,7 @@ async function counts(server: RunningServer) {
 
 /** A block whose log lines say `text`, so two blocks with one id can differ in content. */
 function blockSaying(stream: StreamInfo, text: string, blockId: string, events = 3): { meta: BlockMeta; body: Uint8Array } {
-  const enc = new BlockEncoder();
-  for (let i = 0; i < events; i++) enc.log(i * 1000, LogLevel.info, 'game', `${text} ${i}`);
-  const meta: BlockMeta = {
-    block_id: blockId,
-    stream_id: stream.stream_id,
-    process_id: stream.process_id,
-    begin_time: 1763890000000000000n,
-    begin_ticks: 0n,
-    end_time: 1763890000000000000n + BigInt(events * 1000),
-    end_ticks: BigInt(events * 1000),
-    nb_objects: events,
-  };
-  return { meta, body: encodeBlock(meta, enc.finish(), lz4Codec) };
+  return makeBlock(stream, events, blockId, text);
 }
 
 for (const backend of pgBackends) {

@@ -33,9 +33,10 @@ export function makeStream(processId: string, tags = ['log']): StreamInfo {
 }
 
 /** A block of `events` log lines (about 30 bytes of payload each before compression). */
-export function makeBlock(stream: StreamInfo, events = 10, blockId = randomUUID()): { meta: BlockMeta; body: Uint8Array } {
+/** A log block of `events` lines; `text` changes what they say (two blocks with one id can then differ). */
+export function makeBlock(stream: StreamInfo, events = 10, blockId: string = randomUUID(), text?: string): { meta: BlockMeta; body: Uint8Array } {
   const enc = new BlockEncoder();
-  for (let i = 0; i < events; i++) enc.log(i * 1000, LogLevel.info, 'game', `frame ${i} took ${(i * 7) % 17} ms`);
+  for (let i = 0; i < events; i++) enc.log(i * 1000, LogLevel.info, 'game', text === undefined ? `frame ${i} took ${(i * 7) % 17} ms` : `${text} ${i}`);
   const meta: BlockMeta = {
     block_id: blockId,
     stream_id: stream.stream_id,
