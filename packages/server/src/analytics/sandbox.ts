@@ -94,10 +94,11 @@ async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
       connection,
       async seal(files) {
         // allowed_paths matches exact paths; an empty list must still be a valid list literal
-        await connection.run(`SET allowed_paths = [${files.map(sqlString).join(', ')}]`);
-        await connection.run(`SET allowed_directories = []`);
-        await connection.run(`SET enable_external_access = false`);
-        await connection.run(`SET lock_configuration = true`);
+        // one round trip; the order matters: what may be read, then no other access, then nothing changes
+        await connection.run(
+          `SET allowed_paths = [${files.map(sqlString).join(', ')}]; SET allowed_directories = []; ` +
+            `SET enable_external_access = false; SET lock_configuration = true`,
+        );
       },
       interrupt() {
         if (!disposed) connection.interrupt();
