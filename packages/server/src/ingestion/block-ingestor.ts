@@ -9,7 +9,7 @@
  */
 import { blobKey, ObjectConflictError, type ObjectStore } from '../lake/object-store.js';
 import type { BlockBatcher } from '../lake/block-batcher.js';
-import type { DecodeLimits } from '@sirius/transit';
+import type { BlockMeta, DecodeLimits } from '@sirius/transit';
 import { HttpError } from './http-error.js';
 import type { StreamCache } from './stream-cache.js';
 import { validateBlock } from './validate-block.js';
@@ -22,7 +22,11 @@ export interface BlockIngestorDeps {
 }
 
 export async function ingestBlock(deps: BlockIngestorDeps, envelope: Uint8Array): Promise<{ block_id: string }> {
-  const meta = validateBlock(envelope, deps.limits);
+  return storeBlock(deps, envelope, validateBlock(envelope, deps.limits));
+}
+
+/** Stores a block `validateBlock` already accepted (its `meta`): object first, then its row. */
+export async function storeBlock(deps: BlockIngestorDeps, envelope: Uint8Array, meta: BlockMeta): Promise<{ block_id: string }> {
   const owner = await deps.streams.owner(meta.stream_id);
   if (owner === null) throw new HttpError(404, `unknown stream ${meta.stream_id}: send insert_stream before its blocks`);
   if (owner !== meta.process_id) {

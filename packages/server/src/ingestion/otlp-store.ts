@@ -12,17 +12,24 @@
  *   const data = convertOtlpRequest('logs', bytes, 'application/x-protobuf', otlpLogsToSirius);
  *   await storeOtlp(lake.sql, deps, data);
  */
-import { decodeBlockHeader, validateProcessInfo, validateStreamInfo, TransitError, type DecodeLimits } from '@sirius/transit';
+import { validateProcessInfo, validateStreamInfo, TransitError, type BlockMeta, type DecodeLimits, type ProcessInfo, type StreamInfo } from '@sirius/transit';
 import { insertProcess } from '../lake/process-repository.js';
 import { insertStream } from '../lake/stream-repository.js';
 import type { SqlClient } from '../lake/sql-client.js';
-import { ingestBlock, type BlockIngestorDeps } from './block-ingestor.js';
+import { storeBlock, type BlockIngestorDeps } from './block-ingestor.js';
 import { HttpError } from './http-error.js';
 import { DEFAULT_OTLP_LIMITS, requestKey, type ConvertOptions, type OtlpLimits, type SiriusData } from './otlp-common.js';
 import { decodeOtlpProtobuf, type OtlpSignal } from './otlp-protobuf.js';
 import { validateBlock } from './validate-block.js';
 
 export type OtlpConverter = (body: unknown, opts: ConvertOptions) => SiriusData;
+
+/** A request converted and validated: each block with the header validation read from it. */
+export interface CheckedOtlpRequest {
+  processes: ProcessInfo[];
+  streams: StreamInfo[];
+  blocks: { envelope: Uint8Array; meta: BlockMeta }[];
+}
 
 /** `protobuf` or `json` from the request's content type; 415 for anything else. */
 export function otlpEncoding(signal: OtlpSignal, contentType: string): 'protobuf' | 'json' {
@@ -43,14 +50,15 @@ export function convertOtlpRequest(
   decodeLimits: DecodeLimits,
   limits: OtlpLimits = DEFAULT_OTLP_LIMITS,
   now: bigint = BigInt(Date.now()) * 1_000_000n,
-): SiriusData {
+): CheckedOtlpRequest {
   try {
     const body = encoding === 'protobuf' ? decodeOtlpProtobuf(signal, bytes, limits) : parseJson(bytes);
     const data = convert(body, { key: `${encoding} ${requestKey(bytes)}`, limits, now: () => now });
-    data.processes = data.processes.map((p) => validateProcessInfo(p));
-    data.streams = data.streams.map((s) => validateStreamInfo(s));
-    for (const b of data.blocks) validateBlock(b, decodeLimits);
-    return data;
+    return {
+      processes: data.processes.map((p) => validateProcessInfo(p)),
+      streams: data.streams.map((s) => validateStreamInfo(s)),
+      blocks: data.blocks.map((envelope) => ({ envelope, meta: validateBlock(envelope, decodeLimits) })),
+    };
   } catch (err) {
     if (err instanceof HttpError) throw err;
     // a stack exhausted by nesting, a value no block can hold: the request's, whatever the path that found it
@@ -71,19 +79,16 @@ function parseJson(bytes: Uint8Array): unknown {
  * Writes a converted request: processes, then streams, then the blocks not already stored. A stream id held
  * by another process is refused (400) before the first write.
  */
-export async function storeOtlp(sql: SqlClient, deps: BlockIngestorDeps, data: SiriusData): Promise<void> {
+export async function storeOtlp(sql: SqlClient, deps: BlockIngestorDeps, data: CheckedOtlpRequest): Promise<void> {
   for (const s of data.streams) {
     const owner = await deps.streams.owner(s.stream_id);
     if (owner !== null && owner !== s.process_id) throw new HttpError(400, `stream ${s.stream_id} belongs to process ${owner}, not ${s.process_id}`);
   }
-  const stored = await storedBlocks(sql, data.blocks.map(blockId));
+  const stored = await storedBlocks(sql, data.blocks.map((b) => b.meta.block_id));
   for (const p of data.processes) await insertProcess(sql, p);
   for (const s of data.streams) if (await insertStream(sql, s)) deps.streams.remember(s.stream_id, s.process_id);
-  for (const b of data.blocks) if (!stored.has(blockId(b))) await ingestBlock(deps, b);
-}
-
-function blockId(envelope: Uint8Array): string {
-  return decodeBlockHeader(envelope).meta.block_id;
+  // validated once, in convertOtlpRequest
+  for (const b of data.blocks) if (!stored.has(b.meta.block_id)) await storeBlock(deps, b.envelope, b.meta);
 }
 
 async function storedBlocks(sql: SqlClient, ids: string[]): Promise<Set<string>> {

@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { pgBackends } from '../support/pg.js';
-import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
+import { lakeCounts, makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
+import { useS3Endpoint } from '../support/s3rver-env.js';
 
 function post(server: RunningServer, path: string, body: unknown) {
   const isBytes = body instanceof Uint8Array;
@@ -28,14 +29,6 @@ function post(server: RunningServer, path: string, body: unknown) {
   });
 }
 
-async function counts(server: RunningServer) {
-  const [row] = await server.lake.sql.query<{ p: string; s: string; b: string }>(
-    'SELECT (SELECT count(*) FROM processes) AS p, (SELECT count(*) FROM streams) AS s, (SELECT count(*) FROM blocks) AS b',
-  );
-  let objects = 0;
-  for await (const _ of server.lake.objects.list('blobs/')) objects++;
-  return { processes: Number(row!.p), streams: Number(row!.s), blocks: Number(row!.b), objects };
-}
 
 /** A block whose log lines say `text`, so two blocks with one id can differ in content. */
 function blockSaying(stream: StreamInfo, text: string, blockId: string, events = 3): { meta: BlockMeta; body: Uint8Array } {
@@ -49,13 +42,13 @@ for (const backend of pgBackends) {
 
     /** Sends `body`, expects 400 whose error names `field`, and nothing stored anywhere. */
     async function refused(path: string, body: unknown, field: string) {
-      const before = await counts(server);
+      const before = await lakeCounts(server);
       const r = await post(server, path, body);
       const text = await r.text();
       assert.equal(r.status, 400, text);
       const { error } = JSON.parse(text) as { error: string };
       assert.ok(error.startsWith(`${field}: `), `the error names ${field}: ${error}`);
-      assert.deepEqual(await counts(server), before);
+      assert.deepEqual(await lakeCounts(server), before);
     }
 
     describe('process fields', () => {
@@ -139,12 +132,12 @@ for (const backend of pgBackends) {
       test('nb_objects 2^32-1 (past the integer column): 400 naming nb_objects, no row, no object', async () => {
         const b = makeBlock(stream, 3);
         new DataView(b.body.buffer, b.body.byteOffset).setUint32(96, 0xffffffff, true);
-        const before = await counts(server);
+        const before = await lakeCounts(server);
         const r = await post(server, '/ingestion/insert_block', b.body);
         const text = await r.text();
         assert.equal(r.status, 400, text);
         assert.match((JSON.parse(text) as { error: string }).error, /nb_objects: /);
-        assert.deepEqual(await counts(server), before);
+        assert.deepEqual(await lakeCounts(server), before);
       });
 
       test('times at both ends of int64 are stored as they are', async () => {
@@ -173,12 +166,7 @@ for (const backend of pgBackends) {
       s3dir = await mkdtemp(join(tmpdir(), 'sirius-fields-s3rver-'));
       s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: s3dir, silent: true, configureBuckets: [{ name: 'bucket' }] });
       const { port } = await s3.run();
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_REGION: 'us-east-1',
-      });
+      useS3Endpoint(`http://127.0.0.1:${port}`);
     });
     useIngestionServer(backend, 'sirius-fields-s3-', () => ({ ingestionKeys: [], objectStoreUri: 's3://bucket/blocks' }), (s) => (server = s));
     // registered after the server's, so it runs once the server is closed
@@ -213,13 +201,13 @@ describe(`a block id is written once (${name})`, () => {
 
     test('the same bytes again: 200 each time, one row, one object', async () => {
       const b = makeBlock(stream, 4);
-      const before = await counts(server());
+      const before = await lakeCounts(server());
       for (let i = 0; i < 3; i++) {
         const r = await post(server(), '/ingestion/insert_block', b.body);
         assert.equal(r.status, 200, await r.clone().text());
         assert.deepEqual(await r.json(), { block_id: b.meta.block_id });
       }
-      assert.deepEqual(await counts(server()), { ...before, blocks: before.blocks + 1, objects: before.objects + 1 });
+      assert.deepEqual(await lakeCounts(server()), { ...before, blocks: before.blocks + 1, objects: before.objects + 1 });
     });
 
     test('the same id with other content (the fuzzer\'s rewrite): 409 naming the id; object and row unchanged', async () => {
@@ -227,7 +215,7 @@ describe(`a block id is written once (${name})`, () => {
       const original = blockSaying(stream, 'original', id, 3);
       assert.equal((await post(server(), '/ingestion/insert_block', original.body)).status, 200);
       const rowBefore = await rowOf(id);
-      const before = await counts(server());
+      const before = await lakeCounts(server());
       // other bytes of every kind: other messages, other event count and times, and a bit flipped nowhere else
       const rewrites = [blockSaying(stream, 'rewritten', id, 3).body, blockSaying(stream, 'original', id, 7).body];
       for (const body of rewrites) {
@@ -239,7 +227,7 @@ describe(`a block id is written once (${name})`, () => {
       const stored = await server().lake.objects.get(blobKey(stream.process_id, stream.stream_id, id));
       assert.deepEqual(Buffer.from(stored), Buffer.from(original.body));
       assert.deepEqual(await rowOf(id), rowBefore);
-      assert.deepEqual(await counts(server()), before);
+      assert.deepEqual(await lakeCounts(server()), before);
       // and the original is still an idempotent success
       assert.equal((await post(server(), '/ingestion/insert_block', original.body)).status, 200);
     });
@@ -252,14 +240,14 @@ describe(`a block id is written once (${name})`, () => {
       const otherStream = makeStream(other.process_id);
       await post(server(), '/ingestion/insert_process', other);
       await post(server(), '/ingestion/insert_stream', otherStream);
-      const before = await counts(server());
+      const before = await lakeCounts(server());
       const r = await post(server(), '/ingestion/insert_block', blockSaying(otherStream, 'theirs', id).body);
       const text = await r.text();
       assert.equal(r.status, 409, text);
       assert.match(text, new RegExp(id));
       assert.deepEqual(await rowOf(id), rowBefore);
       assert.equal(await server().lake.objects.head(blobKey(other.process_id, otherStream.stream_id, id)), null);
-      assert.deepEqual(await counts(server()), before);
+      assert.deepEqual(await lakeCounts(server()), before);
     });
 
     test('racing writers of one id with different content: one wins, and the row describes the object that won', { skip: raceSkip }, async () => {

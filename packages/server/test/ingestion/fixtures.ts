@@ -82,3 +82,13 @@ export function useIngestionServer(
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 }
+
+/** How many processes, streams, block rows and block objects the lake holds. */
+export async function lakeCounts(server: RunningServer) {
+  const [row] = await server.lake.sql.query<{ p: string; s: string; b: string }>(
+    'SELECT (SELECT count(*) FROM processes) AS p, (SELECT count(*) FROM streams) AS s, (SELECT count(*) FROM blocks) AS b',
+  );
+  let objects = 0;
+  for await (const _ of server.lake.objects.list('blobs/')) objects++;
+  return { processes: Number(row!.p), streams: Number(row!.s), blocks: Number(row!.b), objects };
+}

@@ -7,7 +7,7 @@ import { blobKey } from '../../src/lake/object-store.js';
 import { pgBackends } from '../support/pg.js';
 import { BlockEncoder, encodeBlock, LogLevel, lz4SectionsCodec } from '@sirius/transit';
 import { lz4Codec } from '../../src/lake/lz4-codec.js';
-import { makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
+import { lakeCounts, makeBlock, makeProcess, makeStream, useIngestionServer } from './fixtures.js';
 
 const MAX_BLOCK = 256 * 1024;
 
@@ -20,14 +20,6 @@ function post(server: RunningServer, path: string, body: unknown, headers: Recor
   });
 }
 
-async function counts(server: RunningServer) {
-  const [row] = await server.lake.sql.query<{ p: string; s: string; b: string }>(
-    'SELECT (SELECT count(*) FROM processes) AS p, (SELECT count(*) FROM streams) AS s, (SELECT count(*) FROM blocks) AS b',
-  );
-  let objects = 0;
-  for await (const _ of server.lake.objects.list('blobs/')) objects++;
-  return { processes: Number(row!.p), streams: Number(row!.s), blocks: Number(row!.b), objects };
-}
 
 for (const backend of pgBackends) {
   describe(`ingestion over HTTP (${backend.name})`, { skip: backend.skip }, () => {
@@ -64,7 +56,7 @@ for (const backend of pgBackends) {
       const p = makeProcess();
       const s = makeStream(p.process_id);
       const block = makeBlock(s, 5);
-      const before = await counts(server);
+      const before = await lakeCounts(server);
       for (let i = 0; i < 2; i++) {
         assert.equal((await post(server, '/ingestion/insert_process', p)).status, 200);
         assert.equal((await post(server, '/ingestion/insert_stream', s)).status, 200);
@@ -72,7 +64,7 @@ for (const backend of pgBackends) {
       const answers = await Promise.all([1, 2, 3].map(() => post(server, '/ingestion/insert_block', block.body)));
       assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
       assert.equal((await post(server, '/ingestion/insert_block', block.body)).status, 200);
-      const now = await counts(server);
+      const now = await lakeCounts(server);
       assert.deepEqual(now, {
         processes: before.processes + 1,
         streams: before.streams + 1,
@@ -104,12 +96,12 @@ for (const backend of pgBackends) {
       });
 
       async function rejected(path: string, body: unknown, status: number, reason: RegExp) {
-        const before = await counts(server);
+        const before = await lakeCounts(server);
         const r = await post(server, path, body);
         assert.equal(r.status, status);
         const json = (await r.json()) as { error: string };
         assert.match(json.error, reason);
-        assert.deepEqual(await counts(server), before);
+        assert.deepEqual(await lakeCounts(server), before);
       }
 
       test('malformed JSON', () => rejected('/ingestion/insert_process', '{"process_id": ', 400, /JSON/));
@@ -142,17 +134,17 @@ for (const backend of pgBackends) {
         return rejected('/ingestion/insert_block', makeBlock(other).body, 400, /belongs to process/);
       });
       test('a block over the size limit → 413 (declared length)', async () => {
-        const before = await counts(server);
+        const before = await lakeCounts(server);
         const r = await rawPost(server, '/ingestion/insert_block', new Uint8Array(MAX_BLOCK + 1), true);
         assert.equal(r.status, 413);
         assert.match(JSON.parse(r.body).error, /limit/);
-        assert.deepEqual(await counts(server), before);
+        assert.deepEqual(await lakeCounts(server), before);
       });
       test('a block over the size limit → 413 (chunked, no declared length)', async () => {
-        const before = await counts(server);
+        const before = await lakeCounts(server);
         const r = await rawPost(server, '/ingestion/insert_block', new Uint8Array(MAX_BLOCK + 1), false);
         assert.equal(r.status, 413);
-        assert.deepEqual(await counts(server), before);
+        assert.deepEqual(await lakeCounts(server), before);
       });
     });
 

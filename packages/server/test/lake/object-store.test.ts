@@ -14,6 +14,7 @@ import S3rver from 's3rver';
 import { openObjectStore } from '../../src/lake/open-object-store.js';
 import { ObjectConflictError, ObjectNotFoundError, blobKey, type ObjectStore, type PutResult } from '../../src/lake/object-store.js';
 import type { S3ObjectStoreHandle } from '../../src/lake/s3-object-store.js';
+import { useS3Endpoint } from '../support/s3rver-env.js';
 
 interface Target {
   name: string;
@@ -41,12 +42,7 @@ const targets: Target[] = [
     async open() {
       s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: await tempDir('sirius-s3rver-'), silent: true });
       const { port } = await s3.run();
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_REGION: 'us-east-1',
-      });
+      useS3Endpoint(`http://127.0.0.1:${port}`);
       const store = openObjectStore('s3://sirius-test/some/prefix') as S3ObjectStoreHandle;
       await store.client.send(new CreateBucketCommand({ Bucket: 'sirius-test' }));
       return store;

@@ -3,10 +3,9 @@
  * stalled meanwhile (what /health would wait). Not a test; run by hand:
  *   node --import tsx packages/server/test/lakehouse/jit-long-range-bench.ts [days…]
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createLakehouse } from '../../src/lakehouse/index.js';
 import { pgBackends } from '../support/pg.js';
-import { cpuBlock } from './jit-long-range-fixtures.js';
+import { cpuBlock, eventLoopStallProbe } from './jit-long-range-fixtures.js';
 import { logBlock, makeProcess, makeStream, post, startTestLake, T0 } from './lake-fixtures.js';
 
 const DAY = 86_400_000_000_000n;
@@ -25,23 +24,11 @@ try {
     for (let i = 0; i < 3; i++) await post(t.server, 'insert_block', cpuBlock(cpu, i).body);
     for (const [view, instance] of [['log_entries', p.process_id], ['thread_spans', cpu.stream_id]] as const) {
       const lh = createLakehouse({ lake: t.server.lake, dataDir: t.dir });
-      const h = monitorEventLoopDelay({ resolution: 10 });
-      h.enable();
-      // the histogram only samples when its timer runs: a loop starved to the end of the resolve would read 0
-      let last = performance.now();
-      let gap = 0;
-      const probe = setInterval(() => {
-        const now = performance.now();
-        gap = Math.max(gap, now - last);
-        last = now;
-      }, 5);
+      const probe = eventLoopStallProbe();
       const started = performance.now();
       const src = await lh.resolve(view, instance, { begin: T0 - BigInt(d) * DAY, end: T0 + DAY });
       const ms = performance.now() - started;
-      await new Promise((r) => setTimeout(r, 20));
-      clearInterval(probe);
-      h.disable();
-      const stall = Math.max(gap, h.max / 1e6);
+      const stall = await probe.stop();
       console.log(`${view} over ${d} days: ${ms.toFixed(0)} ms, max event-loop stall ${stall.toFixed(0)} ms, ${src.objectKeys.length} partitions`);
     }
   }
