@@ -33,6 +33,17 @@ export interface InitOptions {
   maxBufferBytes?: number;
   /** name of the calling thread's cpu stream (default `main`) */
   threadName?: string;
+  /**
+   * API key for servers started with `SIRIUS_INGESTION_KEYS`, sent as `Authorization: Bearer <key>`;
+   * default `SIRIUS_INGESTION_KEY`. A server that refuses it is named once on stderr, and data is dropped (counted).
+   */
+  apiKey?: string;
+  /**
+   * Deadline of the flush on SIGTERM and when the event loop runs dry, and the default of `shutdown()` and
+   * `flush()`; default `SIRIUS_FLUSH_TIMEOUT_MS`, then 5000. Within it, data goes in priority order: the
+   * process, its streams, logs, metrics, then spans.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 export interface LogOptions {
@@ -70,20 +81,20 @@ export function init(options: InitOptions = {}): void {
 
 /**
  * Hands over everything recorded and waits until the server has stored it, at most `timeoutMs`
- * (default 5 s); then stops the sender. Resolves false if the deadline passed first.
+ * (default `shutdownTimeoutMs`, 5 s); then stops the sender. Resolves false if the deadline passed first.
  *
  * @example process.on('SIGINT', async () => { await shutdown(); process.exit(0); });
  */
 export function shutdown(options: { timeoutMs?: number } = {}): Promise<boolean> {
-  return runtime.shutdown(options.timeoutMs ?? 5000);
+  return runtime.shutdown(options.timeoutMs ?? runtime.configuredShutdownTimeoutMs());
 }
 
 /**
- * Waits (at most `timeoutMs`, default 5 s) until everything recorded so far on this thread is stored.
+ * Waits (at most `timeoutMs`, default `shutdownTimeoutMs`, 5 s) until everything recorded so far on this thread is stored.
  * In a worker thread it only hands the buffers over.
  */
 export function flush(options: { timeoutMs?: number } = {}): Promise<boolean> {
-  return runtime.flush(options.timeoutMs ?? 5000);
+  return runtime.flush(options.timeoutMs ?? runtime.configuredShutdownTimeoutMs());
 }
 
 function logTarget(o: LogOptions | undefined): number {

@@ -11,7 +11,7 @@ import type { Budget } from './budget.js';
 import type { Batch, StreamKind, ThreadHello } from './records.js';
 import type { Transport } from './transport.js';
 import { storableProcess, storableStream } from './storable.js';
-import { Uploader, type Job } from './uploader.js';
+import { PRIORITY, Uploader, type Job } from './uploader.js';
 
 export interface SenderOptions {
   process: ProcessInfo;
@@ -127,7 +127,7 @@ export class Sender {
     this.o.budget.charge(body.length);
     this.uploader.enqueue({
       kind: 'block', path: '/ingestion/insert_block', body, contentType: 'application/octet-stream',
-      bytes: body.length, events, streamId,
+      bytes: body.length, events, streamId, priority: this.priorityOf(streamId),
     });
   }
 
@@ -138,6 +138,11 @@ export class Sender {
     const t = Math.max(0, Math.round(this.o.nowTicks()));
     this.encoder.intMetric(0, DROPPED_METRIC, 'count', 'sirius.tracing', n);
     this.queueBlock(this.o.metricsStreamId, this.encoder.finish(), t, t, 1);
+  }
+
+  /** logs before metrics before spans: what a short deadline keeps */
+  private priorityOf(streamId: string): number {
+    return streamId === this.o.logStreamId ? PRIORITY.log : streamId === this.o.metricsStreamId ? PRIORITY.metrics : PRIORITY.cpu;
   }
 
   private addStream(info: StreamInfo): void {

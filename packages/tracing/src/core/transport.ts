@@ -1,25 +1,43 @@
 /**
  * HTTP to the ingestion service through `fetch`, which both Node and browsers provide. A result says
  * whether a failure is worth retrying: network errors, timeouts, 408, 429 and 5xx are; other 4xx are not.
+ * With an API key, every request carries `Authorization: Bearer <key>` (servers started with
+ * `SIRIUS_INGESTION_KEYS` answer 401 without one).
  */
 export type PostResult =
   | { ok: true }
   | { ok: false; retry: boolean; status: number; message: string };
 
 export interface Transport {
+  /** where requests go, for messages (never includes the key) */
+  readonly url?: string;
+  /** true when requests carry an API key (for the message when the server refuses them) */
+  readonly keyed?: boolean;
   post(path: string, body: Uint8Array | string, contentType: string): Promise<PostResult>;
 }
 
-export function fetchTransport(baseUrl: string, timeoutMs = 15_000): Transport {
+export interface FetchTransportOptions {
+  /** sent as `Authorization: Bearer <apiKey>`; none when empty */
+  apiKey?: string;
+  /** per request (default 15 s): a request that takes longer fails and is retried */
+  timeoutMs?: number;
+}
+
+export function fetchTransport(baseUrl: string, o: FetchTransportOptions = {}): Transport {
   const base = baseUrl.replace(/\/+$/, '');
+  const timeoutMs = o.timeoutMs ?? 15_000;
+  const headers: Record<string, string> = {};
+  if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
   return {
+    url: base,
+    keyed: Boolean(o.apiKey),
     async post(path, body, contentType) {
       let res: Response;
       try {
         res = await fetch(base + path, {
           method: 'POST',
           body: body as BodyInit,
-          headers: { 'content-type': contentType },
+          headers: { ...headers, 'content-type': contentType },
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (e) {

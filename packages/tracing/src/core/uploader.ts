@@ -1,13 +1,20 @@
 /**
- * Sends process, stream and block records in order, a few blocks at a time, retrying transient failures
+ * Sends process, stream and block records by priority, a few blocks at a time, retrying transient failures
  * forever with backoff (the memory bound, not a retry limit, decides when data is given up). Process and
- * stream records are barriers: nothing after them starts before they are stored. A 404 on a block means the
+ * stream records are barriers: nothing after them starts before they are stored. The queue is ordered by
+ * {@link Job.priority} (the process, then streams, then logs, metrics and spans), first in first out within
+ * one priority, so when time is short (a flush on SIGTERM with a deadline) the most useful data goes first. A 404 on a block means the
  * server does not know its stream (for instance a fresh database): the stream is registered again once.
  *
  * A record the server refuses for what it holds (400, 409, 413, 422) would be refused forever: it is dropped,
  * its events counted as dropped, the reason printed once, and the rest keeps flowing. Data that depends on a
  * refused record goes the same way without being sent: every block of a refused stream, everything of a
- * refused process. Other 4xx (401, 403: a key the server may accept later) drop only the record itself.
+ * refused process. Other 4xx drop only the record itself.
+ *
+ * 401/403 mean the server wants an API key it did not get (none sent, or one it does not know). That will not
+ * change by itself, so one clear message says so (naming the server, never the key), the record is dropped,
+ * and for `refusedPauseMs` (default 1 min) everything else is dropped unsent and counted; then one record is
+ * tried again, in case the server's keys changed. No request storm, no memory held for a server that refuses.
  */
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Budget } from './budget.js';
@@ -15,6 +22,8 @@ import type { Transport } from './transport.js';
 
 /** answers meaning "never, as it is": retrying the same bytes cannot succeed */
 const REFUSED = new Set([400, 409, 413, 422]);
+/** answers meaning "not with this key" */
+const UNAUTHORIZED = new Set([401, 403]);
 
 export interface Job {
   kind: 'process' | 'stream' | 'block';
@@ -28,6 +37,15 @@ export interface Job {
   streamId?: string;
   reregistered?: boolean;
   seq?: number;
+  /** lower goes first; default: process 0, stream 1, block {@link PRIORITY.cpu} */
+  priority?: number;
+}
+
+/** Send order: the process, then its streams, then blocks of logs, metrics, and spans. */
+export const PRIORITY = { process: 0, stream: 1, log: 2, metrics: 3, cpu: 4 } as const;
+
+function priorityOf(job: Job): number {
+  return job.priority ?? (job.kind === 'process' ? PRIORITY.process : job.kind === 'stream' ? PRIORITY.stream : PRIORITY.cpu);
 }
 
 export interface UploaderOptions {
@@ -40,6 +58,9 @@ export interface UploaderOptions {
   /** after each stored block: a chance to report drops */
   onBlockStored?(): void;
   warn?(message: string): void;
+  /** after a 401/403, how long to drop records unsent before trying one again (default 60 s) */
+  refusedPauseMs?: number;
+  now?(): number;
 }
 
 export class Uploader {
@@ -55,6 +76,9 @@ export class Uploader {
   private warned = new Set<string>();
   private processRefused = false;
   private readonly refusedStreams = new Set<string>();
+  /** until when (ms, `now()`) records are dropped unsent after the server refused the key */
+  private keyRefusedUntil = -Infinity;
+  private readonly now: () => number;
   stored = 0;
   /** records given up without being stored (refused, or dependent on a refused one) */
   dropped = 0;
@@ -63,14 +87,30 @@ export class Uploader {
   constructor(private readonly o: UploaderOptions) {
     this.backoff = new Backoff(o.backoff);
     this.concurrency = o.concurrency ?? 2;
+    this.now = o.now ?? Date.now;
   }
 
   enqueue(job: Job): number {
     job.seq = this.nextSeq++;
     this.outstanding.add(job.seq);
-    this.queue.push(job);
+    this.insert(job, false);
     this.pump();
     return job.seq;
+  }
+
+  /** Places `job` after the queued jobs of its priority (`front`: before them), so that higher priorities go first. */
+  private insert(job: Job, front: boolean): void {
+    const p = priorityOf(job);
+    const q = this.queue;
+    let lo = 0;
+    let hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const pm = priorityOf(q[mid]!);
+      if (pm < p || (!front && pm === p)) lo = mid + 1;
+      else hi = mid;
+    }
+    q.splice(lo, 0, job);
   }
 
   /** Resolves once every job enqueued so far has been stored or given up. */
@@ -129,9 +169,22 @@ export class Uploader {
         j.seq = this.nextSeq++;
         this.outstanding.add(j.seq);
       }
-      this.queue.unshift(...again, job);
+      this.insert(job, true);
+      for (let i = again.length - 1; i >= 0; i--) this.insert(again[i]!, true);
+    } else if (UNAUTHORIZED.has(r.status)) {
+      const pauseMs = this.o.refusedPauseMs ?? 60_000;
+      this.keyRefusedUntil = this.now() + pauseMs;
+      const server = this.o.transport.url ?? 'the server';
+      const why = this.o.transport.keyed
+        ? 'refused the API key (it is not one of its SIRIUS_INGESTION_KEYS)'
+        : 'requires an API key and none was set (init({ apiKey }) or SIRIUS_INGESTION_KEY)';
+      this.warnOnce(
+        'key',
+        `sirius tracing: ${server} ${why}: ${r.status} ${r.message}; telemetry is dropped (counted), tried again every ${Math.round(pauseMs / 1000)} s`,
+      );
+      this.drop(job);
     } else if (r.retry && !this.stopped) {
-      this.queue.unshift(job);
+      this.insert(job, true);
       if (this.retryTimer === undefined) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
@@ -154,9 +207,10 @@ export class Uploader {
     this.pump();
   }
 
-  /** true when the server has refused a record this job depends on */
+  /** true when the server has refused a record this job depends on, or refused the key a moment ago */
   private doomed(job: Job): boolean {
-    return this.processRefused || (job.streamId !== undefined && this.refusedStreams.has(job.streamId));
+    return this.processRefused || (job.streamId !== undefined && this.refusedStreams.has(job.streamId))
+      || (this.keyRefusedUntil > -Infinity && this.now() < this.keyRefusedUntil);
   }
 
   private drop(job: Job): void {

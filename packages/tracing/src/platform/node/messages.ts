@@ -8,6 +8,8 @@ export interface SenderConfig {
   logStreamId: string;
   metricsStreamId: string;
   url: string;
+  /** sent as a bearer token; '' for none */
+  apiKey: string;
   budget: SharedArrayBuffer;
   maxBufferBytes: number;
   /** BroadcastChannel name on which worker threads post their batches */

@@ -22,13 +22,16 @@ export interface NodeInitOptions {
   maxBufferBytes?: number;
   threadName?: string;
   flushIntervalMs?: number;
+  apiKey?: string;
+  shutdownTimeoutMs?: number;
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:9000';
 export const DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
 const MAX_BOUND = 2 ** 40;
-const EXIT_DEADLINE_MS = 5000;
-const SIGTERM_DEADLINE_MS = 2000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+/** how long a worker thread's exit waits for its last hand-off */
+const WORKER_EXIT_DEADLINE_MS = 5000;
 
 /** this thread's recorder; events written before `init()` wait in its buffers (a full buffer is dropped and counted) */
 export const recorder = new Recorder({ clock, thread: `t${threadId}`, spanIdBase: threadId * 2 ** 32 });
@@ -36,6 +39,24 @@ export const recorder = new Recorder({ clock, thread: `t${threadId}`, spanIdBase
 let sink: WorkerSink | ChannelSink | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
 let exitFlushFailedAt = -1;
+/** the deadline of flushes on SIGTERM, 'beforeExit', and of shutdown()/flush() without their own */
+let shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+
+export function configuredShutdownTimeoutMs(): number {
+  return shutdownTimeoutMs;
+}
+
+/** `init({ shutdownTimeoutMs })`, else `SIRIUS_FLUSH_TIMEOUT_MS`, else 5 s; a clear error for anything else than a positive number */
+function resolveShutdownTimeout(option: number | undefined): number {
+  const env = process.env.SIRIUS_FLUSH_TIMEOUT_MS;
+  const [value, source] = option !== undefined
+    ? [option, 'shutdownTimeoutMs']
+    : env !== undefined && env.trim() !== '' ? [Number(env), `SIRIUS_FLUSH_TIMEOUT_MS=${JSON.stringify(env)}`] : [DEFAULT_SHUTDOWN_TIMEOUT_MS, 'default'];
+  if (!(typeof value === 'number' && value > 0 && value <= 2 ** 31 - 1)) {
+    throw new RangeError(`sirius tracing: ${source} must be a positive number of milliseconds (at most 2^31-1), got ${String(option ?? env)}`);
+  }
+  return value;
+}
 
 export function initialized(): boolean {
   return sink !== undefined;
@@ -47,6 +68,9 @@ export function init(o: NodeInitOptions = {}): void {
   if (!(maxBufferBytes > 0)) throw new RangeError(`maxBufferBytes must be a positive number of bytes, got ${o.maxBufferBytes}`);
   const url = o.url ?? process.env.SIRIUS_TELEMETRY_URL ?? DEFAULT_URL;
   if (!/^https?:\/\//.test(url)) throw new TypeError(`sirius tracing: url must be http(s)://…, got ${JSON.stringify(url)}`);
+  const timeout = resolveShutdownTimeout(o.shutdownTimeoutMs);
+  const apiKey = o.apiKey ?? process.env.SIRIUS_INGESTION_KEY ?? '';
+  if (typeof apiKey !== 'string') throw new TypeError('sirius tracing: apiKey must be a string');
   const info = collectProcessInfo({ exe: o.exe, properties: o.properties });
   const budget = Budget.create(maxBufferBytes);
   const shared: SharedConfig = {
@@ -61,6 +85,7 @@ export function init(o: NodeInitOptions = {}): void {
       logStreamId: randomUUID(),
       metricsStreamId: randomUUID(),
       url,
+      apiKey,
       budget: budget.shared,
       maxBufferBytes,
       channel: shared.channel,
@@ -70,6 +95,7 @@ export function init(o: NodeInitOptions = {}): void {
     },
     budget,
   );
+  shutdownTimeoutMs = timeout;
   setEnvironmentData(ENV_KEY, shared);
   attach(ws, o.threadName ?? (isMainThread ? 'main' : `worker-${threadId}`), 0, o.flushIntervalMs);
   process.on('beforeExit', onBeforeExit);
@@ -86,7 +112,7 @@ function autoAttach(): void {
   // a worker thread's 'beforeExit' fires when its loop empties: hand over what is left
   process.on('beforeExit', () => {
     recorder.flushAll();
-    if (!cs.idle) void cs.settle(EXIT_DEADLINE_MS);
+    if (!cs.idle) void cs.settle(WORKER_EXIT_DEADLINE_MS);
   });
 }
 
@@ -125,13 +151,13 @@ function onBeforeExit(): void {
   recorder.flushAll();
   // nothing new since a flush that already timed out: let the process exit
   if (s.unflushed === 0 || s.unflushed === exitFlushFailedAt) return;
-  void s.flush(EXIT_DEADLINE_MS).then((ok) => {
+  void s.flush(shutdownTimeoutMs).then((ok) => {
     exitFlushFailedAt = ok ? -1 : s.unflushed;
   });
 }
 
 function onSigterm(): void {
-  void flush(SIGTERM_DEADLINE_MS).finally(() => {
+  void flush(shutdownTimeoutMs).finally(() => {
     if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
   });
 }

@@ -25,7 +25,7 @@ const sender = new Sender({
   process: cfg.process,
   logStreamId: cfg.logStreamId,
   metricsStreamId: cfg.metricsStreamId,
-  transport: fetchTransport(cfg.url),
+  transport: fetchTransport(cfg.url, { apiKey: cfg.apiKey }),
   // codec 2: messages compressed apart, so the lakehouse reuses them as Parquet pages without compressing again
   codec: lz4SectionsCodec(lz4Codec),
   budget,
