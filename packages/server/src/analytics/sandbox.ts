@@ -87,6 +87,8 @@ async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   try {
     instance = await DuckDBInstance.create(':memory:', config);
     const connection = await instance.connect();
+    // times are UTC instants whatever the host's zone (docs/sql.md, "Time"); locked with the rest at seal
+    await connection.run(`SET TimeZone = 'UTC'`);
     for (const stmt of SQL_FUNCTIONS) await connection.run(stmt);
     const inst = instance;
     let disposed = false;
