@@ -122,6 +122,7 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
   ['SIRIUS_LAKE_TIMEOUT_MS', 'ms a PostgreSQL connect or statement, or an S3 call, may take before the request answers 503 (default 15000)'],
+  ['SIRIUS_DEFAULT_QUERY_RANGE', 'how far back a query reads when neither the caller nor its own predicates on time bound it, e.g. 24h, 7d (default 24h)'],
 ];
 
 export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServeConfig {
