@@ -2,10 +2,13 @@
 // Runs every *.test.ts under packages/, examples/ and bench/ with Node's built-in runner (TypeScript via tsx).
 // Node 20's `--test` takes no globs, so the files are listed here. Extra arguments filter by substring.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// Every process the tests start (test files, servers and children they spawn with `--import tsx`) imports
+// @sirius/* from TypeScript source through this export condition, never from a stale dist/.
+process.env.NODE_OPTIONS = `--conditions=sirius-source ${process.env.NODE_OPTIONS ?? ''}`.trim();
 const filters = process.argv.slice(2);
 const files = [];
 function walk(dir) {
@@ -29,11 +32,9 @@ if (filters.length === 0) {
   const t = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
   if (t.status !== 0) process.exit(t.status ?? 1);
 }
-// The web app's end-to-end tests need its static build; build it once, before any test runs.
-const webPkg = JSON.parse(readFileSync(join(root, 'packages/web/package.json'), 'utf8'));
-if (webPkg.scripts?.build && selected.some((f) => f.startsWith('packages/web/'))) {
-  console.log('building packages/web for the end-to-end tests…');
-  const b = spawnSync('npm', ['run', 'build', '-w', '@sirius/web', '--silent'], { cwd: root, stdio: 'inherit' });
+// The web app's end-to-end tests need its static build: rebuilt here, once, when its sources changed.
+if (selected.some((f) => f.startsWith('packages/web/'))) {
+  const b = spawnSync(process.execPath, ['scripts/build.mjs', '--web', '--if-stale'], { cwd: root, stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 const r = spawnSync(

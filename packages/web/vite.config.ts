@@ -1,10 +1,12 @@
 // Builds the web app into dist/, which `sirius serve` serves at http://127.0.0.1:9000/.
 // `npm run dev -w @sirius/web` serves it with hot reload and proxies the API to a running server.
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
+  // @sirius/client from its TypeScript source (as everywhere in the repository), never from a stale dist/
+  resolve: { conditions: ['sirius-source', ...defaultClientConditions] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

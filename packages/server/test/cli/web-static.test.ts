@@ -70,9 +70,13 @@ describe('the web role', () => {
     assert.deepEqual(await (await fetch(`${built.url}/health`)).json(), { status: 'alive' });
   });
 
-  test('when the app is not built, / says how to build it', async () => {
-    const r = await rawGet(unbuilt.url, '/');
-    assert.equal(r.status, 200);
-    assert.match(r.body, /npm run build/);
+  test('when the app is not built, / and app routes say how to build it; assets stay 404', async () => {
+    for (const p of ['/', '/processes', '/process/1234/timeline']) {
+      const r = await rawGet(unbuilt.url, p);
+      assert.equal(r.status, 200, p);
+      assert.match(r.body, /npm run build/, p);
+    }
+    assert.equal((await rawGet(unbuilt.url, '/assets/app-1234.js')).status, 404);
+    assert.equal((await rawGet(unbuilt.url, '/api/nothing')).status, 404);
   });
 });

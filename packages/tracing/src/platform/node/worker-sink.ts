@@ -9,6 +9,9 @@ import type { Batch, ThreadHello } from '../../core/records.js';
 import type { BatchSink } from '../../core/sink.js';
 import type { FromSender, SenderConfig, ToSender } from './messages.js';
 
+// the worker module sits next to this one: `.ts` when run from source (tsx), `.js` once built into dist/
+const SELF_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
 export class WorkerSink implements BatchSink {
   private readonly worker: Worker;
   private readonly free: Float64Array[] = [];
@@ -20,7 +23,7 @@ export class WorkerSink implements BatchSink {
   closed = false;
 
   constructor(cfg: SenderConfig, private readonly budget: Budget) {
-    this.worker = startWorker(new URL('./sender-worker.ts', import.meta.url), { workerData: cfg });
+    this.worker = startWorker(new URL(`./sender-worker${SELF_EXT}`, import.meta.url), { workerData: cfg });
     this.worker.on('message', (m: FromSender) => {
       if (m.type === 'reuse') {
         if (this.free.length < 8) this.free.push(m.f64);

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Builds what runs outside tsx: every package to JavaScript in its dist/ (`tsc -b`, incremental), the server's
+// non-TypeScript files (.proto) next to its JS, and the web app with Vite, copied into the server's dist/web so
+// an installed @sirius/server serves it. `npm ci` runs this through the root `prepare` script.
+//
+//   node scripts/build.mjs                     everything (`npm run build`)
+//   node scripts/build.mjs --web --if-stale    only the web app, and only when its sources are newer than its build
+//                                              (`npm start` and `npm test`: cheap when nothing changed)
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => !['--web', '--if-stale', '--quiet'].includes(a));
+if (unknown.length > 0) {
+  console.error(`build: unknown option ${unknown.join(' ')}\nusage: node scripts/build.mjs [--web] [--if-stale] [--quiet]`);
+  process.exit(2);
+}
+const webOnly = args.includes('--web');
+const ifStale = args.includes('--if-stale');
+const quiet = args.includes('--quiet');
+const say = (m) => quiet || console.log(`build: ${m}`);
+
+const WEB = join(root, 'packages/web');
+const WEB_DIST = join(WEB, 'dist');
+const SERVER = join(root, 'packages/server');
+/** what the web bundle is made of: a change to any of these makes packages/web/dist stale */
+const WEB_INPUTS = [
+  join(WEB, 'src'), join(WEB, 'index.html'), join(WEB, 'public'), join(WEB, 'vite.config.ts'), join(WEB, 'package.json'),
+  join(root, 'packages/client/src'), join(root, 'packages/client/package.json'),
+];
+
+/** the file behind a dependency's command (its package.json `bin`), run with this node: no npx, no shell */
+function binOf(pkg, name) {
+  const dir = join(root, 'node_modules', pkg);
+  const { bin } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  return join(dir, typeof bin === 'string' ? bin : bin[name]);
+}
+
+function run(what, cmd, cmdArgs, cwd = root) {
+  say(what);
+  const started = performance.now();
+  const r = spawnSync(cmd, cmdArgs, { cwd, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
+  if (r.status !== 0) {
+    console.error(`build: ${what} failed (${r.error?.message ?? `exit code ${r.status}`})`);
+    process.exit(r.status || 1);
+  }
+  say(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** newest modification time under `path` (0 when absent) */
+function newest(path) {
+  let s;
+  try {
+    s = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!s.isDirectory()) return s.mtimeMs;
+  let m = s.mtimeMs;
+  for (const name of readdirSync(path)) m = Math.max(m, newest(join(path, name)));
+  return m;
+}
+
+function webIsStale() {
+  const built = newest(join(WEB_DIST, 'index.html'));
+  return built === 0 || WEB_INPUTS.some((p) => newest(p) > built);
+}
+
+function buildWeb() {
+  if (ifStale && !webIsStale()) return false;
+  run('web app (vite build)', process.execPath, [binOf('vite', 'vite'), 'build', '--logLevel', quiet ? 'error' : 'warn'], WEB);
+  return true;
+}
+
+/** the server reads .proto files next to its modules: copy every non-TypeScript file of src/ into dist/ */
+function copyServerAssets(dir = join(SERVER, 'src')) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) copyServerAssets(path);
+    else if (!name.endsWith('.ts')) {
+      const to = join(SERVER, 'dist', relative(join(SERVER, 'src'), path));
+      mkdirSync(dirname(to), { recursive: true });
+      cpSync(path, to);
+    }
+  }
+}
+
+/** an installed @sirius/server has no packages/web next to it: it serves this copy (see web-static.ts) */
+function bundleWebIntoServer() {
+  const to = join(SERVER, 'dist/web');
+  rmSync(to, { recursive: true, force: true });
+  if (existsSync(join(WEB_DIST, 'index.html'))) cpSync(WEB_DIST, to, { recursive: true });
+}
+
+if (webOnly) {
+  buildWeb();
+} else {
+  run('packages (tsc -b tsconfig.build.json)', process.execPath, [binOf('typescript', 'tsc'), '-b', 'tsconfig.build.json']);
+  copyServerAssets();
+  buildWeb();
+  bundleWebIntoServer();
+}
