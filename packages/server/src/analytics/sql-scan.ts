@@ -9,7 +9,7 @@
  */
 
 /** Global views a query may name directly. */
-export const GLOBAL_VIEWS = ['log_entries', 'measures', 'log_stats', 'processes', 'streams', 'blocks'] as const;
+export const GLOBAL_VIEWS = ['log_entries', 'measures', 'log_stats', 'otel_spans', 'processes', 'streams', 'blocks'] as const;
 export type GlobalView = (typeof GLOBAL_VIEWS)[number];
 
 /** Views available through `view_instance(view, instance)`. */

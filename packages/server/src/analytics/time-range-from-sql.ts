@@ -27,7 +27,7 @@ export interface DerivedRange {
 
 /** the column each view's range is about (the lakehouse filters partitions and rows on it) */
 const LAKEHOUSE_TIME: Readonly<Record<string, string>> = {
-  log_entries: 'time', measures: 'time', log_stats: 'time_bin', thread_spans: 'begin', async_events: 'time',
+  log_entries: 'time', measures: 'time', log_stats: 'time_bin', thread_spans: 'begin', async_events: 'time', otel_spans: 'time',
 };
 /** metadata views follow the range; a bound on these columns narrows it */
 const METADATA_TIME: Readonly<Record<string, string>> = { processes: 'start_time', streams: 'insert_time', blocks: 'begin_time' };

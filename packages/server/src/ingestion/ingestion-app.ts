@@ -7,13 +7,14 @@
  * write), a body over the limit 413, and nothing is written then. Every insert is idempotent, so clients
  * simply retry on failure; a block id already stored with other bytes or for another stream answers 409.
  *
- * And OpenTelemetry's, mounted at `/v1` (otlp-logs.ts):
+ * And OpenTelemetry's, mounted at `/v1` and also served here as `/otlp/v1/…` (otlp-logs.ts):
  *   POST /logs            OTLP/HTTP ExportLogsServiceRequest, protobuf or JSON   → 200 {}
- *   POST /traces          OTLP/HTTP ExportTraceServiceRequest (spans as async spans) → 200 {}
+ *   POST /traces          OTLP/HTTP ExportTraceServiceRequest (spans kept whole and as async spans) → 200 {}
  *   POST /metrics         OTLP/HTTP ExportMetricsServiceRequest (points as measures) → 200 {}
  * A request is stored whole or not at all, as one block per service instance; malformed answers 400, more than
  * 1,000 resources or 100,000 events 413, more than 64 distinct instances 400; a re-sent request stores nothing
- * twice (otlp-store.ts, otlp-common.ts).
+ * twice (otlp-store.ts, otlp-common.ts). `Content-Encoding: gzip | deflate` is inflated, capped at the body
+ * limit (413 beyond it); any other encoding 415 (otlp-body.ts).
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
@@ -31,6 +32,7 @@ import { requireApiKey } from './api-keys.js';
 import { ingestBlock } from './block-ingestor.js';
 import { HttpError } from './http-error.js';
 import { readBody, readJson } from './read-body.js';
+import { readOtlpBody } from './otlp-body.js';
 import { StreamCache } from './stream-cache.js';
 import { findUnavailable } from '../lake/unavailable.js';
 
@@ -103,15 +105,20 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
 
   const otlp = new Hono();
   otlp.use('*', requireApiKey(opts.keyHashes));
-  const otlpRoute = (signal: OtlpSignal, convert: OtlpConverter) =>
-    otlp.post(`/${signal}`, async (c) => {
+  const otlpRoute = (signal: OtlpSignal, convert: OtlpConverter) => {
+    const handler = async (c: Context) => {
       const encoding = otlpEncoding(signal, c.req.header('content-type') ?? '');
-      // all or nothing: the whole request converted and validated, then written (otlp-store.ts)
-      const data = convertOtlpRequest(signal, await readBody(c.req.raw, opts.maxBlockBytes), encoding, convert, limits, opts.otlpLimits);
+      // gzip or deflate inflated with the same cap as the body (otlp-body.ts); then all or nothing (otlp-store.ts)
+      const bytes = await readOtlpBody(c.req.raw, opts.maxBlockBytes);
+      const data = convertOtlpRequest(signal, bytes, encoding, convert, limits, opts.otlpLimits);
       await storeOtlp(lake.sql, { objects: lake.objects, batcher, streams, limits }, data);
       // an empty Export…ServiceResponse, in the request's encoding (as protobuf: no bytes at all)
       return encoding === 'protobuf' ? c.body(null, 200, { 'content-type': 'application/x-protobuf' }) : c.json({});
-    });
+    };
+    otlp.post(`/${signal}`, handler);
+    // the seed system's paths, under /ingestion (same key check, same error answers)
+    app.post(`/otlp/v1/${signal}`, handler);
+  };
   otlpRoute('logs', otlpLogsToSirius);
   otlpRoute('traces', otlpTracesToSirius);
   otlpRoute('metrics', otlpMetricsToSirius);

@@ -178,13 +178,14 @@ const MAX_BLOCK_SPAN = BigInt(Number.MAX_SAFE_INTEGER);
 export class OtlpBatch<E extends { t: bigint }> {
   private readonly groups = new Map<string, { resource: Properties; events: E[] }>();
   private events = 0;
-  private readonly limits: OtlpLimits;
+  readonly limits: OtlpLimits;
   private readonly key: string;
   private readonly now: () => bigint;
 
   constructor(
     private readonly signal: 'logs' | 'traces' | 'metrics',
-    private readonly stream: { kind: 'log' | 'metrics' | 'cpu'; properties?: Properties },
+    /** the stream's tag: `otel_spans` for OpenTelemetry spans kept whole (lakehouse/otel-span-record.ts) */
+    private readonly stream: { kind: 'log' | 'metrics' | 'cpu' | 'otel_spans'; properties?: Properties },
     body: unknown,
     resources: number,
     opts: ConvertOptions,

@@ -5,6 +5,7 @@
  */
 import { logEntriesRows, measuresRows } from './block-rows.js';
 import { logEntriesColumns, measuresColumns } from './view-columns.js';
+import { otelSpansView } from './otel-spans-view.js';
 import type { ColumnSpec, RowBatch } from './row-batch.js';
 import type { SourceBlock } from './source-blocks.js';
 import type { TransitColumns } from '@sirius/transit';
@@ -71,7 +72,7 @@ export const logStatsView: SqlViewDefinition = {
              FROM partitions GROUP BY ALL ORDER BY time_bin, process_id, level, target`,
 };
 
-export const blockViews: readonly BlockViewDefinition[] = [logEntriesView, measuresView];
+export const blockViews: readonly BlockViewDefinition[] = [logEntriesView, measuresView, otelSpansView];
 export const sqlViews: readonly SqlViewDefinition[] = [logStatsView];
 export const globalViews: readonly ViewDefinition[] = [...blockViews, ...sqlViews];
 
