@@ -131,8 +131,8 @@ function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void): Sink 
   };
 }
 
-/** HUGEINT / UHUGEINT: Int64 when every value fits, else decimal strings */
-function hugeSink(signed: boolean): Sink {
+/** HUGEINT / UHUGEINT: Int64 when every value fits, else decimal strings (or, `strict`, an error) */
+function hugeSink(signed: boolean, strict: boolean): Sink {
   const words = new ByteBuffer();
   const valid = new BitBuffer();
   return {
@@ -151,7 +151,10 @@ function hugeSink(signed: boolean): Sink {
         const hi = signed ? BigInt.asIntN(64, u[2 * i + 1]!) : u[2 * i + 1]!;
         const v = (hi << 64n) | lo;
         wide[i] = v;
-        if (v > 9223372036854775807n || v < -9223372036854775808n) fits = false;
+        if (v > 9223372036854775807n || v < -9223372036854775808n) {
+          if (strict) throw new Error(`the value ${v} does not fit in a 64-bit integer: cast it to DOUBLE or VARCHAR`);
+          fits = false;
+        }
       }
       const nullBitmap = valid.nullCount > 0 ? valid.finish() : null;
       if (fits) {
@@ -244,33 +247,76 @@ function toJs(v: DuckDBValue, t: DuckDBType): unknown {
   }
 }
 
-function sinkFor(t: DuckDBType, account: (bytes: number) => void): Sink {
+/** the width and Arrow type of a DuckDB type whose values are byte-for-byte Arrow already */
+function fixedLayout(id: DuckDBTypeId): [width: number, type: DataType] | undefined {
+  switch (id) {
+    case DuckDBTypeId.TINYINT: return [1, new Int8()];
+    case DuckDBTypeId.SMALLINT: return [2, new Int16()];
+    case DuckDBTypeId.INTEGER: return [4, new Int32()];
+    case DuckDBTypeId.BIGINT: return [8, new Int64()];
+    case DuckDBTypeId.UTINYINT: return [1, new Uint8()];
+    case DuckDBTypeId.USMALLINT: return [2, new Uint16()];
+    case DuckDBTypeId.UINTEGER: return [4, new Uint32()];
+    case DuckDBTypeId.UBIGINT: return [8, new Uint64()];
+    case DuckDBTypeId.FLOAT: return [4, new Float32()];
+    case DuckDBTypeId.DOUBLE: return [8, new Float64()];
+    case DuckDBTypeId.DATE: return [4, new DateDay()];
+    case DuckDBTypeId.TIME: return [8, new TimeMicrosecond()];
+    case DuckDBTypeId.TIME_NS: return [8, new TimeNanosecond()];
+    // every timestamp is a UTC instant (the instance runs in UTC): Arrow says so, in DuckDB's unit
+    case DuckDBTypeId.TIMESTAMP: return [8, new TimestampMicrosecond('UTC')];
+    case DuckDBTypeId.TIMESTAMP_TZ: return [8, new TimestampMicrosecond('UTC')];
+    case DuckDBTypeId.TIMESTAMP_MS: return [8, new TimestampMillisecond('UTC')];
+    case DuckDBTypeId.TIMESTAMP_S: return [8, new TimestampSecond('UTC')];
+    case DuckDBTypeId.TIMESTAMP_NS: return [8, new TimestampNanosecond('UTC')];
+    default: return undefined;
+  }
+}
+
+/** `strictHuge`: HUGEINT is always Int64 (a value past 64 bits fails), so every batch of a stream has one schema */
+function sinkFor(t: DuckDBType, account: (bytes: number) => void, strictHuge = false): Sink {
+  const fixed = fixedLayout(t.typeId);
+  if (fixed) return fixedSink(fixed[0], fixed[1]);
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN: return boolSink();
-    case DuckDBTypeId.TINYINT: return fixedSink(1, new Int8());
-    case DuckDBTypeId.SMALLINT: return fixedSink(2, new Int16());
-    case DuckDBTypeId.INTEGER: return fixedSink(4, new Int32());
-    case DuckDBTypeId.BIGINT: return fixedSink(8, new Int64());
-    case DuckDBTypeId.UTINYINT: return fixedSink(1, new Uint8());
-    case DuckDBTypeId.USMALLINT: return fixedSink(2, new Uint16());
-    case DuckDBTypeId.UINTEGER: return fixedSink(4, new Uint32());
-    case DuckDBTypeId.UBIGINT: return fixedSink(8, new Uint64());
-    case DuckDBTypeId.FLOAT: return fixedSink(4, new Float32());
-    case DuckDBTypeId.DOUBLE: return fixedSink(8, new Float64());
-    case DuckDBTypeId.DATE: return fixedSink(4, new DateDay());
-    case DuckDBTypeId.TIME: return fixedSink(8, new TimeMicrosecond());
-    case DuckDBTypeId.TIME_NS: return fixedSink(8, new TimeNanosecond());
-    case DuckDBTypeId.TIMESTAMP: return fixedSink(8, new TimestampMicrosecond());
-    case DuckDBTypeId.TIMESTAMP_TZ: return fixedSink(8, new TimestampMicrosecond('UTC'));
-    case DuckDBTypeId.TIMESTAMP_MS: return fixedSink(8, new TimestampMillisecond());
-    case DuckDBTypeId.TIMESTAMP_S: return fixedSink(8, new TimestampSecond());
-    case DuckDBTypeId.TIMESTAMP_NS: return fixedSink(8, new TimestampNanosecond());
     case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8(), account);
     case DuckDBTypeId.BLOB: return bytesSink(new Binary(), account);
-    case DuckDBTypeId.HUGEINT: return hugeSink(true);
-    case DuckDBTypeId.UHUGEINT: return hugeSink(false);
+    case DuckDBTypeId.HUGEINT: return hugeSink(true, strictHuge);
+    case DuckDBTypeId.UHUGEINT: return hugeSink(false, strictHuge);
     default: return valueSink(t);
   }
+}
+
+/**
+ * The Arrow type a column of DuckDB type `t` has in a streamed result (`ArrowBatchReader`): known before
+ * any row is read, so a statement's schema can be given from its prepared form alone.
+ */
+export function arrowTypeOf(t: DuckDBType): DataType {
+  const fixed = fixedLayout(t.typeId);
+  if (fixed) return fixed[1];
+  switch (t.typeId) {
+    case DuckDBTypeId.BOOLEAN: return new Bool();
+    case DuckDBTypeId.VARCHAR: return new Utf8();
+    case DuckDBTypeId.BLOB: return new Binary();
+    case DuckDBTypeId.HUGEINT: case DuckDBTypeId.UHUGEINT: return new Int64();
+    default: return arrowTypeFor(t);
+  }
+}
+
+/** Column names as results give them: a repeated name gets `:1`, `:2`… (DuckDB's deduplicatedColumnNames). */
+export function deduplicateNames(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = (seen.get(n) ?? 0) + 1;
+    seen.set(n, k);
+    return k > 1 ? `${n}:${k - 1}` : n;
+  });
+}
+
+/** The Arrow schema of a result with these column names and DuckDB types, as `ArrowBatchReader` streams it. */
+export function streamSchemaOf(names: readonly string[], types: readonly DuckDBType[]): Schema {
+  const unique = deduplicateNames(names);
+  return new Schema(types.map((t, i) => new Field(unique[i]!, arrowTypeOf(t), true)));
 }
 
 export interface ArrowResult {
@@ -320,4 +366,68 @@ export async function resultToArrow(result: DuckDBResult, opts: ResultToArrowOpt
   const structData = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
   const table = new Table(schema, [new RecordBatch(schema, structData)]);
   return { table, sqlTypes: types.map((t) => t.toString()), bytes };
+}
+
+export interface ArrowBatchReaderOptions {
+  /** a batch is cut once it holds about this many bytes (default 2 MiB) */
+  batchBytes?: number;
+  /** … or this many rows (default: no row limit) */
+  batchRows?: number;
+  /** called after each chunk; throws to stop */
+  signal?: () => void;
+  /** called with the bytes each chunk adds before they are kept; throws to refuse them */
+  reserve?: (bytes: number) => void;
+}
+
+/**
+ * Reads a DuckDB result as a sequence of Arrow record batches, one at a time and only when asked, so a
+ * result of any size passes through holding one batch. The schema is fixed up front (`streamSchemaOf`).
+ *
+ * @example
+ *   const reader = new ArrowBatchReader(await prepared.stream(), { batchBytes: 2 ** 21 });
+ *   for (let b = await reader.read(); b; b = await reader.read()) send(b);
+ */
+export class ArrowBatchReader {
+  readonly schema: Schema;
+  readonly sqlTypes: string[];
+  private readonly types: DuckDBType[];
+  private done = false;
+
+  constructor(
+    private readonly result: DuckDBResult,
+    private readonly opts: ArrowBatchReaderOptions = {},
+  ) {
+    this.types = result.columnTypes();
+    this.schema = streamSchemaOf(result.columnNames(), this.types);
+    this.sqlTypes = this.types.map((t) => t.toString());
+  }
+
+  /** the next batch, or undefined at the end of the result */
+  async read(): Promise<RecordBatch | undefined> {
+    if (this.done) return undefined;
+    const maxBytes = this.opts.batchBytes ?? 2 * 2 ** 20;
+    const maxRows = this.opts.batchRows ?? Infinity;
+    const account = (added: number) => this.opts.reserve?.(added);
+    const sinks = this.types.map((t) => sinkFor(t, account, true));
+    let rows = 0;
+    let bytes = 0;
+    while (rows < maxRows && bytes < maxBytes) {
+      const chunk = await this.result.fetchChunk();
+      const count = chunk?.rowCount ?? 0;
+      if (!chunk || count === 0) {
+        this.done = true;
+        break;
+      }
+      let added = 0;
+      for (let c = 0; c < sinks.length; c++) added += sinks[c]!.push(duckdb.data_chunk_get_vector(chunk.chunk, c), count, chunk, c);
+      account(added);
+      bytes += added;
+      rows += count;
+      this.opts.signal?.();
+    }
+    if (rows === 0) return undefined;
+    const built = sinks.map((s) => s.finish(rows));
+    const structData = makeData({ type: new Struct(this.schema.fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
+    return new RecordBatch(this.schema, structData);
+  }
 }

@@ -10,19 +10,24 @@
  *     { begin: Date.now() - 3600e3, end: Date.now() });
  */
 import { join, resolve as resolvePath } from 'node:path';
-import type { Table } from 'apache-arrow';
+import type { DataType, Schema, Table } from 'apache-arrow';
+import { DuckDBTypeId, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { parseTimeArg, TimeArgError } from '@sirius/client';
 import type { Lake } from '../lake/lake.js';
 import type { Lakehouse, TimeRange, ViewSource } from '../lakehouse/lakehouse.js';
 import { createObjectCache, type ObjectCache } from './object-cache.js';
 import { scanSql, SqlScanError, type ScannedSql } from './sql-scan.js';
 import { loadMetadataView, type MetadataView } from './metadata-views.js';
-import { resultToArrow, ResultTooLargeError } from './arrow-from-duckdb.js';
+import { arrowTypeOf, ArrowBatchReader, resultToArrow, ResultTooLargeError, streamSchemaOf } from './arrow-from-duckdb.js';
+import { openQueryStream, type QueryStream } from './query-stream.js';
+export type { QueryStream } from './query-stream.js';
 import { locateError } from './error-position.js';
 import { QueryError } from './query-error.js';
 import { Semaphore, SemaphoreFullError } from './semaphore.js';
 import { parseByteSize, SandboxPool, type Sandbox } from './sandbox.js';
-import { prepareReadOnly, refuseIntrospection, StatementRefused } from './statement-gate.js';
+import { refuseIntrospection, StatementRefused } from './statement-gate.js';
+import { prepareWithInstants } from './time-instant-compare.js';
+import { createTimeRangeResolver, type RangeInput } from './time-range-resolver.js';
 import { MemoryBudget } from './memory-budget.js';
 import { findUnavailable } from '../lake/unavailable.js';
 
@@ -53,9 +58,13 @@ export interface QueryEngineOptions {
   /** where S3 objects are cached and DuckDB spills */
   cacheDir: string;
   limits?: QueryLimits;
+  /** how far back a query that bounds no time reads, e.g. `24h` (default SIRIUS_DEFAULT_QUERY_RANGE, else 24h) */
+  defaultRange?: string;
 }
 
 export type TimeInput = bigint | string | Date | number;
+/** the caller's time range; a side left out comes from the query's own predicates on time, else the default */
+export type { RangeInput } from './time-range-resolver.js';
 
 export interface QueryOptions {
   /** overrides the engine's time budget for this query, ms */
@@ -87,8 +96,32 @@ export interface QueryOutput {
   stats: QueryStats;
 }
 
+export interface StreamOptions extends QueryOptions {
+  /** a batch is cut once it holds about this many bytes (default 2 MiB) */
+  batchBytes?: number;
+  /** … or once it has at least this many rows (whole DuckDB chunks of 2 048 rows; default: no row limit) */
+  batchRows?: number;
+}
+
+export interface QueryDescription {
+  /** the result's Arrow schema as `stream` sends it; undefined when DuckDB cannot type it without parameter values */
+  schema?: Schema;
+  /** DuckDB's SQL type of each column (empty when `schema` is undefined) */
+  sqlTypes: string[];
+  /** the placeholders (`?`, `$1`…) in order: DuckDB's name for each and the type it infers (undefined: unknown) */
+  parameters: { name: string; sqlType?: string; arrowType?: DataType }[];
+}
+
 export interface QueryEngine {
-  query(sql: string, range: { begin: TimeInput; end: TimeInput }, opts?: QueryOptions): Promise<QueryOutput>;
+  query(sql: string, range: RangeInput, opts?: QueryOptions): Promise<QueryOutput>;
+  /**
+   * Runs the query and hands its result out batch by batch as the reader asks (`QueryStream.next`): memory
+   * holds one batch, whatever the result's size; the row cap does not apply, the per-query byte cap applies
+   * to one batch. The query keeps its slot and time budget until the stream ends or is closed.
+   */
+  stream(sql: string, range: RangeInput, opts?: StreamOptions): Promise<QueryStream>;
+  /** Plans and prepares the query without running it: its result schema and parameter types. */
+  describe(sql: string, range: RangeInput, opts?: QueryOptions): Promise<QueryDescription>;
   close(): Promise<void>;
 }
 
@@ -97,6 +130,42 @@ const METADATA_VIEWS: readonly string[] = ['processes', 'streams', 'blocks'];
 export function toNs(t: TimeInput, now = Date.now()): bigint {
   if (typeof t === 'number') return BigInt(Math.trunc(t)) * 1_000_000n; // ms since the epoch
   return parseTimeArg(t, now);
+}
+
+/** A planned, prepared query, handed to what runs it (`run`'s `consume`). */
+interface PreparedQuery {
+  prepared: DuckDBPreparedStatement;
+  /** aborted when the query must stop (budget, cancel) */
+  signal: AbortSignal;
+  /** throws once the query must stop */
+  checkBudget(): void;
+  /** takes result bytes from the per-query cap and the shared result memory; throws ResultTooLargeError */
+  reserve(bytes: number): void;
+  /** gives back everything reserved so far (a streamed batch has been handed on) */
+  releaseReserved(): void;
+  stats(rows: number, resultBytes: number): QueryStats;
+}
+
+/** The result schema and parameter types DuckDB worked out when preparing. */
+function describePrepared(prepared: DuckDBPreparedStatement): QueryDescription {
+  const parameters: QueryDescription['parameters'] = [];
+  for (let i = 1; i <= prepared.parameterCount; i++) {
+    const name = prepared.parameterName(i);
+    // a placeholder whose type DuckDB cannot infer (`SELECT ?`) has type id INVALID, and no type to ask for
+    if (prepared.parameterTypeId(i) === DuckDBTypeId.INVALID) parameters.push({ name });
+    else {
+      const t = prepared.parameterType(i);
+      parameters.push({ name, sqlType: t.toString(), arrowType: arrowTypeOf(t) });
+    }
+  }
+  const names: string[] = [];
+  const types = [];
+  for (let i = 0; i < prepared.columnCount; i++) {
+    if (prepared.columnTypeId(i) === DuckDBTypeId.INVALID) return { sqlTypes: [], parameters };
+    names.push(prepared.columnName(i));
+    types.push(prepared.columnType(i));
+  }
+  return { schema: streamSchemaOf(names, types), sqlTypes: types.map((t) => t.toString()), parameters };
 }
 
 /** Thrown inside a query once its budget ran out or its client cancelled; mapped to the right QueryError. */
@@ -130,6 +199,7 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
   });
   const storeRoot = opts.lake.objects.localPath('x')?.slice(0, -1);
   const slots = new Semaphore(maxConcurrent, limits.maxQueued ?? 64);
+  const ranges = await createTimeRangeResolver({ defaultRange: opts.defaultRange });
   let closed = false;
 
   /** Error text without the server's folders: object keys stay, local prefixes go. */
@@ -141,7 +211,8 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     return out;
   }
 
-  async function run(sql: string, range: TimeRange, qopts: QueryOptions, budgetMs: number): Promise<QueryOutput> {
+  /** Plans `sql` into a sandbox, prepares it, and hands it to `consume`, which decides how it runs. */
+  async function run<T>(sql: string, range: TimeRange, qopts: QueryOptions, budgetMs: number, consume: (q: PreparedQuery) => Promise<T>): Promise<T> {
     const started = performance.now();
     let scanned: ScannedSql;
     try {
@@ -240,14 +311,12 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
       }
       checkBudget();
       refuseIntrospection(scanned.sql);
-      const prepared = await prepareReadOnly(conn, scanned.sql);
+      const prepared = await prepareWithInstants(conn, scanned.sql);
       checkBudget();
-      const result = await prepared.stream();
-      // an interrupt that landed before DuckDB started executing was a no-op: look again
-      checkBudget();
-      const { table, sqlTypes, bytes } = await resultToArrow(result, {
-        maxRows,
-        signal: checkBudget,
+      return await consume({
+        prepared,
+        signal: stop.signal,
+        checkBudget,
         reserve(delta) {
           if (reserved + delta > maxResultBytes) {
             throw new ResultTooLargeError(`the result holds more than ${formatBytes(maxResultBytes)}: select fewer columns, aggregate, or add a LIMIT`);
@@ -257,23 +326,22 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
           }
           reserved += delta;
         },
-      });
-      checkBudget();
-      return {
-        table,
-        sqlTypes,
-        stats: {
+        releaseReserved() {
+          resultMemory.release(reserved);
+          reserved = 0;
+        },
+        stats: (rows, resultBytes) => ({
           files,
           filesRead: files.length,
           cacheHits,
           views,
-          rows: table.numRows,
-          resultBytes: bytes,
+          rows,
+          resultBytes,
           elapsedMs: Math.round((performance.now() - started) * 10) / 10,
           begin: range.begin.toString(),
           end: range.end.toString(),
-        },
-      };
+        }),
+      });
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (timedOut) throw timeoutError(budgetMs);
@@ -297,39 +365,73 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     }
   }
 
+  /**
+   * Checks the arguments, waits for a query slot, and runs `work` in it; the slot is released when `work`
+   * settles, or — `keepSlot` — by `work` itself through the function it is given (a stream holds its slot).
+   */
+  async function withSlot<T>(
+    sql: string,
+    rangeIn: RangeInput,
+    qopts: QueryOptions,
+    work: (range: TimeRange, budgetMs: number, releaseSlot: () => void) => Promise<T>,
+    keepSlot = false,
+  ): Promise<T> {
+    if (closed) throw new QueryError('internal', 'the query engine is closed');
+    if (typeof sql !== 'string' || sql.trim() === '') throw new QueryError('bad_request', 'the query is empty');
+    // explicit sides first, then the query's own bounds on time, then the default (time-range-resolver.ts)
+    const { begin, end } = await ranges.resolve(sql, rangeIn);
+    const range: TimeRange = { begin, end };
+    const budgetMs = Math.max(1, qopts.timeoutMs ?? timeoutMs);
+    let release: () => void;
+    try {
+      release = await slots.acquire();
+    } catch (err) {
+      if (err instanceof SemaphoreFullError) throw new QueryError('busy', err.message);
+      throw err;
+    }
+    let released = false;
+    const releaseOnce = () => {
+      if (!released) (released = true), release();
+    };
+    try {
+      return await work(range, budgetMs, releaseOnce);
+    } catch (err) {
+      releaseOnce();
+      throw err;
+    } finally {
+      if (!keepSlot) releaseOnce();
+    }
+  }
+
   return {
     async query(sql, rangeIn, qopts = {}) {
-      if (closed) throw new QueryError('internal', 'the query engine is closed');
-      if (typeof sql !== 'string' || sql.trim() === '') throw new QueryError('bad_request', 'the query is empty');
-      let range: TimeRange;
-      try {
-        const now = Date.now();
-        range = { begin: toNs(rangeIn.begin, now), end: toNs(rangeIn.end, now) };
-      } catch (err) {
-        if (err instanceof TimeArgError) throw new QueryError('bad_request', err.message);
-        throw err;
-      }
-      if (range.begin >= range.end) {
-        throw new QueryError('bad_request', `the time range is empty: begin (${range.begin} ns) must be before end (${range.end} ns)`);
-      }
-      const budgetMs = Math.max(1, qopts.timeoutMs ?? timeoutMs);
-      let release: () => void;
-      try {
-        release = await slots.acquire();
-      } catch (err) {
-        if (err instanceof SemaphoreFullError) throw new QueryError('busy', err.message);
-        throw err;
-      }
-      try {
-        return await run(sql, range, qopts, budgetMs);
-      } finally {
-        release();
-      }
+      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, async (q) => {
+        const result = await q.prepared.stream();
+        // an interrupt that landed before DuckDB started executing was a no-op: look again
+        q.checkBudget();
+        const { table, sqlTypes, bytes } = await resultToArrow(result, { maxRows, signal: q.checkBudget, reserve: q.reserve });
+        q.checkBudget();
+        return { table, sqlTypes, stats: q.stats(table.numRows, bytes) };
+      }));
+    },
+    async describe(sql, rangeIn, qopts = {}) {
+      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, async ({ prepared }) => describePrepared(prepared)));
+    },
+    async stream(sql, rangeIn, qopts = {}) {
+      return withSlot(sql, rangeIn, qopts, (range, budgetMs, releaseSlot) =>
+        openQueryStream((serve) => run(sql, range, qopts, budgetMs, async (q) => {
+          const result = await q.prepared.stream();
+          q.checkBudget();
+          const reader = new ArrowBatchReader(result, { batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, signal: q.checkBudget, reserve: q.reserve });
+          // the batch handed out last has left the engine's hands when the next is asked for
+          await serve(reader, q.signal, q.releaseReserved);
+        }).finally(releaseSlot)), true);
     },
     async close() {
       if (closed) return;
       closed = true;
       sandboxes.close();
+      ranges.close();
     },
   };
 }

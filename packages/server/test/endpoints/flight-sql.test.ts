@@ -18,6 +18,9 @@ import {
 import { IpcFramingError, joinIpcMessages, splitIpcStream, tableToIpcMessages } from '../../src/endpoints/flight-sql/ipc-messages.js';
 import { HandleStore } from '../../src/endpoints/flight-sql/handle-store.js';
 import { likePattern } from '../../src/endpoints/flight-sql/catalog.js';
+import { GLOBAL_VIEWS } from '../../src/analytics/sql-scan.js';
+import { createFlightSqlClient } from '@lakehouse-rs/flight-sql-client';
+import { startEngine, type EngineFixture } from '../analytics/engine-fixture.js';
 
 const BEGIN = '2024-05-01T00:00:00Z';
 const END = '2024-05-01T01:00:00Z';
@@ -58,8 +61,8 @@ describe('Flight SQL server', () => {
 
   test('plain statement: GetFlightInfo gives the schema and a ticket; DoGet streams the rows', async () => {
     const info = await flightInfo(client, 'CommandStatementQuery', { query: 'SELECT time, level, msg FROM log_entries WHERE level <= 2 ORDER BY time' });
-    assert.deepEqual(schemaOf(info.schema!), ['time:Timestamp<NANOSECOND>', 'level:Int32', 'msg:Utf8']);
-    assert.equal(String(info.total_records), '4');
+    assert.deepEqual(schemaOf(info.schema!), ['time:Timestamp<NANOSECOND, UTC>', 'level:Int32', 'msg:Utf8']);
+    assert.equal(String(info.total_records), '-1', 'GetFlightInfo prepares the statement; it runs in DoGet');
     assert.equal(unpackAny(info.endpoint![0]!.ticket!.ticket).name, 'TicketStatementQuery');
     const { table, messages } = await readTicket(client, info);
     assert.ok(messages.length >= 2, 'a schema message, then record batches');
@@ -134,7 +137,8 @@ describe('Flight SQL server', () => {
     let info = await flightInfo(client, 'CommandGetTables', {});
     let { table } = await readTicket(client, info);
     assert.deepEqual(schemaOf(info.schema!), ['catalog_name:Utf8', 'db_schema_name:Utf8', 'table_name:Utf8', 'table_type:Utf8']);
-    assert.deepEqual(table.getChild('table_name')!.toArray(), ['blocks', 'log_entries', 'log_stats', 'measures', 'processes', 'streams']);
+    assert.deepEqual(table.getChild('table_name')!.toArray(), [...GLOBAL_VIEWS].sort());
+    assert.ok(GLOBAL_VIEWS.includes('log_entries') && GLOBAL_VIEWS.includes('processes'));
     assert.deepEqual([...new Set(table.getChild('table_type')!.toArray())], ['VIEW']);
 
     info = await flightInfo(client, 'CommandGetTables', { table_name_filter_pattern: 'log%', include_schema: true, table_types: ['VIEW', 'TABLE'] });
@@ -206,6 +210,41 @@ describe('Flight SQL server', () => {
     await rejectsWith(bind(Buffer.from('nope'), tableFromArrays({ v: Int32Array.from([1]) })), grpc.status.NOT_FOUND, /prepared statement/);
   });
 
+  test('prepared statements give their parameter types (parameter_schema) as DuckDB infers them', async () => {
+    const prepare = async (query: string) => {
+      const [res] = await streamCall<{ body: Buffer }>(client, 'DoAction', { type: 'CreatePreparedStatement', body: packAny('ActionCreatePreparedStatementRequest', { query }) }, md());
+      const m = unpackAny(res!.body).message;
+      return { dataset: schemaOf(m.dataset_schema as Buffer), params: schemaOf(m.parameter_schema as Buffer) };
+    };
+    let got = await prepare('SELECT msg FROM log_entries WHERE level <= ? AND msg <> ? AND time > ?');
+    assert.deepEqual(got.params, ['1:Int32', '2:Utf8', '3:Timestamp<NANOSECOND, UTC>']);
+    assert.deepEqual(got.dataset, ['msg:Utf8']);
+    got = await prepare('SELECT count(*) AS n FROM log_entries WHERE msg = $2 OR level = $1');
+    assert.deepEqual(got.params, ['1:Int32', '2:Utf8']);
+    // DuckDB cannot type a bare placeholder: Null, and the result typed with the parameter NULL
+    got = await prepare('SELECT ? AS x, 1 AS one');
+    assert.deepEqual(got.params, ['1:Null']);
+    assert.deepEqual(got.dataset.at(-1), 'one:Int32');
+    got = await prepare('SELECT 1 AS one');
+    assert.deepEqual(got.params, []);
+  });
+
+  test('DoGet of a TicketStatementQuery whose handle is SQL text runs it (the seed system\'s client)', async () => {
+    const ticket = (handle: Buffer) => ({ ticket: packAny('TicketStatementQuery', { statement_handle: handle }) });
+    const messages = await streamCall<FlightData>(client, 'DoGet', ticket(Buffer.from('SELECT msg FROM log_entries WHERE level <= 2 ORDER BY time')), md());
+    const table = tableFromIPC(joinIpcMessages(messages.map((m) => ({ header: m.data_header!, body: m.data_body ?? new Uint8Array(0) }))));
+    assert.deepEqual(table.getChild('msg')!.toArray(), ['m0', 'm1', 'm6', 'm7']);
+    // a handle of ours (NUL first) that is unknown is NOT_FOUND, not SQL
+    await rejectsWith(streamCall(client, 'DoGet', ticket(Buffer.from([0, 1, 2, 3])), md()), grpc.status.NOT_FOUND, /call GetFlightInfo again/);
+    await rejectsWith(streamCall(client, 'DoGet', ticket(Buffer.from('SELEC 1')), md()), grpc.status.INVALID_ARGUMENT, /syntax error/);
+  });
+
+  test('GetFlightInfo prepares without running: a failure at run time comes from DoGet', async () => {
+    const info = await flightInfo(client, 'CommandStatementQuery', { query: "SELECT error('boom at run time') AS x FROM log_entries" });
+    assert.deepEqual(schemaOf(info.schema!).map((f) => f.split(':')[0]), ['x']);
+    await rejectsWith(readTicket(client, info), grpc.status.INVALID_ARGUMENT, /boom at run time/);
+  });
+
   describe('with API keys', () => {
     let secured: FlightSqlServer;
     let c2: Client;
@@ -232,6 +271,69 @@ describe('Flight SQL server', () => {
   });
 });
 
+describe('Flight SQL streaming', () => {
+  const MiB = 2 ** 20;
+  let f: EngineFixture;
+  let server: FlightSqlServer;
+  let client: Client;
+  before(async () => {
+    // results far over the per-query cap must still stream whole
+    f = await startEngine({ limits: { maxResultBytes: 4 * MiB, resultMemoryBytes: 8 * MiB, timeoutMs: 60_000 } });
+    server = await startFlightSqlServer({ engine: f.engine, port: 0 });
+    client = connect(server.port);
+  });
+  after(async () => {
+    client?.close();
+    await server?.close();
+    await f?.close();
+  });
+
+  // 30 000 rows of ~1 kB: about 30 MB, over 7 times the 4 MiB cap
+  const BIG = `SELECT i, repeat('x', 1000) || i::VARCHAR AS s FROM range(30000) r(i)`;
+
+  function checksum(table: Table): { rows: number; sum: bigint; chars: number } {
+    let sum = 0n;
+    let chars = 0;
+    for (const v of table.getChild('i')!) sum += BigInt(v as bigint);
+    for (const v of table.getChild('s')!) chars += (v as string).length;
+    return { rows: table.numRows, sum, chars };
+  }
+  const expected = { rows: 30000, sum: (29999n * 30000n) / 2n, chars: 30000 * 1000 + 10 + 90 * 2 + 900 * 3 + 9000 * 4 + 20000 * 5 };
+
+  test('a result over the per-query memory cap streams completely to the npm Flight SQL client (arrow-rs)', async () => {
+    await assert.rejects(f.engine.query(BIG, { begin: '1h', end: 'now' }), /more than 4 MiB/, 'the result in one piece is over the cap');
+    const npm = await createFlightSqlClient({ host: '127.0.0.1', port: server.port, tls: false, headers: [] });
+    const table = tableFromIPC(await npm.query(BIG));
+    assert.deepEqual(checksum(table), expected);
+    assert.ok(table.batches.length >= 10, `${table.batches.length} record batches`);
+  });
+
+  test('… and to the grpc-js client, in batches under 4 MiB', async () => {
+    const info = await flight.flightInfo(client, 'CommandStatementQuery', { query: BIG }, flight.md({}));
+    const { table, messages } = await flight.readTicket(client, info, flight.md({}));
+    assert.deepEqual(checksum(table), expected);
+    for (const m of messages) assert.ok((m.data_body?.byteLength ?? 0) < 4 * MiB);
+  });
+
+  test('a client that goes away mid-stream frees its query slot', async () => {
+    // more abandoned streams than the engine has slots (2): each must give its slot back
+    for (let k = 0; k < 3; k++) {
+      await new Promise<void>((resolve, reject) => {
+        const call = client.DoGet!({ ticket: packAny('CommandStatementQuery', { query: 'SELECT * FROM range(100000000) r(i)' }) }, flight.md({})) as grpc.ClientReadableStream<FlightData>;
+        let got = 0;
+        call.on('data', () => {
+          if (++got === 2) call.cancel(); // the schema and a first batch arrived
+        });
+        call.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? resolve() : reject(err)));
+        call.on('end', () => reject(new Error('the 100 M-row stream ended before it was cancelled')));
+      });
+    }
+    const info = await flight.flightInfo(client, 'CommandStatementQuery', { query: 'SELECT 42 AS answer' }, flight.md({}));
+    const { table } = await flight.readTicket(client, info, flight.md({}));
+    assert.deepEqual([...table.getChild('answer')!.toArray()], [42]);
+  });
+});
+
 describe('Flight SQL time budget', () => {
   let s: QueryServer;
   let flight: FlightSqlServer;
@@ -248,8 +350,9 @@ describe('Flight SQL time budget', () => {
   });
 
   test('a query past the budget fails with DEADLINE_EXCEEDED and the engine message', async () => {
-    await rejectsWith(flightInfo(client, 'CommandStatementQuery', { query: 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b' }),
-      grpc.status.DEADLINE_EXCEEDED, /time budget of 300 ms/);
+    // GetFlightInfo only prepares: the query runs, and runs out of time, in DoGet
+    const info = await flightInfo(client, 'CommandStatementQuery', { query: 'SELECT count(*) FROM range(1000000000) a, range(1000000000) b' });
+    await rejectsWith(readTicket(client, info), grpc.status.DEADLINE_EXCEEDED, /time budget of 300 ms/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Results cannot take the server's memory: one result is capped as it is copied, results being built
- * share a budget, HTTP sends JSON and Arrow piece by piece as the client reads, and Flight SQL holds at
- * most a bounded number of bytes of unfetched results. A query over a limit fails with a clear error while
+ * share a budget, HTTP sends JSON and Arrow piece by piece as the client reads, and a streamed result (Flight
+ * SQL) holds one batch at a time. A query over a limit fails with a clear error while
  * others go on.
  */
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +15,6 @@ import { startEngine, type EngineFixture } from '../analytics/engine-fixture.js'
 import { createQueryRoutes, ARROW_STREAM } from '../../src/endpoints/http-query.js';
 import { jsonRowChunks, tableToJsonRows } from '../../src/endpoints/result-json.js';
 import { MemoryBudget } from '../../src/analytics/memory-budget.js';
-import { Statements } from '../../src/endpoints/flight-sql/statements.js';
 import { QueryError } from '../../src/analytics/query-error.js';
 
 const MiB = 2 ** 20;
@@ -110,16 +109,26 @@ describe('result memory', () => {
     assert.equal(Number(table.getChild('i')!.get(9999)), 9999);
   });
 
-  test('Flight SQL holds a bounded number of bytes of unfetched results, oldest dropped first', async () => {
-    const statements = new Statements(f.engine, { maxResultBytes: 10 * MiB });
-    const sql = `SELECT repeat('w', 1000) AS s FROM range(4000)`; // ~4 MB each
-    const first = await statements.execute(sql, RANGE);
-    const second = await statements.execute(sql, RANGE);
-    const third = await statements.execute(sql, RANGE);
-    assert.ok(first.output.stats.resultBytes > 3 * MiB);
-    assert.equal(statements.takeResult(first.handle), undefined, 'the oldest unfetched result was let go');
-    assert.equal(statements.takeResult(third.handle)?.table.numRows, 4000);
-    assert.equal(statements.takeResult(second.handle)?.table.numRows, 4000);
-    statements.clear();
+  test('a streamed result holds one batch: 40 MB pass a 16 MiB per-query cap whole, and the budget is given back', async () => {
+    // 1 kB rows: a DuckDB chunk (2 048 rows) is 2 MB, and a batch is cut from whole chunks
+    const sql = `SELECT i, repeat('x', 1000) AS s FROM range(40000) r(i)`;
+    const stream = await f.engine.stream(sql, RANGE, { batchBytes: 2 * MiB });
+    let rows = 0;
+    let bytes = 0;
+    let batches = 0;
+    let sum = 0;
+    for await (const batch of stream) {
+      batches++;
+      rows += batch.numRows;
+      const s = batch.getChild('s')!;
+      for (let r = 0; r < batch.numRows; r++) bytes += (s.get(r) as string).length;
+      for (const v of batch.getChild('i')!) sum += Number(v);
+    }
+    assert.equal(rows, 40000);
+    assert.equal(bytes, 40_000_000);
+    assert.equal(sum, (39999 * 40000) / 2);
+    assert.ok(batches >= 10, `${batches} batches of about 2 MiB`);
+    // the same result in one piece is over the cap
+    await assert.rejects(f.engine.query(sql, RANGE), /more than 16 MiB/);
   });
 });

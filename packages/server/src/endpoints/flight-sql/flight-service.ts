@@ -3,13 +3,15 @@
  * bodies and are answered over the query engine.
  *
  *   statement:  GetFlightInfo(CommandStatementQuery) → FlightInfo{schema, ticket} → DoGet(ticket) → FlightData…
+ *               (GetFlightInfo prepares only; DoGet runs the query and streams its batches as DuckDB makes them)
+ *   SQL ticket: DoGet(TicketStatementQuery{statement_handle: SQL text}) → FlightData… (the seed system's client)
  *   prepared:   DoAction(CreatePreparedStatement) → [DoPut(CommandPreparedStatementQuery, parameters)]
  *               → GetFlightInfo(CommandPreparedStatementQuery) → DoGet → DoAction(ClosePreparedStatement)
  *   catalog:    GetFlightInfo(CommandGetTables | GetCatalogs | GetDbSchemas | GetTableTypes | GetSqlInfo)
  *               → DoGet(ticket = the command itself)
  *
  * @example
- *   server.addService(FLIGHT_SERVICE, createFlightSqlHandlers({ engine, keyHashes: [] }));
+ *   server.addService(FLIGHT_SERVICE, createFlightSqlHandlers({ engine, keys: staticKeyGate([]) }));
  */
 import {
   Metadata, status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream,
@@ -17,13 +19,15 @@ import {
 } from '@grpc/grpc-js';
 import { Schema, tableFromIPC, type Table } from 'apache-arrow';
 import type { QueryEngine } from '../../analytics/query-engine.js';
+import type { QueryStream } from '../../analytics/query-stream.js';
 import { GLOBAL_VIEWS } from '../../analytics/sql-scan.js';
 import { authenticate, FlightError, timeRangeOf, toGrpcError } from './call-context.js';
+import { staticKeyGate, type KeyGate } from '../../auth/key-gate.js';
 import {
   CATALOGS_SCHEMA_FIELDS, DB_SCHEMAS_FIELDS, getCatalogs, getDbSchemas, getTables, getTableTypes, TABLE_TYPES_FIELDS,
   TABLES_FIELDS, type CatalogSource, type GetTablesCommand,
 } from './catalog.js';
-import { encapsulatedSchema, joinIpcMessages, tableToIpcMessages, type IpcMessage } from './ipc-messages.js';
+import { batchIpcMessages, encapsulatedSchema, joinIpcMessages, schemaMessage, tableToIpcMessages, type IpcMessage } from './ipc-messages.js';
 import { parameterLiterals } from './parameters.js';
 import {
   DESCRIPTOR_CMD, encodeMessage, FLIGHT_PACKAGE, packAny, unpackAny, type Action, type ActionType, type FlightData,
@@ -34,8 +38,8 @@ import { Statements, type StatementLimits } from './statements.js';
 
 export interface FlightSqlHandlerOptions {
   engine: QueryEngine;
-  /** SHA-256 hashes of the accepted API keys; empty: no authentication */
-  keyHashes: readonly Buffer[];
+  /** which API keys pass (auth/key-gate.ts); checked on every call */
+  keys: KeyGate;
   /** the tables GetTables lists (default: the global Sirius views) */
   views?: readonly string[];
   limits?: StatementLimits;
@@ -67,7 +71,7 @@ function abortOnCancel(call: Call): AbortSignal {
 }
 
 export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSqlHandlers {
-  const statements = new Statements(opts.engine, opts.limits);
+  const statements = new Statements(opts.engine, { batchBytes: opts.maxBatchBytes, ...opts.limits });
   const views = opts.views ?? GLOBAL_VIEWS;
   const schemaCache = new Map<string, Promise<Schema>>();
   const catalog: CatalogSource = {
@@ -83,12 +87,13 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
     },
   };
 
-  function flightInfo(descriptor: FlightDescriptor, schema: Schema, ticket: Buffer, totalRecords = -1): FlightInfo {
+  function flightInfo(descriptor: FlightDescriptor, schema: Schema, ticket: Buffer): FlightInfo {
     return {
       schema: encapsulatedSchema(schema),
       flight_descriptor: descriptor,
       endpoint: [{ ticket: { ticket } }],
-      total_records: totalRecords,
+      // the query has not run yet: the row count is unknown
+      total_records: -1,
       total_bytes: -1,
       ordered: true,
     };
@@ -133,19 +138,19 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
   }
 
   async function getFlightInfo(call: ServerUnaryCall<FlightDescriptor, FlightInfo>): Promise<FlightInfo> {
-    authenticate(call.metadata, opts.keyHashes);
+    await authenticate(call.metadata, opts.keys);
     const descriptor = call.request;
     const { name, message } = commandOf(descriptor);
     const range = timeRangeOf(call.metadata);
     if (name === 'CommandStatementQuery') {
       const sql = String(message.query ?? '');
-      const { handle, output } = await statements.execute(sql, range, abortOnCancel(call));
-      return flightInfo(descriptor, output.table.schema, statementTicket(handle), output.table.numRows);
+      const { handle, schema } = await statements.ticket(sql, range, abortOnCancel(call));
+      return flightInfo(descriptor, schema, statementTicket(handle));
     }
     if (name === 'CommandPreparedStatementQuery') {
       const got = await statements.executePrepared(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0), range, abortOnCancel(call));
       if (!got) throw unknownPrepared();
-      return flightInfo(descriptor, got.output.table.schema, statementTicket(got.handle), got.output.table.numRows);
+      return flightInfo(descriptor, got.schema, statementTicket(got.handle));
     }
     const schema = catalogSchema(name, message);
     if (schema) return flightInfo(descriptor, schema, Buffer.from(descriptor.cmd ?? []));
@@ -153,11 +158,11 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
   }
 
   async function getSchema(call: ServerUnaryCall<FlightDescriptor, SchemaResult>): Promise<SchemaResult> {
-    authenticate(call.metadata, opts.keyHashes);
+    await authenticate(call.metadata, opts.keys);
     const { name, message } = commandOf(call.request);
     if (name === 'CommandStatementQuery') {
-      const output = await statements.run(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
-      return { schema: encapsulatedSchema(output.table.schema) };
+      const schema = await statements.schemaOf(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
+      return { schema: encapsulatedSchema(schema) };
     }
     if (name === 'CommandPreparedStatementQuery') {
       const schema = statements.preparedSchema(message.prepared_statement_handle as Buffer ?? Buffer.alloc(0));
@@ -170,30 +175,35 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
   }
 
   async function doGet(call: ServerWritableStream<Ticket, FlightData>): Promise<void> {
-    authenticate(call.metadata, opts.keyHashes);
+    await authenticate(call.metadata, opts.keys);
     const { name, message } = unpackAny(call.request.ticket);
-    let table: Table | undefined;
-    if (name === 'TicketStatementQuery') {
-      table = statements.takeResult(message.statement_handle as Buffer ?? Buffer.alloc(0))?.table;
-      if (!table) throw new FlightError(status.NOT_FOUND, 'unknown, expired or already read ticket: call GetFlightInfo again');
-    } else if (name === 'CommandStatementQuery') {
-      table = (await statements.run(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call))).table;
-    } else {
-      table = await catalogTable(name, message);
+    const range = timeRangeOf(call.metadata);
+    if (name === 'TicketStatementQuery' || name === 'CommandStatementQuery') {
+      const statement = name === 'CommandStatementQuery'
+        ? { sql: String(message.query ?? ''), range }
+        : statements.resolveTicket(message.statement_handle as Buffer ?? Buffer.alloc(0), range);
+      if (!statement) throw new FlightError(status.NOT_FOUND, 'unknown, expired or already read ticket: call GetFlightInfo again');
+      await writeStream(call, await statements.stream(statement, abortOnCancel(call)), opts.maxBatchBytes);
+      return;
     }
+    const table = await catalogTable(name, message);
     if (!table) throw new FlightError(status.UNIMPLEMENTED, `DoGet does not support ${name}`);
     await writeAll(call, flightData(tableToIpcMessages(table, opts.maxBatchBytes)));
   }
 
   async function doAction(call: ServerWritableStream<Action, Result>): Promise<void> {
-    authenticate(call.metadata, opts.keyHashes);
+    await authenticate(call.metadata, opts.keys);
     const action = call.request;
     switch (action.type) {
       case 'CreatePreparedStatement': {
         const { name, message } = unpackAny(action.body);
         if (name !== 'ActionCreatePreparedStatementRequest') throw new FlightError(status.INVALID_ARGUMENT, `CreatePreparedStatement expects ActionCreatePreparedStatementRequest, got ${name}`);
-        const { handle, schema } = await statements.prepare(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
-        const body = packAny('ActionCreatePreparedStatementResult', { prepared_statement_handle: handle, dataset_schema: encapsulatedSchema(schema) });
+        const { handle, schema, parameterSchema } = await statements.prepare(String(message.query ?? ''), timeRangeOf(call.metadata), abortOnCancel(call));
+        const body = packAny('ActionCreatePreparedStatementResult', {
+          prepared_statement_handle: handle,
+          dataset_schema: encapsulatedSchema(schema),
+          parameter_schema: encapsulatedSchema(parameterSchema),
+        });
         return writeAll(call, [{ body }]);
       }
       case 'ClosePreparedStatement': {
@@ -225,26 +235,23 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
       call.emit('error', toGrpcError(err));
     };
     call.on('error', () => undefined);
-    try {
-      authenticate(call.metadata, opts.keyHashes);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    call.on('data', (m: FlightData) => {
-      bytes += (m.data_header?.byteLength ?? 0) + (m.data_body?.byteLength ?? 0);
-      if (bytes > MAX_PUT_BYTES) fail(new FlightError(status.INVALID_ARGUMENT, `DoPut: more than ${MAX_PUT_BYTES} bytes of parameters`));
-      else messages.push(m);
-    });
-    call.on('end', () => {
-      if (failed) return;
-      try {
-        bindFromPut(messages);
-        call.end();
-      } catch (err) {
-        fail(err);
-      }
-    });
+    // the stream holds incoming messages until a 'data' listener is attached, after the key is checked
+    authenticate(call.metadata, opts.keys).then(() => {
+      call.on('data', (m: FlightData) => {
+        bytes += (m.data_header?.byteLength ?? 0) + (m.data_body?.byteLength ?? 0);
+        if (bytes > MAX_PUT_BYTES) fail(new FlightError(status.INVALID_ARGUMENT, `DoPut: more than ${MAX_PUT_BYTES} bytes of parameters`));
+        else messages.push(m);
+      });
+      call.on('end', () => {
+        if (failed) return;
+        try {
+          bindFromPut(messages);
+          call.end();
+        } catch (err) {
+          fail(err);
+        }
+      });
+    }, fail);
   }
 
   function bindFromPut(messages: FlightData[]): void {
@@ -266,21 +273,16 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
 
   /** accepts every handshake when no keys are configured; hands the key back as a bearer token either way */
   function handshake(call: ServerDuplexStream<HandshakeMessage, HandshakeMessage>): void {
-    let key: string | undefined;
-    try {
-      key = authenticate(call.metadata, opts.keyHashes);
-    } catch (err) {
-      call.emit('error', toGrpcError(err));
-      return;
-    }
-    const md = new Metadata();
-    if (key !== undefined) md.set('authorization', `Bearer ${key}`);
-    call.sendMetadata(md);
-    call.on('data', (req: HandshakeMessage) => {
-      call.write({ protocol_version: req.protocol_version ?? 0, payload: key !== undefined ? Buffer.from(key) : (req.payload ?? Buffer.alloc(0)) });
-    });
-    call.on('end', () => call.end());
     call.on('error', () => undefined);
+    authenticate(call.metadata, opts.keys).then((key) => {
+      const md = new Metadata();
+      if (key !== undefined) md.set('authorization', `Bearer ${key}`);
+      call.sendMetadata(md);
+      call.on('data', (req: HandshakeMessage) => {
+        call.write({ protocol_version: req.protocol_version ?? 0, payload: key !== undefined ? Buffer.from(key) : (req.payload ?? Buffer.alloc(0)) });
+      });
+      call.on('end', () => call.end());
+    }, (err) => call.emit('error', toGrpcError(err)));
   }
 
   const unary = <Req, Res>(fn: (call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
@@ -301,11 +303,11 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
     DoGet: streaming(doGet),
     DoAction: streaming(doAction),
     ListActions: streaming(async (call: ServerWritableStream<unknown, ActionType>) => {
-      authenticate(call.metadata, opts.keyHashes);
+      await authenticate(call.metadata, opts.keys);
       await writeAll(call, ACTIONS);
     }),
     ListFlights: streaming(async (call: ServerWritableStream<unknown, FlightInfo>) => {
-      authenticate(call.metadata, opts.keyHashes);
+      await authenticate(call.metadata, opts.keys);
       await writeAll(call, []);
     }),
     DoPut: doPut,
@@ -318,27 +320,54 @@ export function createFlightSqlHandlers(opts: FlightSqlHandlerOptions): FlightSq
   return { implementation, clear: () => statements.clear() };
 }
 
-/** writes with backpressure (waits for 'drain'), stops if the client goes away, then ends the call */
 function* flightData(messages: Iterable<IpcMessage>): Generator<FlightData> {
   for (const m of messages) yield { data_header: m.header, data_body: m.body };
 }
 
+/** writes one message; when gRPC's buffer is full, waits for 'drain' (or the client leaving) */
+async function write<T>(call: ServerWritableStream<unknown, T>, message: T): Promise<void> {
+  if (call.write(message)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  });
+}
+
+/** writes with backpressure, stops if the client goes away, then ends the call */
 async function writeAll<T>(call: ServerWritableStream<unknown, T>, messages: Iterable<T>): Promise<void> {
   for (const m of messages) {
     if (call.cancelled) return;
-    if (!call.write(m)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          call.off('drain', done);
-          call.off('cancelled', done);
-          call.off('close', done);
-          resolve();
-        };
-        call.on('drain', done);
-        call.on('cancelled', done);
-        call.on('close', done);
-      });
-    }
+    await write(call, m);
   }
   if (!call.cancelled) call.end();
+}
+
+/**
+ * Sends a query's result as it is produced: the schema, then each batch once gRPC has room for it, so the
+ * next batch is only computed when the client has taken the last (memory stays at about one batch).
+ */
+async function writeStream(call: ServerWritableStream<unknown, FlightData>, stream: QueryStream, maxBatchBytes?: number): Promise<void> {
+  try {
+    const schema = schemaMessage(stream.schema);
+    await write(call, { data_header: schema.header, data_body: schema.body });
+    for (;;) {
+      if (call.cancelled) return;
+      const batch = await stream.next();
+      if (!batch) break;
+      for (const m of batchIpcMessages(stream.schema, batch, maxBatchBytes)) {
+        if (call.cancelled) return;
+        await write(call, { data_header: m.header, data_body: m.body });
+      }
+    }
+    call.end();
+  } finally {
+    await stream.close();
+  }
 }

@@ -80,28 +80,36 @@ export function encapsulatedSchema(schema: Schema): Uint8Array {
   return stream.slice(0, 8 + len);
 }
 
+/** The schema message that opens an IPC stream. */
+export function schemaMessage(schema: Schema): IpcMessage {
+  return splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(schema)).toUint8Array(true))[0]!;
+}
+
 /**
- * The table's IPC messages, with record batches re-cut so none is much over `maxBatchBytes`: gRPC
+ * One record batch's IPC messages (no schema message), re-cut so none is much over `maxBatchBytes`: gRPC
  * clients commonly refuse messages over 4 MiB (Go's and Java's defaults), and one DuckDB chunk of wide
- * strings can exceed that. Lazy: each batch is serialized when the caller asks for it, so sending a
- * result never holds a second, serialized copy of all of it.
+ * strings can exceed that.
+ */
+export function* batchIpcMessages(schema: Schema, whole: RecordBatch, maxBatchBytes = 2 * 1024 * 1024): Generator<IpcMessage> {
+  const bytes = batchBytes(whole);
+  const rowsPer = bytes <= maxBatchBytes || whole.numRows <= 1
+    ? Math.max(1, whole.numRows)
+    : Math.max(1, Math.floor(whole.numRows / Math.ceil(bytes / maxBatchBytes)));
+  for (let start = 0; start < whole.numRows; start += rowsPer) {
+    const batch = whole.slice(start, Math.min(whole.numRows, start + rowsPer));
+    // every one-batch stream starts with the schema: the caller sends it once
+    yield* splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(schema, [batch])).toUint8Array(true)).slice(1);
+  }
+}
+
+/**
+ * The table's IPC messages: the schema, then its record batches re-cut as `batchIpcMessages` does. Lazy:
+ * each batch is serialized when the caller asks for it, so sending a result never holds a second,
+ * serialized copy of all of it.
  */
 export function* tableToIpcMessages(table: Table, maxBatchBytes = 2 * 1024 * 1024): Generator<IpcMessage> {
-  let first = true;
-  for (const whole of table.batches) {
-    const bytes = batchBytes(whole);
-    const rowsPer = bytes <= maxBatchBytes || whole.numRows <= 1
-      ? Math.max(1, whole.numRows)
-      : Math.max(1, Math.floor(whole.numRows / Math.ceil(bytes / maxBatchBytes)));
-    for (let start = 0; start < whole.numRows; start += rowsPer) {
-      const batch = whole.slice(start, Math.min(whole.numRows, start + rowsPer));
-      const messages = splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(table.schema, [batch])).toUint8Array(true));
-      // every one-batch stream starts with the schema; the client gets it once
-      yield* first ? messages : messages.slice(1);
-      first = false;
-    }
-  }
-  if (first) yield* splitIpcStream(RecordBatchStreamWriter.writeAll(new Table(table.schema)).toUint8Array(true));
+  yield schemaMessage(table.schema);
+  for (const whole of table.batches) yield* batchIpcMessages(table.schema, whole, maxBatchBytes);
 }
 
 function batchBytes(batch: RecordBatch): number {

@@ -1,18 +1,25 @@
 /**
- * Statement state between Flight calls. A statement runs when the client asks for its FlightInfo (the
- * schema must be exact, and DuckDB only knows it by running the query); the result waits under a
- * single-use handle for DoGet. Prepared statements keep their SQL and result schema; the result computed
- * while preparing serves the first execution when it asks for the same time range, so the usual
- * prepare → execute sequence runs the query once. A statement with placeholders is checked at prepare time
- * with every parameter NULL (which gives its result's columns), and runs with the parameters last bound.
+ * Statement state between Flight calls. GetFlightInfo only plans and prepares a statement — DuckDB's
+ * prepared form gives the exact result schema without running anything — and answers with a ticket that
+ * names the SQL and its time range; DoGet runs the query and streams it. No result is ever held between
+ * calls, so a result of any size costs the server one record batch at a time.
+ *
+ * A ticket's statement handle is either one of ours (a NUL byte, then 16 random bytes: single-use, expires
+ * after `resultTtlMs`) or, when it does not start with NUL, SQL text to run as is over the DoGet call's
+ * time range — the shortcut the seed system's Python client takes (DoGet without GetFlightInfo).
+ *
+ * Prepared statements keep their SQL, result schema and parameter types; DoPut binds parameter values,
+ * which become SQL literals of their type.
  *
  * @example
- *   const s = new Statements(engine, { ttlMs: 300_000, maxEntries: 64 });
- *   const { handle, output } = await s.execute('SELECT 1', range);   // handle goes into the ticket
- *   s.takeResult(handle);                                           // DoGet
+ *   const s = new Statements(engine);
+ *   const { handle, schema } = await s.ticket('SELECT 1', range);   // GetFlightInfo
+ *   const stream = await s.stream(s.resolveTicket(handle, range)!); // DoGet
  */
-import type { Schema } from 'apache-arrow';
-import type { QueryEngine, QueryOutput } from '../../analytics/query-engine.js';
+import { Field, Null, Schema } from 'apache-arrow';
+import type { QueryDescription, QueryEngine } from '../../analytics/query-engine.js';
+import type { QueryStream } from '../../analytics/query-stream.js';
+import { QueryError } from '../../analytics/query-error.js';
 import { HandleStore } from './handle-store.js';
 import { bindParameters, nullLiterals, parameterCount } from './parameters.js';
 import { BadCommandError } from './protocol.js';
@@ -21,15 +28,20 @@ import type { TimeRangeArgs } from './call-context.js';
 export interface StatementLimits {
   /** how long an unused prepared statement lives, ms (default 5 min) */
   ttlMs?: number;
-  /** how long a result waits for its DoGet, ms (default 60 s: clients fetch right after GetFlightInfo) */
+  /** how long a ticket waits for its DoGet, ms (default 60 s: clients fetch right after GetFlightInfo) */
   resultTtlMs?: number;
-  /** most results waiting for DoGet (default 32) and most open prepared statements (default 256) */
+  /** most tickets waiting for DoGet (default 1024; each holds its SQL text only) */
   maxResults?: number;
-  /** most bytes of results waiting for DoGet, all clients together (default 256 MiB); the oldest go first */
-  maxResultBytes?: number;
+  /** most open prepared statements (default 256) */
   maxPrepared?: number;
-  /** how long the result computed at prepare time may stand in for the first execution, ms (default 30 s) */
-  warmMs?: number;
+  /** record batches are cut at about this many bytes (default 2 MiB) */
+  batchBytes?: number;
+}
+
+/** what a ticket stands for: a statement to run */
+export interface PendingStatement {
+  sql: string;
+  range: TimeRangeArgs;
 }
 
 interface Prepared {
@@ -39,58 +51,76 @@ interface Prepared {
   /** `sql` with the parameters DoPut bound last */
   boundSql?: string;
   schema: Schema;
-  warm?: { output: QueryOutput; range: TimeRangeArgs };
-  warmTimer?: NodeJS.Timeout;
+  parameterSchema: Schema;
 }
 
-const WARM_MAX_BYTES = 16 * 2 ** 20;
+/** our ticket handles start with a NUL byte, which SQL text never does */
+const HANDLE_MARK = Buffer.from([0]);
 
 export class Statements {
-  private readonly results: HandleStore<QueryOutput>;
+  private readonly tickets: HandleStore<PendingStatement>;
   private readonly prepared: HandleStore<Prepared>;
-  private readonly warmMs: number;
 
   constructor(
     private readonly engine: QueryEngine,
-    limits: StatementLimits = {},
+    private readonly limits: StatementLimits = {},
   ) {
-    const ttlMs = limits.ttlMs ?? 5 * 60_000;
-    this.results = new HandleStore<QueryOutput>({
-      ttlMs: limits.resultTtlMs ?? 60_000,
-      maxEntries: limits.maxResults ?? 32,
-      maxBytes: limits.maxResultBytes ?? 256 * 2 ** 20,
-      sizeOf: (o) => o.stats.resultBytes,
-    });
-    this.prepared = new HandleStore({ ttlMs, maxEntries: limits.maxPrepared ?? 256 });
-    this.warmMs = limits.warmMs ?? 30_000;
+    this.tickets = new HandleStore<PendingStatement>({ ttlMs: limits.resultTtlMs ?? 60_000, maxEntries: limits.maxResults ?? 1024 });
+    this.prepared = new HandleStore({ ttlMs: limits.ttlMs ?? 5 * 60_000, maxEntries: limits.maxPrepared ?? 256 });
   }
 
-  run(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<QueryOutput> {
-    return this.engine.query(sql, range, { signal });
+  /** the statement's result schema, from its prepared form (nothing runs) */
+  async schemaOf(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<Schema> {
+    const desc = await this.engine.describe(sql, range, { signal });
+    if (desc.schema) return desc.schema;
+    throw new BadCommandError('cannot tell the result columns of this statement: give its parameters a type with a cast, e.g. CAST(? AS INTEGER)');
   }
 
-  /** runs the SQL and parks the result for DoGet */
-  async execute(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; output: QueryOutput }> {
-    const output = await this.run(sql, range, signal);
-    return { handle: this.results.put(output), output };
+  /** checks the statement and learns its schema; the handle goes into a TicketStatementQuery */
+  async ticket(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; schema: Schema }> {
+    const schema = await this.schemaOf(sql, range, signal);
+    return { handle: Buffer.concat([HANDLE_MARK, this.tickets.put({ sql, range })]), schema };
   }
 
-  takeResult(handle: Uint8Array): QueryOutput | undefined {
-    return this.results.take(handle);
+  /**
+   * The statement a DoGet ticket's handle names: a stored one (taken: tickets are single-use), or the
+   * handle itself as SQL text over `range`; undefined for one of ours that is unknown, expired or used.
+   */
+  resolveTicket(handle: Uint8Array, range: TimeRangeArgs): PendingStatement | undefined {
+    if (handle.byteLength > 0 && handle[0] === HANDLE_MARK[0]) return this.tickets.take(handle.subarray(1));
+    const sql = Buffer.from(handle).toString('utf8');
+    if (sql.trim() === '') throw new BadCommandError('the ticket carries no statement: its statement_handle is empty');
+    return { sql, range };
   }
 
-  /** runs the SQL once (parameters NULL) to validate it and learn its schema */
-  async prepare(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; schema: Schema }> {
+  /** runs the statement, its result handed out batch by batch */
+  stream(statement: PendingStatement, signal?: AbortSignal): Promise<QueryStream> {
+    return this.engine.stream(statement.sql, statement.range, { signal, batchBytes: this.limits.batchBytes });
+  }
+
+  /**
+   * Checks the statement and learns its result schema and parameter types from DuckDB's prepared form.
+   * When DuckDB cannot type the result without values (`SELECT ?`), the result schema is the one with every
+   * parameter NULL, and those parameters have Arrow type Null.
+   */
+  async prepare(sql: string, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; schema: Schema; parameterSchema: Schema }> {
     const params = parameterCount(sql);
-    const output = await this.run(params > 0 ? bindParameters(sql, nullLiterals(params)) : sql, range, signal);
-    const entry: Prepared = { sql, params, schema: output.table.schema };
-    // a small result may stand in for the first execution; a large one is not worth holding
-    if (params === 0 && output.stats.resultBytes <= WARM_MAX_BYTES) {
-      entry.warm = { output, range };
-      entry.warmTimer = setTimeout(() => (entry.warm = undefined), this.warmMs);
-      entry.warmTimer.unref();
-    }
-    return { handle: this.prepared.put(entry), schema: entry.schema };
+    let desc: QueryDescription | undefined;
+    if (params > 0) {
+      try {
+        desc = await this.engine.describe(sql, range, { signal });
+      } catch (err) {
+        // SQL that only takes literals where a placeholder stands (a view_instance argument): typed with NULLs below
+        if (!(err instanceof QueryError) || (err.code !== 'sql' && err.code !== 'bad_request')) throw err;
+      }
+    } else desc = await this.engine.describe(sql, range, { signal });
+    const schema = desc?.schema ?? (await this.schemaOf(bindParameters(sql, nullLiterals(params)), range, signal));
+    const fields = Array.from({ length: params }, (_, i) => {
+      const p = desc?.parameters[i];
+      return new Field(p?.name ?? String(i + 1), p?.arrowType ?? new Null(), true);
+    });
+    const entry: Prepared = { sql, params, schema, parameterSchema: new Schema(fields) };
+    return { handle: this.prepared.put(entry), schema, parameterSchema: entry.parameterSchema };
   }
 
   /** binds parameter literals for the next executions; false when the handle is unknown or expired */
@@ -105,30 +135,22 @@ export class Statements {
     return this.prepared.get(handle)?.schema;
   }
 
-  /** executes a prepared statement over `range`; undefined when the handle is unknown or expired */
-  async executePrepared(handle: Uint8Array, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; output: QueryOutput } | undefined> {
+  /** a ticket for one execution of a prepared statement over `range`; undefined when the handle is unknown or expired */
+  async executePrepared(handle: Uint8Array, range: TimeRangeArgs, signal?: AbortSignal): Promise<{ handle: Buffer; schema: Schema } | undefined> {
     const entry = this.prepared.get(handle);
     if (!entry) return undefined;
-    const warm = entry.warm;
-    entry.warm = undefined;
-    clearTimeout(entry.warmTimer);
-    if (warm && warm.range.begin === range.begin && warm.range.end === range.end) {
-      return { handle: this.results.put(warm.output), output: warm.output };
-    }
     if (entry.params > 0 && entry.boundSql === undefined) {
       throw new BadCommandError(`the prepared statement takes ${entry.params} parameter(s): bind them with DoPut before executing it`);
     }
-    return this.execute(entry.boundSql ?? entry.sql, range, signal);
+    return this.ticket(entry.boundSql ?? entry.sql, range, signal);
   }
 
   closePrepared(handle: Uint8Array): boolean {
-    const entry = this.prepared.get(handle);
-    if (entry) clearTimeout(entry.warmTimer);
     return this.prepared.delete(handle);
   }
 
   clear(): void {
-    this.results.clear();
+    this.tickets.clear();
     this.prepared.clear();
   }
 }
