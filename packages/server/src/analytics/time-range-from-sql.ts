@@ -17,6 +17,7 @@
  *   // { begin: 1714521600000000000n, end: 1714608000000000001n }
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { parseTimeArg } from '@sirius/client';
 import { castNode, columnName, isNode, parseSqlAst, renderSqlAst, walkAst, type AstNode, type SqlAst } from './time-sql-ast.js';
 
 /** [begin, end) in ns since the epoch; a missing side is not bounded by the query */
@@ -48,6 +49,8 @@ const DAY = 86_400n * SECOND;
 const CAST_SLACK: Readonly<Record<string, bigint>> = {
   TIMESTAMP_NS: 0n, TIMESTAMP: SECOND, 'TIMESTAMP WITH TIME ZONE': SECOND, TIMESTAMP_MS: SECOND, TIMESTAMP_S: SECOND, DATE: DAY,
 };
+
+const MENTIONS_TIME = new RegExp(`\\b(?:${[...new Set([...Object.values(LAKEHOUSE_TIME), ...Object.values(METADATA_TIME)])].join('|')})\\b`, 'i');
 
 interface TableRef {
   /** the name the query's columns qualify it by */
@@ -166,10 +169,25 @@ function countLakehouseReads(ast: SqlAst): number {
   return n;
 }
 
+/** `SELECT epoch_ns(NULL)` as a tree, the shape each evaluation fills in */
+let selectTemplate: SqlAst | undefined;
+
+/** an ISO-8601 text DuckDB and parseTimeArg read alike (UTC unless it says otherwise): the common case, Grafana's */
+const PLAIN_ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+function textValue(e: AstNode): string | undefined {
+  const value = e.value as { is_null?: boolean; type?: { id?: string }; value?: unknown } | undefined;
+  return e.class === 'CONSTANT' && value?.type?.id === 'VARCHAR' && typeof value.value === 'string' ? value.value : undefined;
+}
+
 /** Evaluates every bound expression to ns in one SELECT; undefined when DuckDB cannot (the query will say why). */
 async function evaluate(conn: DuckDBConnection, exprs: AstNode[]): Promise<bigint[] | undefined> {
-  const template = await parseSqlAst(conn, 'SELECT epoch_ns(NULL)');
-  if (!template) return undefined;
+  // plain ISO literals need no round trip through DuckDB
+  const texts = exprs.map(textValue);
+  if (texts.every((t) => t !== undefined && PLAIN_ISO.test(t))) return texts.map((t) => parseTimeArg(t!));
+  selectTemplate ??= await parseSqlAst(conn, 'SELECT epoch_ns(NULL)');
+  if (!selectTemplate) return undefined;
+  const template = structuredClone(selectTemplate);
   const select = template.statements[0]!.node;
   const call = (select.select_list as AstNode[])[0]!;
   select.select_list = exprs.map((e) => ({ ...call, children: [castNode(e, 'TIMESTAMP_NS')] }));
@@ -190,6 +208,8 @@ async function evaluate(conn: DuckDBConnection, exprs: AstNode[]): Promise<bigin
 
 /** Derives the range `sql` bounds itself to (see the file comment). `{}` when it bounds nothing. */
 export async function timeRangeFromSql(conn: DuckDBConnection, sql: string): Promise<DerivedRange> {
+  // no time column named anywhere: nothing to parse
+  if (!MENTIONS_TIME.test(sql)) return {};
   let ast: SqlAst | undefined;
   try {
     ast = await parseSqlAst(conn, sql);
