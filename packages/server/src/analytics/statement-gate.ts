@@ -25,7 +25,15 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
   if (extracted.count !== 1) {
     throw new StatementRefused(extracted.count === 0 ? 'the query is empty' : `one statement per query (got ${extracted.count})`);
   }
-  const prepared = await extracted.prepare(0);
+  let prepared: DuckDBPreparedStatement;
+  try {
+    prepared = await extracted.prepare(0);
+  } catch (err) {
+    // a write names views DuckDB cannot write to, so binding fails first: say what was refused instead
+    const write = writeStatementKind(sql);
+    if (write) throw new StatementRefused(`only SELECT queries are allowed (got ${/^[AEIOU]/.test(write) ? 'an' : 'a'} ${write} statement)`);
+    throw err;
+  }
   const kind = prepared.statementType;
   if (kind === StatementType.SELECT) return prepared;
   if (kind !== StatementType.EXPLAIN) throw refused(kind);
@@ -60,6 +68,39 @@ export function refuseIntrospection(sql: string): void {
       throw new StatementRefused(`${t.value.toLowerCase()} is not available: it describes the server, not the data`);
     }
   }
+}
+
+const WRITE_VERBS = new Set([
+  'insert', 'update', 'delete', 'merge', 'upsert', 'create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment', 'vacuum',
+  'reindex', 'cluster', 'refresh', 'lock', 'import', 'export', 'attach', 'detach', 'install', 'load', 'checkpoint', 'call', 'do',
+  'copy', 'set', 'reset', 'pragma', 'use', 'security',
+]);
+const OBJECT_MODIFIERS = new Set(['or', 'replace', 'temp', 'temporary', 'unique', 'unlogged', 'materialized', 'if', 'not', 'exists', 'global', 'local', 'persistent']);
+
+/**
+ * The statement kind (`INSERT`, `CREATE TABLE`, …) when the SQL is a write or a server command by its
+ * leading keyword, or by a data-modifying statement after a `WITH` list; undefined for anything else.
+ * Read from tokens, so it also works on text DuckDB cannot bind.
+ */
+export function writeStatementKind(sql: string): string | undefined {
+  const toks = [...sqlTokens(sql)];
+  const first = toks[0];
+  if (!first || first.kind !== 'ident') return undefined;
+  if (first.value === 'with') {
+    let depth = 0;
+    for (const t of toks) {
+      if (t.value === '(') depth++;
+      else if (t.value === ')') depth--;
+      else if (depth === 0 && t.kind === 'ident' && ['insert', 'update', 'delete', 'merge'].includes(t.value)) return t.value.toUpperCase();
+    }
+    return undefined;
+  }
+  if (!WRITE_VERBS.has(first.value)) return undefined;
+  if (first.value === 'create' || first.value === 'drop' || first.value === 'alter') {
+    const object = toks.slice(1).find((t) => t.kind === 'ident' && !OBJECT_MODIFIERS.has(t.value));
+    if (object) return `${first.value} ${object.value}`.toUpperCase();
+  }
+  return first.value.toUpperCase();
 }
 
 function refused(kind: StatementType, prefix = ''): StatementRefused {

@@ -118,3 +118,14 @@ function fieldsBody(e: ErrorFields): Buffer {
 
 export const errorResponse = (e: ErrorFields) => message('E', fieldsBody(e));
 export const noticeResponse = (e: ErrorFields) => message('N', fieldsBody(e));
+
+/** CopyOutResponse: the overall format (0 text, 1 binary) and one format code per column */
+export const copyOutResponse = (overall: 0 | 1, columnFormats: readonly number[]) => {
+  const body = Buffer.allocUnsafe(3 + 2 * columnFormats.length);
+  body.writeInt8(overall, 0);
+  body.writeInt16BE(columnFormats.length, 1);
+  columnFormats.forEach((f, i) => body.writeInt16BE(f, 3 + 2 * i));
+  return message('H', body);
+};
+export const copyData = (data: Buffer) => message('d', data);
+export const copyDone = () => message('c', Buffer.alloc(0));

@@ -154,7 +154,11 @@ export function catalogToDuckDb(sql: string, ctx: CatalogTableContext): string {
         else if (f === 'quote_ident' && args.length === 1) {
           const a = `(${args[0]})`;
           text = `(CASE WHEN regexp_full_match(${a}, '[a-z_][a-z0-9_$]*') THEN ${a} ELSE '"' || replace(${a}, '"', '""') || '"' END)`;
-        } else if (f === 'array_lower' && args.length === 2) text = `(CASE WHEN len(${args[0]}) > 0 THEN 1 END)`;
+        } else if (f === 'parse_ident' && toks[k + 2]?.kind === 'string' && (end === k + 3 || toks[k + 3]?.text === ',')) {
+          const parts = parseIdent(toks[k + 2]!.value);
+          text = parts ? `[${parts.map(quoteString).join(', ')}]` : `error(${quoteString(`string is not a valid identifier: "${toks[k + 2]!.value}"`)})`;
+        } else if (f === 'array_length' && args.length === 2 && args[1]!.trim() === '1') text = `(CASE WHEN len(${args[0]}) > 0 THEN len(${args[0]}) END)`;
+        else if (f === 'array_lower' && args.length === 2) text = `(CASE WHEN len(${args[0]}) > 0 THEN 1 END)`;
         else if (f === 'array_upper' && args.length === 2) text = `(CASE WHEN len(${args[0]}) > 0 THEN len(${args[0]}) END)`;
         if (text !== undefined) return { text, next: end + 1 };
         const call = `${t.text}(${args.join(',')})`;
@@ -208,6 +212,47 @@ export function catalogToDuckDb(sql: string, ctx: CatalogTableContext): string {
   if (m) return `WITH${m[1] ?? ''} ${ctes},\n${body.slice(m[0].length)}`;
   body = body.trimStart();
   return `WITH ${ctes}\n${body}`;
+}
+
+/**
+ * PostgreSQL's parse_ident: a dotted name split into its parts, quoted parts kept as written (with `""`
+ * unescaped), unquoted parts lower-cased; undefined when the text is not a valid qualified name.
+ */
+export function parseIdent(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let i = 0;
+  const n = text.length;
+  const skip = () => {
+    while (i < n && /\s/.test(text[i]!)) i++;
+  };
+  for (;;) {
+    skip();
+    if (text[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        if (i >= n) return undefined;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') (v += '"'), (i += 2);
+          else {
+            i++;
+            break;
+          }
+        } else v += text[i++];
+      }
+      if (v === '') return undefined;
+      parts.push(v);
+    } else {
+      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(i));
+      if (!m) return undefined;
+      parts.push(m[0].toLowerCase());
+      i += m[0].length;
+    }
+    skip();
+    if (i >= n) return parts;
+    if (text[i] !== '.') return undefined;
+    i++;
+  }
 }
 
 function formatType(oidExpr: string): string {

@@ -5,7 +5,7 @@
  * SQL, so their result columns are listed here (a test checks them against what the engine returns).
  *
  * @example
- *   catalogRelations().find((r) => r.name === 'log_stats')!.columns[0] // { name: 'time_bin', type: PG_TYPES.timestamp }
+ *   catalogRelations().find((r) => r.name === 'log_stats')!.columns[0] // { name: 'time_bin', type: PG_TYPES.timestamptz }
  */
 import { globalViews } from '../../lakehouse/view-definitions.js';
 import { pgTypeFor, type PgType } from './pg-types.js';

@@ -16,6 +16,24 @@ import { OID } from './pg-types.js';
 export interface CatalogTableContext {
   database: string;
   user: string;
+  /** the gateway's sessions, for pg_stat_activity */
+  sessions?(): SessionActivity[];
+}
+
+/** one gateway session as pg_stat_activity shows it */
+export interface SessionActivity {
+  pid: number;
+  datname: string;
+  usename: string;
+  applicationName: string;
+  clientAddr: string | null;
+  clientPort: number | null;
+  backendStart: Date;
+  xactStart: Date | null;
+  queryStart: Date | null;
+  stateChange: Date | null;
+  state: 'active' | 'idle' | 'idle in transaction' | 'idle in transaction (aborted)';
+  query: string;
 }
 
 type Value = string | number | boolean | null;
@@ -30,6 +48,8 @@ export const NAMESPACE = { pg_catalog: 11, public: 2200, information_schema: 13_
 const OWNER = 10;
 const FIRST_RELATION_OID = 16_384;
 const DEFAULT_COLLATION = 100;
+const DATABASE_OID = 16_383;
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 /** per type: format_type name, typcategory, array type oid, numeric precision (bits or digits) */
 export const TYPE_INFO: Record<number, { typname: string; display: string; len: number; category: string; array: number; precision?: number; datetime?: number }> = {
@@ -111,7 +131,7 @@ const TABLES: Record<string, TableDef> = {
     columns: cols(`oid BIGINT, datname VARCHAR, datdba BIGINT, encoding INTEGER, datlocprovider VARCHAR, datistemplate BOOLEAN,
       datallowconn BOOLEAN, datconnlimit INTEGER, datfrozenxid BIGINT, datminmxid BIGINT, dattablespace BIGINT, datcollate VARCHAR,
       datctype VARCHAR, daticulocale VARCHAR, datcollversion VARCHAR, datacl VARCHAR[]`),
-    rows: (ctx) => [[16_383, ctx.database, OWNER, 6, 'c', false, true, -1, 0, 0, 1663, 'C.UTF-8', 'C.UTF-8', null, null, null]],
+    rows: (ctx) => [[DATABASE_OID, ctx.database, OWNER, 6, 'c', false, true, -1, 0, 0, 1663, 'C.UTF-8', 'C.UTF-8', null, null, null]],
   },
   'pg_catalog.pg_tables': {
     columns: cols('schemaname VARCHAR, tablename VARCHAR, tableowner VARCHAR, tablespace VARCHAR, hasindexes BOOLEAN, hasrules BOOLEAN, hastriggers BOOLEAN, rowsecurity BOOLEAN'),
@@ -153,6 +173,20 @@ const TABLES: Record<string, TableDef> = {
   'pg_catalog.pg_sequence': { columns: cols('seqrelid BIGINT, seqtypid BIGINT, seqstart BIGINT, seqincrement BIGINT, seqmax BIGINT, seqmin BIGINT, seqcache BIGINT, seqcycle BOOLEAN') },
   'pg_catalog.pg_enum': { columns: cols('oid BIGINT, enumtypid BIGINT, enumsortorder REAL, enumlabel VARCHAR') },
   'pg_catalog.pg_partitioned_table': { columns: cols('partrelid BIGINT, partstrat VARCHAR, partnatts SMALLINT, partdefid BIGINT, partattrs SMALLINT[], partclass BIGINT[], partcollation BIGINT[], partexprs VARCHAR') },
+  'pg_catalog.pg_extension': {
+    columns: cols('oid BIGINT, extname VARCHAR, extowner BIGINT, extnamespace BIGINT, extrelocatable BOOLEAN, extversion VARCHAR, extconfig BIGINT[], extcondition VARCHAR[]'),
+    rows: () => [[13_500, 'plpgsql', OWNER, NAMESPACE.pg_catalog, false, '1.0', null, null]],
+  },
+  'pg_catalog.pg_stat_activity': {
+    columns: cols(`datid BIGINT, datname VARCHAR, pid INTEGER, leader_pid INTEGER, usesysid BIGINT, usename VARCHAR, application_name VARCHAR,
+      client_addr VARCHAR, client_hostname VARCHAR, client_port INTEGER, backend_start TIMESTAMPTZ, xact_start TIMESTAMPTZ,
+      query_start TIMESTAMPTZ, state_change TIMESTAMPTZ, wait_event_type VARCHAR, wait_event VARCHAR, state VARCHAR, backend_xid BIGINT,
+      backend_xmin BIGINT, query_id BIGINT, query VARCHAR, backend_type VARCHAR`),
+    rows: (ctx) =>
+      (ctx.sessions?.() ?? []).map((a) => [DATABASE_OID, a.datname, a.pid, null, OWNER, a.usename, a.applicationName, a.clientAddr, null,
+        a.clientPort, iso(a.backendStart), iso(a.xactStart), iso(a.queryStart), iso(a.stateChange), a.state === 'active' ? null : 'Client',
+        a.state === 'active' ? null : 'ClientRead', a.state, null, null, null, a.query, 'client backend']),
+  },
   'information_schema.schemata': {
     columns: cols(`catalog_name VARCHAR, schema_name VARCHAR, schema_owner VARCHAR, default_character_set_catalog VARCHAR,
       default_character_set_schema VARCHAR, default_character_set_name VARCHAR, sql_path VARCHAR`),

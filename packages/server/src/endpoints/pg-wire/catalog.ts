@@ -12,12 +12,18 @@
 import { codeTokens, lexSql, type Token } from './sql-lexer.js';
 import { quoteString } from './parameters.js';
 import { VERSION_STRING } from './session-settings.js';
+import type { CatalogTableContext } from './catalog-tables.js';
 
-export interface CatalogContext {
+export interface CatalogContext extends CatalogTableContext {
   user: string;
   database: string;
   pid: number;
   setting(name: string): string | undefined;
+  /**
+   * pg_cancel_backend / pg_terminate_backend: true when the session exists and was signalled, false when
+   * there is no such session; throws when the caller may not signal it
+   */
+  signalBackend?(pid: number, how: 'cancel' | 'terminate'): boolean;
 }
 
 export interface RewrittenSql {
@@ -62,6 +68,23 @@ export function rewriteCatalogCalls(sql: string, ctx: CatalogContext): Rewritten
       else if (t.value === 'current_setting' && (oneString || (args.length === 3 && args[0]!.kind === 'string'))) {
         literal = ctx.setting(args[0]!.value) ?? '';
       }
+      else if ((t.value === 'pg_cancel_backend' || t.value === 'pg_terminate_backend') && ctx.signalBackend && (args.length === 1 || args.length === 2)) {
+        const how = t.value === 'pg_cancel_backend' ? 'cancel' : 'terminate';
+        // an integer parameter is bound as `(n)`
+        if (args[0]!.text === '(' && args.length === 2 && toks[j + 1]?.text === ')') {
+          args.shift();
+          j++;
+        }
+        const a = args[0]!;
+        let sqlLiteral: string | undefined;
+        if (a.value === 'null') sqlLiteral = 'CAST(NULL AS BOOLEAN)';
+        // a constant pid (a bound parameter arrives as a number or a quoted string)
+        else if ((a.kind === 'number' || a.kind === 'string') && /^\s*\d+\s*$/.test(a.value)) sqlLiteral = ctx.signalBackend(Number(a.value), how) ? 'TRUE' : 'FALSE';
+        if (sqlLiteral !== undefined) {
+          edits.push({ start, end: toks[j]!.end, text: `${sqlLiteral}${bareItemAt(toks, qualified ? k - 3 : k - 1, j + 1) ? ` AS "${t.value}"` : ''}` });
+        }
+        continue;
+      }
       if (literal === undefined) continue;
       end = toks[j]!.end;
       next = j + 1;
@@ -73,12 +96,16 @@ export function rewriteCatalogCalls(sql: string, ctx: CatalogContext): Rewritten
       continue;
     }
     // a bare select item is named after the function, as PostgreSQL names it
-    const before = toks[qualified ? k - 3 : k - 1];
-    const after = toks[next];
-    const bareItem = (before?.value === 'select' || before?.text === ',') && (!after || after.text === ',' || after.value === 'from' || after.kind === 'semicolon');
-    edits.push({ start, end, text: `${quoteString(literal)}${bareItem ? ` AS "${t.value}"` : ''}` });
+    edits.push({ start, end, text: `${quoteString(literal)}${bareItemAt(toks, qualified ? k - 3 : k - 1, next) ? ` AS "${t.value}"` : ''}` });
   }
   return applyEdits(sql, edits);
+}
+
+/** whether the expression between tokens `before` and `after` is a whole select item */
+function bareItemAt(toks: readonly Token[], before: number, after: number): boolean {
+  const b = toks[before];
+  const a = toks[after];
+  return (b?.value === 'select' || b?.text === ',') && (!a || a.text === ',' || a.value === 'from' || a.kind === 'semicolon');
 }
 
 export function applyEdits(sql: string, edits: readonly { start: number; end: number; text: string }[]): RewrittenSql {

@@ -17,6 +17,7 @@ import { hashKeys } from '../../ingestion/api-keys.js';
 import * as msg from './backend-messages.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { PgSession } from './session.js';
+import { StatementError } from './statement-runner.js';
 import { endSocket } from './socket-ending.js';
 import type { TimeRangeText } from './session-settings.js';
 
@@ -54,6 +55,24 @@ export interface PgGateway {
   port: number;
   /** stops listening and closes every client connection */
   close(): Promise<void>;
+}
+
+/**
+ * pg_cancel_backend / pg_terminate_backend. Who may signal whom: a session may signal any session of the
+ * same user name that logged in with the same API key (on a gateway without keys, the same user name),
+ * as PostgreSQL lets a role signal its own backends. A CancelRequest needs the target's secret instead.
+ */
+function signalBackend(sessions: ReadonlyMap<number, PgSession>, from: PgSession, pid: number, how: 'cancel' | 'terminate'): boolean {
+  const target = sessions.get(pid);
+  if (!target || !target.activity()) return false;
+  const a = from.identity;
+  const b = target.identity;
+  if (a.user !== b.user || a.keyHash !== b.keyHash) {
+    throw new StatementError('42501', `permission denied to ${how === 'cancel' ? 'cancel query' : 'terminate process'}: only sessions of the same user and API key may be signalled`);
+  }
+  if (how === 'cancel') target.cancel();
+  else target.terminate();
+  return true;
 }
 
 export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway> {
@@ -101,6 +120,8 @@ export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway>
         const target = sessions.get(targetPid);
         if (target && target.key.secret === secret) target.cancel();
       },
+      sessions: () => [...sessions.values()].flatMap((x) => x.activity() ?? []),
+      signalBackend: (from, targetPid, how) => signalBackend(sessions, from, targetPid, how),
       onClose: () => sessions.delete(pid),
     });
     sessions.set(pid, session);

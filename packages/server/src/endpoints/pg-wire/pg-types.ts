@@ -4,7 +4,7 @@
  * LIST) travel as `json`: every client can read JSON text, few can read PostgreSQL composite arrays.
  *
  * @example
- *   pgTypeFor('TIMESTAMP_NS') // { oid: 1114, size: 8, name: 'timestamp' }
+ *   pgTypeFor('TIMESTAMP_NS') // { oid: 1184, size: 8, name: 'timestamptz' }
  */
 
 export const OID = {
@@ -79,7 +79,10 @@ export function pgTypeFor(duckType: string): PgType {
     case 'BLOB': return PG_TYPES.bytea;
     case 'DATE': return PG_TYPES.date;
     case 'TIME': case 'TIME_NS': return PG_TYPES.time;
-    case 'TIMESTAMP': case 'TIMESTAMP_NS': case 'TIMESTAMP_MS': case 'TIMESTAMP_S': return PG_TYPES.timestamp;
+    // every timestamp the engine returns is a UTC instant (its instances run in UTC; the views' time
+    // columns are nanosecond instants): clients get timestamptz, so they convert to the right instant
+    // whatever their own time zone
+    case 'TIMESTAMP': case 'TIMESTAMP_NS': case 'TIMESTAMP_MS': case 'TIMESTAMP_S':
     case 'TIMESTAMP WITH TIME ZONE': case 'TIMESTAMPTZ': return PG_TYPES.timestamptz;
     case 'INTERVAL': return PG_TYPES.interval;
     case 'UUID': return PG_TYPES.uuid;

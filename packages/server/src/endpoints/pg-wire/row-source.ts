@@ -17,8 +17,9 @@ export interface RowSource {
   encoders(formats: readonly WireFormat[]): ColumnEncoder[];
 }
 
-export function arrowRows(table: Table, sqlTypes: readonly string[]): RowSource {
-  const columns = table.schema.fields.map((f, i) => ({ name: f.name, type: pgTypeFor(sqlTypes[i] ?? 'VARCHAR') }));
+/** `names` replaces the engine's column names (PostgreSQL's naming, column-names.ts) when given */
+export function arrowRows(table: Table, sqlTypes: readonly string[], names?: readonly string[]): RowSource {
+  const columns = table.schema.fields.map((f, i) => ({ name: names?.[i] ?? f.name, type: pgTypeFor(sqlTypes[i] ?? 'VARCHAR') }));
   return {
     columns,
     rowCount: table.numRows,
@@ -39,6 +40,15 @@ export function staticRows(names: readonly string[], rows: readonly (readonly (s
           return v === null || v === undefined ? null : Buffer.from(v, 'utf8');
         },
       })),
+  };
+}
+
+/** rows [from, to) of another source: what one FETCH from a cursor returns */
+export function windowRows(src: RowSource, from: number, to: number): RowSource {
+  return {
+    columns: src.columns,
+    rowCount: Math.max(0, to - from),
+    encoders: (formats) => src.encoders(formats).map((e) => ({ type: e.type, format: e.format, encode: (r: number) => e.encode(from + r) })),
   };
 }
 

@@ -107,8 +107,8 @@ export class SessionSettings {
     } else if (key.startsWith('sirius.')) {
       throw new SettingError(`unrecognized configuration parameter "${name}" (Sirius has sirius.begin and sirius.end)`, '42704');
     }
-    if (key === 'client_encoding' && !/^(utf-?8|unicode)$/i.test(value.trim())) {
-      throw new SettingError(`the gateway only speaks UTF8 (asked for client_encoding ${value})`, '22023');
+    if (key === 'client_encoding' && !isUtf8Name(value)) {
+      throw new SettingError(`invalid value for parameter "client_encoding": "${value}": the gateway only speaks UTF8`, '22023');
     }
     this.values.set(key, key === 'client_encoding' ? 'UTF8' : value);
     const display = this.displayName(key);
@@ -140,6 +140,15 @@ export class SessionSettings {
   range(): TimeRangeText {
     return { begin: this.values.get('sirius.begin')!, end: this.values.get('sirius.end')! };
   }
+}
+
+/**
+ * UTF8 as clients spell it: `UTF8`, `utf-8`, `Utf_8`, `unicode`, possibly still in the quotes a driver put
+ * around it (asyncpg sends `'utf-8'` in the startup packet).
+ */
+export function isUtf8Name(value: string): boolean {
+  const bare = value.trim().replace(/^(['"])(.*)\1$/, '$2').trim();
+  return /^(utf[-_]?8|unicode)$/i.test(bare);
 }
 
 /**

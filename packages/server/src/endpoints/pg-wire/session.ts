@@ -7,6 +7,7 @@
  * @example
  *   server.on('connection', (socket) => new PgSession(socket, opts));
  */
+import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { QueryEngine } from '../../analytics/query-engine.js';
 import { keyMatches } from '../../ingestion/api-keys.js';
@@ -16,6 +17,9 @@ import {
   BodyReader, CANCEL_REQUEST, FrameReader, GSSENC_REQUEST, PROTOCOL_3, ProtocolError, readBind, readParse, SSL_REQUEST,
   type FrontendMessage,
 } from './frontend-reader.js';
+import type { SessionActivity } from './catalog-tables.js';
+import { copyWriter } from './copy-out.js';
+import { CursorStore } from './cursors.js';
 import { bindParameters, countParameters, decodeBinaryParameter, ParameterError } from './parameters.js';
 import { PG_TYPES } from './pg-types.js';
 import { resultFormats } from './row-source.js';
@@ -39,6 +43,10 @@ export interface SessionOptions {
   authTimeoutMs: number;
   /** a CancelRequest arrived on this connection */
   onCancelRequest(pid: number, secret: number): void;
+  /** every session of the gateway, for pg_stat_activity */
+  sessions(): SessionActivity[];
+  /** pg_cancel_backend / pg_terminate_backend from this session (see index.ts for who may signal whom) */
+  signalBackend(from: PgSession, pid: number, how: 'cancel' | 'terminate'): boolean;
   onClose(): void;
 }
 
@@ -59,7 +67,8 @@ interface Portal {
 
 const FLUSH_BYTES = 256 * 1024;
 /** statements answered locally: describing them must not run them */
-const SESSION_COMMANDS = new Set(['set', 'reset', 'begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'listen', 'unlisten', 'discard', 'deallocate']);
+const SESSION_COMMANDS = new Set(['set', 'reset', 'begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'listen', 'unlisten', 'discard', 'deallocate',
+  'declare', 'move', 'close', 'copy']);
 
 export class PgSession {
   private readonly reader: FrameReader;
@@ -78,6 +87,15 @@ export class PgSession {
   private settings: SessionSettings;
   private startupParams = new Map<string, string>();
   private authTimer?: NodeJS.Timeout;
+  private readonly cursors = new CursorStore();
+  private readonly backendStart = new Date();
+  private queryText = '';
+  private queryStart: Date | null = null;
+  private xactStart: Date | null = null;
+  private stateChange: Date | null = null;
+  private running = false;
+  /** the key this session logged in with: checked again before each statement, so a revoked key stops working */
+  private apiKey?: string;
 
   constructor(
     private readonly socket: Socket,
@@ -111,11 +129,58 @@ export class PgSession {
     this.current?.abort();
   }
 
+  /** pg_terminate_backend: the session ends with FATAL 57P01, as PostgreSQL's does */
+  terminate(): void {
+    this.fatal(new ProtocolError('terminating connection due to administrator command', '57P01'));
+  }
+
+  /** who this session is, for deciding whether another session may signal it: its user and the SHA-256 of its API key */
+  get identity(): { user: string; keyHash?: string } {
+    return { user: this.user, keyHash: this.apiKey === undefined ? undefined : createHash('sha256').update(this.apiKey).digest('hex') };
+  }
+
+  /** this session as a pg_stat_activity row; undefined until it has authenticated */
+  activity(): SessionActivity | undefined {
+    if (this.phase !== 'ready') return undefined;
+    const tx = this.tx.status;
+    return {
+      pid: this.opts.pid,
+      datname: this.database,
+      usename: this.user,
+      applicationName: this.settings.get('application_name') ?? '',
+      clientAddr: this.socket.remoteAddress ?? null,
+      clientPort: this.socket.remotePort ?? null,
+      backendStart: this.backendStart,
+      xactStart: tx === 'I' ? null : this.xactStart,
+      queryStart: this.queryStart,
+      stateChange: this.stateChange,
+      state: this.running ? 'active' : tx === 'T' ? 'idle in transaction' : tx === 'E' ? 'idle in transaction (aborted)' : 'idle',
+      query: this.queryText,
+    };
+  }
+
+  /** a query starts (simple Query, or Execute of a portal): what pg_stat_activity shows */
+  private starting(sql: string): void {
+    const now = new Date();
+    this.queryText = sql;
+    this.queryStart = now;
+    this.stateChange = now;
+    if (this.tx.status === 'I' || this.xactStart === null) this.xactStart = now;
+    this.running = true;
+  }
+
+  private finished(): void {
+    this.running = false;
+    this.stateChange = new Date();
+    if (this.tx.status === 'I') this.xactStart = null;
+  }
+
   close(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     clearTimeout(this.authTimer);
     this.current?.abort();
+    this.cursors.clear();
     this.socket.destroy();
     this.opts.onClose();
   }
@@ -262,6 +327,7 @@ export class PgSession {
       if (!keyMatches(password, this.opts.apiKeyHashes)) {
         throw new ProtocolError(`password authentication failed for user "${this.user}": the password must be a Sirius API key`, '28P01');
       }
+      this.apiKey = password;
       this.finishStartup();
       return;
     }
@@ -325,7 +391,15 @@ export class PgSession {
     return {
       engine: this.opts.engine,
       settings: this.settings,
-      catalog: { user: this.user, database: this.database, pid: this.opts.pid, setting: (n) => this.settings.get(n) },
+      catalog: {
+        user: this.user,
+        database: this.database,
+        pid: this.opts.pid,
+        setting: (n) => this.settings.get(n),
+        sessions: () => this.opts.sessions(),
+        signalBackend: (pid, how) => this.opts.signalBackend(this, pid, how),
+      },
+      cursors: this.cursors,
       transaction: this.tx,
       signal: this.current.signal,
       onParameterStatus: (name, value) => this.send(msg.parameterStatus(name, value)),
@@ -337,6 +411,7 @@ export class PgSession {
   }
 
   private async simpleQuery(sql: string): Promise<void> {
+    this.starting(sql);
     try {
       const parts = splitStatements(sql);
       if (parts.length === 0) this.send(msg.emptyQueryResponse());
@@ -354,6 +429,7 @@ export class PgSession {
     } catch (err) {
       this.reportError(err, 0);
     }
+    this.finished();
     this.send(msg.readyForQuery(this.tx.status));
     await this.flush();
   }
@@ -366,6 +442,21 @@ export class PgSession {
     }
     if (outcome.kind === 'command') {
       this.send(msg.commandComplete(outcome.tag));
+      return;
+    }
+    if (outcome.kind === 'copy') {
+      const w = copyWriter(outcome.rows, outcome.options);
+      this.send(msg.copyOutResponse(w.overallFormat, w.columnFormats));
+      const head = w.header();
+      if (head) this.send(msg.copyData(head));
+      for (let r = 0; r < outcome.rows.rowCount; r++) {
+        this.send(msg.copyData(w.row(r)));
+        if (this.outBytes >= FLUSH_BYTES) await this.flush();
+      }
+      const tail = w.trailer();
+      if (tail) this.send(msg.copyData(tail));
+      this.send(msg.copyDone());
+      this.send(msg.commandComplete(`COPY ${outcome.rows.rowCount}`));
       return;
     }
     const rows = outcome.rows;
@@ -468,8 +559,13 @@ export class PgSession {
     const maxRows = r.int32();
     const portal = this.portals.get(name);
     if (!portal) throw new StatementError('34000', `portal "${name}" does not exist`);
-    const outcome = await this.ensureRun(portal);
-    await this.sendOutcome(outcome, portal, Math.max(0, maxRows), false);
+    this.starting(portal.statement.sql);
+    try {
+      const outcome = await this.ensureRun(portal);
+      await this.sendOutcome(outcome, portal, Math.max(0, maxRows), false);
+    } finally {
+      this.finished();
+    }
   }
 
   private closeTarget(body: Buffer): void {

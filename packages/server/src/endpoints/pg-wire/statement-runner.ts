@@ -14,12 +14,21 @@ import type { QueryEngine } from '../../analytics/query-engine.js';
 import type { TransactionStatus } from './backend-messages.js';
 import { isCatalogQuery, rewriteCatalogCalls, selectListNames, type CatalogContext } from './catalog.js';
 import { catalogToDuckDb } from './catalog-dialect.js';
+import { writeStatementKind } from '../../analytics/statement-gate.js';
+import { pgColumnNames } from './column-names.js';
+import { parseCopy, type CopyOptions } from './copy-out.js';
+import type { CursorStore } from './cursors.js';
 import { arrowRows, staticRows, type RowSource } from './row-source.js';
 import { rangeFromComment, SettingError, type SessionSettings } from './session-settings.js';
 import { codeTokens, lexSql, type Token } from './sql-lexer.js';
 import { sqlStateFor } from './sqlstate.js';
 
-export type Outcome = { kind: 'rows'; rows: RowSource; tag: string } | { kind: 'command'; tag: string } | { kind: 'empty' };
+export type Outcome =
+  | { kind: 'rows'; rows: RowSource; tag: string }
+  | { kind: 'command'; tag: string }
+  | { kind: 'empty' }
+  /** COPY … TO STDOUT: the rows go out as CopyData, tagged `COPY n` */
+  | { kind: 'copy'; rows: RowSource; options: CopyOptions };
 
 export class StatementError extends Error {
   override readonly name = 'StatementError';
@@ -44,6 +53,8 @@ export interface StatementContext {
   onParameterStatus(name: string, value: string): void;
   /** DEALLOCATE: a prepared statement name, or null for ALL */
   deallocate(name: string | null): void;
+  /** the session's SQL cursors (DECLARE / FETCH / MOVE / CLOSE) */
+  cursors: CursorStore;
 }
 
 export interface SqlText {
@@ -68,14 +79,19 @@ export async function runStatement(text: SqlText, ctx: StatementContext, opts: R
       case 'reset': return { kind: 'command', tag: runReset(toks.slice(1), ctx) };
       case 'show': return showRows(toks.slice(1), ctx);
       case 'begin': case 'start':
-        ctx.transaction.status = 'T';
+        if (ctx.transaction.status === 'I') ctx.transaction.status = 'T';
         return { kind: 'command', tag: first === 'begin' ? 'BEGIN' : 'START TRANSACTION' };
-      case 'commit': case 'end':
+      case 'commit': case 'end': {
+        // COMMIT of a failed transaction rolls it back, as PostgreSQL does
+        const failed = ctx.transaction.status === 'E';
         ctx.transaction.status = 'I';
-        return { kind: 'command', tag: 'COMMIT' };
+        ctx.cursors.endTransaction();
+        return { kind: 'command', tag: failed ? 'ROLLBACK' : 'COMMIT' };
+      }
       case 'rollback': case 'abort':
         if (toks[1]?.value === 'to' || toks[2]?.value === 'to') return { kind: 'command', tag: 'ROLLBACK' };
         ctx.transaction.status = 'I';
+        ctx.cursors.endTransaction();
         return { kind: 'command', tag: 'ROLLBACK' };
       case 'savepoint': return { kind: 'command', tag: 'SAVEPOINT' };
       case 'release': return { kind: 'command', tag: 'RELEASE' };
@@ -87,6 +103,25 @@ export async function runStatement(text: SqlText, ctx: StatementContext, opts: R
           ctx.deallocate(null);
         }
         return { kind: 'command', tag: `DISCARD ${(toks[1]?.text ?? 'ALL').toUpperCase()}` };
+      case 'declare':
+        if (opts.describeOnly) return { kind: 'command', tag: 'DECLARE CURSOR' };
+        return await ctx.cursors.declare(toks, text, ctx.transaction.status !== 'I', (query) => runQuery(query, ctx, {}));
+      case 'fetch': case 'move':
+        return ctx.cursors.fetch(toks, first, opts.describeOnly && first === 'fetch');
+      case 'close':
+        if (opts.describeOnly) return { kind: 'command', tag: 'CLOSE CURSOR' };
+        return ctx.cursors.close(toks);
+      case 'copy': {
+        const plan = parseCopy(toks, text.sql);
+        if (opts.describeOnly) return { kind: 'command', tag: 'COPY' };
+        const shift = plan.selectStart;
+        const outcome = await runQuery(
+          { sql: plan.select, originalOffset: (o) => (shift < 0 ? text.originalOffset(toks[1]!.start) : text.originalOffset(o + shift)) },
+          ctx, {},
+        );
+        if (outcome.kind !== 'rows') throw new StatementError('0A000', 'COPY copies the rows of a query or view');
+        return { kind: 'copy', rows: outcome.rows, options: plan.options };
+      }
       case 'deallocate': {
         const rest = toks.slice(1).filter((t) => t.value !== 'prepare');
         ctx.deallocate(rest[0] && rest[0].value !== 'all' ? (rest[0].kind === 'quoted' ? rest[0].value : rest[0].text) : null);
@@ -97,6 +132,8 @@ export async function runStatement(text: SqlText, ctx: StatementContext, opts: R
     if (err instanceof SettingError) throw new StatementError(err.sqlState, err.message);
     throw err;
   }
+  const write = writeStatementKind(text.sql);
+  if (write) throw new StatementError('25006', `cannot execute ${write} in a read-only transaction: Sirius serves SQL for reading only`, toks[0]!.start);
   return runQuery(text, ctx, opts);
 }
 
@@ -116,7 +153,10 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
   }
   try {
     const out = await ctx.engine.query(sql, range, { signal: ctx.signal });
-    return { kind: 'rows', rows: arrowRows(out.table, out.sqlTypes), tag: `${/^\s*explain\b/i.test(stripLeadingComments(text.sql)) ? 'EXPLAIN' : 'SELECT'} ${out.table.numRows}`.replace(/^EXPLAIN \d+$/, 'EXPLAIN') };
+    // PostgreSQL's names for unnamed columns (count, sum, ?column?) rather than DuckDB's (count_star(), …)
+    const names = pgColumnNames(text.sql);
+    const rows = arrowRows(out.table, out.sqlTypes, names?.length === out.table.numCols ? names : undefined);
+    return { kind: 'rows', rows, tag: `${/^\s*explain\b/i.test(stripLeadingComments(text.sql)) ? 'EXPLAIN' : 'SELECT'} ${out.table.numRows}`.replace(/^EXPLAIN \d+$/, 'EXPLAIN') };
   } catch (err) {
     if (!(err instanceof QueryError)) throw err;
     if (err.code === 'sql' && catalog) {

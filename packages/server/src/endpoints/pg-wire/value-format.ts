@@ -1,13 +1,13 @@
 /**
  * Arrow column values in PostgreSQL's text and binary wire formats. Text is what psql and most drivers
- * ask for: booleans `t`/`f`, timestamps `YYYY-MM-DD HH:MM:SS.ffffff` (microseconds, PostgreSQL's
- * precision), bytea as `\x<hex>`, nested values as JSON. Binary is offered for the fixed-width simple
+ * ask for: booleans `t`/`f`, timestamps `YYYY-MM-DD HH:MM:SS[.ffffff]+00` (microseconds, PostgreSQL's
+ * precision, UTC), bytea as `\x<hex>`, nested values as JSON. Binary is offered for the fixed-width simple
  * types and strings; any other column asked for in binary is sent as `text`, whose binary form is its
  * UTF-8 bytes, so the answer stays valid.
  *
  * @example
- *   const enc = columnEncoder(table.getChildAt(0)!, PG_TYPES.timestamp, 'text');
- *   enc.encode(0) // Buffer '2024-05-01 00:00:00.000000'
+ *   const enc = columnEncoder(table.getChildAt(0)!, PG_TYPES.timestamptz, 'text');
+ *   enc.encode(0) // Buffer '2024-05-01 00:00:00.123+00'
  */
 import { Type, type DataType, type Vector } from 'apache-arrow';
 import { OID, PG_TYPES, type PgType } from './pg-types.js';
@@ -30,18 +30,24 @@ const UNIT_NS = [1_000_000_000n, 1_000_000n, 1_000n, 1n];
 
 const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
 
-/** µs since the Unix epoch as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) */
+/** PostgreSQL's fraction of a second: up to 6 digits, trailing zeros dropped, none at all when zero */
+function fraction(us: number): string {
+  if (us === 0) return '';
+  return `.${String(us).padStart(6, '0').replace(/0+$/, '')}`;
+}
+
+/** µs since the Unix epoch as PostgreSQL prints it in UTC: `YYYY-MM-DD HH:MM:SS[.ffffff]` */
 export function formatTimestampUs(us: bigint): string {
   const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
   const secs = floorDiv(us, 1_000_000n);
-  const frac = us - secs * 1_000_000n;
+  const frac = Number(us - secs * 1_000_000n);
   const iso = new Date(Number(secs) * 1000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${pad(frac, 6)}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction(frac)}`;
 }
 
 function formatTimeUs(us: bigint): string {
   const s = us / 1_000_000n;
-  return `${pad(s / 3600n, 2)}:${pad((s / 60n) % 60n, 2)}:${pad(s % 60n, 2)}.${pad(us % 1_000_000n, 6)}`;
+  return `${pad(s / 3600n, 2)}:${pad((s / 60n) % 60n, 2)}:${pad(s % 60n, 2)}${fraction(Number(us % 1_000_000n))}`;
 }
 
 /** PostgreSQL's float output: shortest round-trip digits, NaN / Infinity spelled its way */
