@@ -141,7 +141,9 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
   const rewritten = rewriteCatalogCalls(text.sql, ctx.catalog);
   const session = ctx.settings.range();
   const comments = lexSql(text.sql).filter((t) => t.kind === 'comment' && t.text.startsWith('/*')).map((t) => t.value);
-  const range = { ...session, ...rangeFromComment(comments) };
+  const given = { ...session, ...rangeFromComment(comments) };
+  // an empty side is unset: the engine derives it from the query's predicates on time, else its default
+  const range = { begin: given.begin || undefined, end: given.end || undefined };
   const catalog = isCatalogQuery(text.sql);
   // catalog reads are answered from tables describing the Sirius views (see catalog-dialect.ts)
   let sql = catalog ? catalogToDuckDb(rewritten.sql, ctx.catalog) : rewritten.sql;
