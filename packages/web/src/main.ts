@@ -13,12 +13,15 @@ import type { Page } from './app/page.js';
 import { processesPage } from './pages/processes-page.js';
 import { processPage } from './pages/process-page.js';
 import { overviewPage } from './pages/overview-page.js';
+import { tracesPage, tracePage } from './pages/traces-page.js';
 import { exposeDebug } from './app/debug.js';
 
 const PAGES: Record<Route['page'], Page> = {
   processes: processesPage,
   process: processPage,
   overview: overviewPage,
+  traces: tracesPage,
+  trace: tracePage,
   // the notebook brings CodeMirror: loaded only when a notebook is opened
   notebooks: (root, ctx) => import('./pages/notebook-page.js').then((m) => m.notebooksPage(root, ctx)),
   notebook: (root, ctx) => import('./pages/notebook-page.js').then((m) => m.notebookPage(root, ctx)),
@@ -30,6 +33,7 @@ const PAGES: Record<Route['page'], Page> = {
 const NAV: [Route['page'][], string, string][] = [
   [['overview'], '/overview', 'Overview'],
   [['processes', 'process'], '/processes', 'Processes'],
+  [['traces', 'trace'], '/traces', 'Traces'],
   [['notebooks', 'notebook'], '/notebooks', 'Notebooks'],
 ];
 

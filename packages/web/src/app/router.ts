@@ -4,7 +4,7 @@
  * that they already show (no re-render).
  */
 export interface Route {
-  page: 'processes' | 'process' | 'overview' | 'notebooks' | 'notebook' | 'not-found';
+  page: 'processes' | 'process' | 'overview' | 'notebooks' | 'notebook' | 'traces' | 'trace' | 'not-found';
   id?: string;
   params: URLSearchParams;
 }
@@ -23,6 +23,8 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'overview' && parts.length === 1) return { page: 'overview', params };
   if (parts[0] === 'notebooks' && parts.length === 1) return { page: 'notebooks', params };
   if (parts[0] === 'notebooks' && parts.length === 2) return { page: 'notebook', id: parts[1], params };
+  if (parts[0] === 'traces' && parts.length === 1) return { page: 'traces', params };
+  if (parts[0] === 'traces' && parts.length === 2) return { page: 'trace', id: parts[1], params };
   return { page: 'not-found', params };
 }
 
