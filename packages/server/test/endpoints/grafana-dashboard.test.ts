@@ -14,7 +14,8 @@ import { startEngine, type EngineFixture } from '../analytics/engine-fixture.js'
 import { startPgGateway, type PgGateway } from '../../src/endpoints/pg-wire/index.js';
 import { insertPartition } from '../../src/lakehouse/partition-repository.js';
 import { partitionKey, putPartitionObject } from '../../src/lakehouse/partition-files.js';
-import { logEntriesColumns, measuresColumns, columnsDdl, type ColumnSpec } from '../../src/lakehouse/view-columns.js';
+import { logEntriesColumns, measuresColumns, columnsDdl } from '../../src/lakehouse/view-columns.js';
+import type { ColumnSpec } from '../../src/lakehouse/row-batch.js';
 import { expandGrafanaSql, formatInterval, rfc3339Nano } from '../support/grafana-macros.js';
 
 const GRAFANA = new URL('../../../../examples/grafana/', import.meta.url).pathname;
