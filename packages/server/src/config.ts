@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseKeyList } from './ingestion/api-keys.js';
+import type { QueryLimits } from './analytics/query-engine.js';
 
 export const ROLES = ['ingestion', 'daemon', 'analytics', 'web'] as const;
 export type Role = (typeof ROLES)[number];
@@ -40,8 +41,17 @@ export interface ServeOptions {
    * statement) or to S3 may take before the request answers 503 + Retry-After instead of hanging
    */
   lakeTimeoutMs?: number;
-  /** how long data is kept, e.g. '90d' (default: forever); applied by the daemon role */
+  /**
+   * how long data is kept, e.g. '90d', or 'off' (default SIRIUS_RETENTION, else forever; `sirius serve`
+   * defaults it to 90d); applied by the daemon role
+   */
   retention?: string;
+  /** bounds on each query (each defaults to its SIRIUS_QUERY_* variable, else the engine's default) */
+  queryLimits?: ServeQueryLimits;
+  /** how long `close()` lets requests in flight finish before cutting them (default SIRIUS_SHUTDOWN_GRACE_MS, else 10 s) */
+  shutdownGraceMs?: number;
+  /** where the server records its own telemetry: a URL, or '1' for itself (default SIRIUS_SELF_TELEMETRY, else off) */
+  selfTelemetry?: string;
   /** no startup line or info logs */
   quiet?: boolean;
   /** the built web app served by the `web` role (default packages/web/dist) */
@@ -70,6 +80,9 @@ export interface ClientLimits {
   httpMaxConnections: number;
 }
 
+/** The query limits settable per server (the engine has more, see `QueryLimits`). */
+export type ServeQueryLimits = Pick<QueryLimits, 'timeoutMs' | 'memoryLimit' | 'maxRows' | 'maxResultBytes'>;
+
 export interface ServeConfig {
   roles: Role[];
   host: string;
@@ -86,6 +99,10 @@ export interface ServeConfig {
   retention: string | undefined;
   /** `retention` in nanoseconds, undefined = keep forever */
   retentionNs: bigint | undefined;
+  queryLimits: ServeQueryLimits;
+  shutdownGraceMs: number;
+  /** undefined: off; 'self': this server's own lake; else the URL of a Sirius server */
+  selfTelemetry: string | undefined;
   quiet: boolean;
   webDistDir: string | undefined;
   limits: ClientLimits;
@@ -105,6 +122,9 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
   httpMaxConnections: 4096,
 };
 export const DEFAULT_LAKE_TIMEOUT_MS = 15_000;
+/** what `sirius serve` keeps when neither --retention nor SIRIUS_RETENTION says (as the seed system) */
+export const DEFAULT_RETENTION = '90d';
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /** Environment variables read by `sirius serve`, with what they set (the CLI help prints this list). */
 export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
@@ -123,6 +143,14 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
   ['SIRIUS_LAKE_TIMEOUT_MS', 'ms a PostgreSQL connect or statement, or an S3 call, may take before the request answers 503 (default 15000)'],
   ['SIRIUS_DEFAULT_QUERY_RANGE', 'how far back a query reads when neither the caller nor its own predicates on time bound it, e.g. 24h, 7d (default 24h)'],
+  ['SIRIUS_HTTP_PORT, SIRIUS_FLIGHT_PORT, SIRIUS_PG_PORT', 'as --http-port, --flight-port, --pg-port (the flag wins)'],
+  ['SIRIUS_RETENTION', `as --retention: a duration such as 90d, or off (default ${DEFAULT_RETENTION})`],
+  ['SIRIUS_QUERY_TIMEOUT_MS', 'as --query-timeout-ms: a query\'s time budget (default 60000)'],
+  ['SIRIUS_QUERY_MEMORY', 'as --query-memory: DuckDB memory for all running queries together (default 2GB)'],
+  ['SIRIUS_QUERY_MAX_ROWS', 'as --query-max-rows: most rows a result may have (default 5000000)'],
+  ['SIRIUS_QUERY_MAX_RESULT_BYTES', 'as --query-max-result-bytes: most bytes one result may hold on the server (default 256MiB)'],
+  ['SIRIUS_SHUTDOWN_GRACE_MS', `as --shutdown-grace-ms: how long requests in flight may finish at shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})`],
+  ['SIRIUS_SELF_TELEMETRY', "as --self-telemetry: record the server's own logs, metrics and spans: 1 = into this server, or a Sirius URL (default off)"],
 ];
 
 export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -134,7 +162,8 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
   const pgPort = opts.pgPort == null ? null : checkPort('PostgreSQL wire', opts.pgPort);
   const maxBlockBytes = opts.maxBlockBytes ?? DEFAULT_MAX_BLOCK_BYTES;
   if (!Number.isInteger(maxBlockBytes) || maxBlockBytes < 100) throw new ConfigError(`bad max block size ${maxBlockBytes}`);
-  const retention = opts.retention;
+  const retentionText = opts.retention ?? nonEmpty(env.SIRIUS_RETENTION);
+  const retention = retentionText === undefined || retentionText.trim() === 'off' ? undefined : retentionText.trim();
   const lakeTimeoutMs = opts.lakeTimeoutMs ?? (nonEmpty(env.SIRIUS_LAKE_TIMEOUT_MS) ? Number(env.SIRIUS_LAKE_TIMEOUT_MS) : DEFAULT_LAKE_TIMEOUT_MS);
   if (!Number.isInteger(lakeTimeoutMs) || lakeTimeoutMs < 1) throw new ConfigError(`bad lake timeout ${lakeTimeoutMs} (want a whole number of milliseconds)`);
   return {
@@ -152,10 +181,53 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     lakeTimeoutMs,
     retention,
     retentionNs: retention === undefined ? undefined : parseDurationNs(retention),
+    queryLimits: resolveQueryLimits(opts.queryLimits ?? {}, env),
+    shutdownGraceMs: opts.shutdownGraceMs ?? wholeNumber(env, 'SIRIUS_SHUTDOWN_GRACE_MS', 0) ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    selfTelemetry: resolveSelfTelemetry(opts.selfTelemetry ?? nonEmpty(env.SIRIUS_SELF_TELEMETRY)),
     quiet: opts.quiet ?? false,
     webDistDir: opts.webDistDir,
     limits: resolveClientLimits(opts.limits ?? {}, env),
   };
+}
+
+function resolveQueryLimits(opts: ServeQueryLimits, env: NodeJS.ProcessEnv): ServeQueryLimits {
+  const memory = nonEmpty(env.SIRIUS_QUERY_MEMORY);
+  const resultBytes = nonEmpty(env.SIRIUS_QUERY_MAX_RESULT_BYTES);
+  const limits: ServeQueryLimits = {
+    timeoutMs: opts.timeoutMs ?? wholeNumber(env, 'SIRIUS_QUERY_TIMEOUT_MS', 1),
+    // the engine reads DuckDB-style sizes; bytes are unambiguous there
+    memoryLimit: opts.memoryLimit ?? (memory === undefined ? undefined : `${named('SIRIUS_QUERY_MEMORY', () => parseByteSize(memory))}B`),
+    maxRows: opts.maxRows ?? wholeNumber(env, 'SIRIUS_QUERY_MAX_ROWS', 1),
+    maxResultBytes: opts.maxResultBytes ?? (resultBytes === undefined ? undefined : named('SIRIUS_QUERY_MAX_RESULT_BYTES', () => parseByteSize(resultBytes))),
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) throw new ConfigError(`bad query limit ${name} ${value}: want a positive whole number`);
+  }
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as ServeQueryLimits;
+}
+
+/** `SIRIUS_SELF_TELEMETRY`: '1' (or 'self', 'true') = this server, an http(s) URL = that server, '0'/'off' = off */
+function resolveSelfTelemetry(text: string | undefined): string | undefined {
+  const v = text?.trim();
+  if (v === undefined || v === '' || v === '0' || v === 'off' || v === 'false') return undefined;
+  if (v === '1' || v === 'self' || v === 'true') return 'self';
+  if (/^https?:\/\/[^/]/.test(v)) return v.replace(/\/+$/, '');
+  throw new ConfigError(`bad SIRIUS_SELF_TELEMETRY "${v}": want 1 (this server), off, or a Sirius URL such as http://127.0.0.1:9000`);
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const text = nonEmpty(env[name]);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new ConfigError(`bad ${name} "${text}": want a whole number ≥ ${min}`);
+  return Number(text);
+}
+
+function named<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ConfigError(`bad ${name}: ${(err as Error).message}`);
+  }
 }
 
 function resolveClientLimits(opts: Partial<ClientLimits>, env: NodeJS.ProcessEnv): ClientLimits {

@@ -5,7 +5,8 @@
  * so no listing (`glob`) and no other file (`read_text('/etc/passwd')`, PGlite's files, other processes'
  * temp files). Its configuration is locked before the user's SQL runs, so a query cannot widen it.
  *
- * Creating an instance and its macros costs ~10–20 ms, so the pool keeps instances ready ahead of use.
+ * Creating an instance and its macros costs ~10–20 ms, so once queries come the pool keeps instances ready
+ * ahead of use (the first query makes its own).
  *
  * @example
  *   const pool = new SandboxPool({ memoryLimitBytes: 1 << 30, spillRoot: '/data/cache/spill' });
@@ -47,7 +48,7 @@ export class SandboxPool {
 
   constructor(private readonly opts: SandboxOptions) {
     mkdirSync(opts.spillRoot, { recursive: true });
-    this.refill();
+    // no spare until the first query: an idle server (and its start) does not pay for a DuckDB instance
   }
 
   /** A fresh sandbox (never one used before). */

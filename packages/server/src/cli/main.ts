@@ -6,9 +6,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import { UsageError } from './command.js';
-import { ConfigError } from '../config.js';
-import { DatabaseInUseError } from '../lake/pglite-dir-lock.js';
 import { commands } from './commands.js';
+
+/**
+ * Errors whose message is the whole story (a bad setting, a data dir in use, a port taken). Matched by name,
+ * not class: importing their modules here would load the server for every command.
+ */
+const SPEAKING_ERRORS = new Set(['ConfigError', 'DatabaseInUseError', 'PortInUseError']);
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -29,18 +33,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
+  const entry = commands.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(name.startsWith('-') ? `unknown option "${name}"` : `unknown command "${name}"`);
+    if (!entry) throw new UsageError(name.startsWith('-') ? `unknown option "${name}"` : `unknown command "${name}"`);
+    const command = await entry.load();
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`sirius: ${err.message}\nRun \`sirius ${command ? `${command.name} ` : ''}--help\` for usage.\n`);
+      process.stderr.write(`sirius: ${err.message}\nRun \`sirius ${entry ? `${entry.name} ` : ''}--help\` for usage.\n`);
       return 2;
     }
     // system errors (port in use, unreachable database…) and the lake's own refusals (a bad setting, a data
     // dir in use) speak for themselves; anything else may be a bug, and its stack helps
-    const speaks = err instanceof ConfigError || err instanceof DatabaseInUseError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string');
+    const speaks = err instanceof Error && (SPEAKING_ERRORS.has(err.name) || typeof (err as NodeJS.ErrnoException).code === 'string');
     process.stderr.write(`sirius: ${err instanceof Error ? (speaks ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }

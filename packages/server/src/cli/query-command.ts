@@ -1,13 +1,15 @@
 /**
  * `sirius query "<sql>"`: runs SQL on a Sirius server through `@sirius/client` and prints the result as an
  * aligned table, CSV, JSON (an array of row objects; integers past 2^53 as strings) or an Arrow IPC stream.
+ * It asks the server for JSON (or for the Arrow stream, passed through), so it loads no Arrow library.
  * Queries slower than a second show a progress line on stderr (when it is a terminal, or with --progress).
  */
 import { parseArgs } from 'node:util';
-import { tableToIPC, type Table } from 'apache-arrow';
-import { connect, ConnectionError, QueryError, parseTimeArg, TimeArgError } from '@sirius/client';
-import { tableToJsonRows, tableToStringColumns } from '../endpoints/result-json.js';
+// only the time-bound parser: the client's main entry loads apache-arrow, which the CLI does not need
+import { parseTimeArg, TimeArgError } from '@sirius/client/time-arg';
 import { UsageError, type Command } from './command.js';
+import { postQuery, QueryRefused, Unreachable, type JsonAnswer } from './query-http.js';
+import { toAligned, toCsv } from './query-render.js';
 
 const FORMATS = ['table', 'csv', 'json', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
@@ -75,30 +77,31 @@ Example:
         }
       }
       const url = values.url ?? process.env.SIRIUS_URL ?? 'http://127.0.0.1:9000';
-      const client = connect(url, { apiKey: values['api-key'] ?? process.env.SIRIUS_API_KEY });
+      const apiKey = values['api-key'] ?? process.env.SIRIUS_API_KEY;
+      const request = { sql, begin, end };
       const stopProgress = startProgress(io.stderr, values.progress === true || io.stderr.isTTY === true);
-      let table: Table;
+      let output: string | Uint8Array;
       try {
-        table = await client.query(sql, begin, end);
+        output = format === 'arrow' ? await postQuery(url, request, 'arrow', apiKey) : render(await postQuery(url, request, 'json', apiKey), format);
       } catch (err) {
         stopProgress();
-        if (err instanceof QueryError && err.status === 401) {
+        if (err instanceof QueryRefused && err.status === 401) {
           // the server was started with SIRIUS_QUERY_KEYS: say how to give one here
           io.stderr.write(`sirius query: ${url} wants an API key (${err.message}): pass --api-key <key> or set SIRIUS_API_KEY\n`);
           return 1;
         }
-        if (err instanceof QueryError) {
+        if (err instanceof QueryRefused) {
           io.stderr.write(`sirius query: ${err.message}\n${caret(sql, err.position)}`);
           return 1;
         }
-        if (err instanceof ConnectionError) {
+        if (err instanceof Unreachable) {
           io.stderr.write(`sirius query: ${err.message}\n`);
           return 1;
         }
         throw err;
       }
       stopProgress();
-      await write(io.stdout, render(table, format));
+      await write(io.stdout, output);
       return 0;
     },
   };
@@ -106,37 +109,9 @@ Example:
 
 export const queryCommand: Command = createQueryCommand();
 
-function render(table: Table, format: Format): string | Uint8Array {
-  switch (format) {
-    case 'arrow':
-      return tableToIPC(table, 'stream');
-    case 'json':
-      return `${tableToJsonRows(table)}\n`;
-    case 'csv':
-      return toCsv(table);
-    default:
-      return toAligned(table);
-  }
-}
-
-function toCsv(table: Table): string {
-  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const cols = tableToStringColumns(table);
-  const lines = [table.schema.fields.map((f) => esc(f.name)).join(',')];
-  for (let r = 0; r < table.numRows; r++) lines.push(cols.map((c) => esc(c[r]!)).join(','));
-  return `${lines.join('\n')}\n`;
-}
-
-function toAligned(table: Table): string {
-  const names = table.schema.fields.map((f) => f.name);
-  const cols = tableToStringColumns(table).map((c) => c.map((s) => s.replace(/\n/g, '\\n')));
-  const widths = names.map((n, i) => Math.max(n.length, ...cols[i]!.map((s) => s.length)));
-  const numeric = table.schema.fields.map((f) => /Int|Float|Decimal/.test(String(f.type)));
-  const cell = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]!) : s.padEnd(widths[i]!));
-  const lines = [names.map(cell).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (let r = 0; r < table.numRows; r++) lines.push(cols.map((c, i) => cell(c[r]!, i)).join('  ').trimEnd());
-  lines.push(`(${table.numRows} row${table.numRows === 1 ? '' : 's'})`);
-  return `${lines.join('\n')}\n`;
+function render(answer: JsonAnswer, format: Exclude<Format, 'arrow'>): string {
+  if (format === 'json') return `${answer.rowsText}\n`;
+  return format === 'csv' ? toCsv(answer) : toAligned(answer);
 }
 
 /** the SQL line holding the error with a caret under it */

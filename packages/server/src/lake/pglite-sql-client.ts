@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { lockPgliteDir } from './pglite-dir-lock.js';
+import { seedPgliteDir } from './pglite-seed.js';
 import { SerialQueue } from './serial-queue.js';
 import { asUnavailable, withSavepoint } from './pg-sql-client.js';
 import type { SqlClient } from './sql-client.js';
@@ -31,6 +32,12 @@ export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promi
     const dir = join(opts.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
     unlock = lockPgliteDir(dir);
+    try {
+      await seedPgliteDir(dir); // a new folder is copied from a template: no initdb here (seconds, ~500 MB)
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     db = new PGlite(dir, { parsers });
   }
   try {
