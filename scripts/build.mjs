@@ -6,20 +6,24 @@
 //   node scripts/build.mjs                     everything (`npm run build`)
 //   node scripts/build.mjs --web --if-stale    only the web app, and only when its sources are newer than its build
 //                                              (`npm start` and `npm test`: cheap when nothing changed)
+//   --keep-going                               a failed step warns and the rest goes on, exit code 0 (`prepare`:
+//                                              an `npm install` in a tree with a type error still installs;
+//                                              in-repo commands run from source and do not need dist/)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => !['--web', '--if-stale', '--quiet'].includes(a));
+const unknown = args.filter((a) => !['--web', '--if-stale', '--quiet', '--keep-going'].includes(a));
 if (unknown.length > 0) {
-  console.error(`build: unknown option ${unknown.join(' ')}\nusage: node scripts/build.mjs [--web] [--if-stale] [--quiet]`);
+  console.error(`build: unknown option ${unknown.join(' ')}\nusage: node scripts/build.mjs [--web] [--if-stale] [--quiet] [--keep-going]`);
   process.exit(2);
 }
 const webOnly = args.includes('--web');
 const ifStale = args.includes('--if-stale');
 const quiet = args.includes('--quiet');
+const keepGoing = args.includes('--keep-going');
 const say = (m) => quiet || console.log(`build: ${m}`);
 
 const WEB = join(root, 'packages/web');
@@ -44,9 +48,12 @@ function run(what, cmd, cmdArgs, cwd = root) {
   const r = spawnSync(cmd, cmdArgs, { cwd, stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
   if (r.status !== 0) {
     console.error(`build: ${what} failed (${r.error?.message ?? `exit code ${r.status}`})`);
-    process.exit(r.status || 1);
+    if (!keepGoing) process.exit(r.status || 1);
+    console.error('build: going on (--keep-going); `npm run build` repeats the failure');
+    return false;
   }
   say(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return true;
 }
 
 /** newest modification time under `path` (0 when absent) */
