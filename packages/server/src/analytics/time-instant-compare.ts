@@ -87,9 +87,10 @@ export async function castInstantComparisons(conn: DuckDBConnection, sql: string
 }
 
 /**
- * Prepares the query as written; when DuckDB refuses it only for comparing a time column with a zoned
- * timestamp, prepares it again with those comparisons cast (see above). Any other failure, or a rewrite
- * that fails too, reports the original error, so positions in messages point into the user's text.
+ * Prepares the query as written; when DuckDB refuses it for comparing a time column with a zoned
+ * timestamp, prepares it again with those comparisons cast (see above). When the cast query fails for
+ * another reason (DuckDB binds WHERE first, so a bad column elsewhere shows only then), that error is
+ * reported without its excerpt: its position would point into DuckDB's rendering, not the user's text.
  */
 export async function prepareWithInstants(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   try {
@@ -105,8 +106,10 @@ export async function prepareWithInstants(conn: DuckDBConnection, sql: string): 
     if (rewritten === undefined) throw err;
     try {
       return await prepareReadOnly(conn, rewritten);
-    } catch {
-      throw err;
+    } catch (again) {
+      const message = (again as Error)?.message ?? '';
+      if (!(again instanceof Error) || again.constructor !== Error || isInstantMismatch(message)) throw err;
+      throw new Error(message.replace(/\n*LINE \d+: [^\n]*\n *\^\s*$/, ''), { cause: again });
     }
   }
 }
