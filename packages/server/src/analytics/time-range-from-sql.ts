@@ -18,6 +18,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseTimeArg } from '@sirius/client';
+import { GLOBAL_VIEWS, INSTANCE_VIEWS } from './sql-scan.js';
 import { castNode, columnName, isNode, parseSqlAst, renderSqlAst, walkAst, type AstNode, type SqlAst } from './time-sql-ast.js';
 
 /** [begin, end) in ns since the epoch; a missing side is not bounded by the query */
@@ -32,6 +33,12 @@ const LAKEHOUSE_TIME: Readonly<Record<string, string>> = {
 };
 /** metadata views follow the range; a bound on these columns narrows it */
 const METADATA_TIME: Readonly<Record<string, string>> = { processes: 'start_time', streams: 'insert_time', blocks: 'begin_time' };
+/**
+ * Every view the engine reads from the lakehouse. One missing from LAKEHOUSE_TIME (a view added later)
+ * has no column that can bound it, so a query reading it derives nothing: never a range too narrow.
+ */
+const LAKEHOUSE_VIEWS: ReadonlySet<string> = new Set([...GLOBAL_VIEWS, ...INSTANCE_VIEWS].filter((v) => !METADATA_TIME[v]));
+const lakehouseTime = (view: string): string | undefined => (LAKEHOUSE_VIEWS.has(view) ? (LAKEHOUSE_TIME[view] ?? '') : undefined);
 
 /** functions a bound may call: pure, no I/O, nothing per row */
 const CONSTANT_FUNCTIONS = new Set([
@@ -144,16 +151,17 @@ function tablesOf(from: unknown, out: TableRef[] = []): TableRef[] {
   } else if (from.type === 'BASE_TABLE') {
     const name = String(from.table_name).toLowerCase();
     const alias = String(from.alias || from.table_name).toLowerCase();
-    if (LAKEHOUSE_TIME[name]) out.push({ alias, timeColumn: LAKEHOUSE_TIME[name]!, required: true });
+    const lakeTime = lakehouseTime(name);
+    if (lakeTime !== undefined) out.push({ alias, timeColumn: lakeTime, required: true });
     else if (METADATA_TIME[name]) out.push({ alias, timeColumn: METADATA_TIME[name]!, required: false });
   } else if (from.type === 'TABLE_FUNCTION') {
     const fn = from.function as AstNode;
     const arg = (fn.children as AstNode[] | undefined)?.[0]?.value as { value?: unknown } | undefined;
     if (String(fn.function_name).toLowerCase() === 'view_instance' && typeof arg?.value === 'string') {
       const view = arg.value.toLowerCase();
-      const timeColumn = LAKEHOUSE_TIME[view];
+      const timeColumn = lakehouseTime(view);
       // view_instance(…) without an alias is named like the function: its columns are used unqualified
-      if (timeColumn) out.push({ alias: String(from.alias || 'view_instance').toLowerCase(), timeColumn, required: true });
+      if (timeColumn !== undefined) out.push({ alias: String(from.alias || 'view_instance').toLowerCase(), timeColumn, required: true });
     }
   }
   return out;
@@ -163,7 +171,7 @@ function tablesOf(from: unknown, out: TableRef[] = []): TableRef[] {
 function countLakehouseReads(ast: SqlAst): number {
   let n = 0;
   for (const node of walkAst(ast)) {
-    if (node.type === 'BASE_TABLE' && LAKEHOUSE_TIME[String(node.table_name).toLowerCase()]) n++;
+    if (node.type === 'BASE_TABLE' && lakehouseTime(String(node.table_name).toLowerCase()) !== undefined) n++;
     if (node.type === 'TABLE_FUNCTION' && String((node.function as AstNode)?.function_name).toLowerCase() === 'view_instance') n++;
   }
   return n;
