@@ -104,8 +104,14 @@ function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void): Sink 
         if (isValid) {
           const at = i * 16;
           const len = view.getUint32(at, true);
-          if (len <= 12) data.append(raw.subarray(at + 4, at + 4 + len));
-          else data.append(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, len));
+          if (len <= 12) {
+            // inline: copy byte by byte, cheaper than a subarray object per value
+            data.reserve(len);
+            const out = data.bytes;
+            let o = data.length;
+            for (let k = at + 4, end = at + 4 + len; k < end; k++) out[o++] = raw[k]!;
+            data.length = o;
+          } else data.append(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, len));
           if (data.length > 0x7fffffff) throw new ResultTooLargeError('result has more than 2 GiB of text in one column');
           // one chunk of long strings can be gigabytes: account as they are copied, not after
           if (data.length - before > 1 << 22) {
@@ -392,6 +398,7 @@ export class ArrowBatchReader {
   readonly sqlTypes: string[];
   private readonly types: DuckDBType[];
   private done = false;
+  private first = true;
 
   constructor(
     private readonly result: DuckDBResult,
@@ -405,7 +412,9 @@ export class ArrowBatchReader {
   /** the next batch, or undefined at the end of the result */
   async read(): Promise<RecordBatch | undefined> {
     if (this.done) return undefined;
-    const maxBytes = this.opts.batchBytes ?? 2 * 2 ** 20;
+    // the first batch is small, so the reader gets going while the rest is produced
+    const maxBytes = Math.min(this.opts.batchBytes ?? 2 * 2 ** 20, this.first ? 64 * 1024 : Infinity);
+    this.first = false;
     const maxRows = this.opts.batchRows ?? Infinity;
     const account = (added: number) => this.opts.reserve?.(added);
     const sinks = this.types.map((t) => sinkFor(t, account, true));

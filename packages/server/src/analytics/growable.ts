@@ -48,7 +48,13 @@ export class BitBuffer {
       this.buf.length += needed;
     }
     const out = this.buf.bytes;
-    if (src === null) {
+    if (src === null && (this.length & 7) === 0) {
+      // all valid, byte-aligned (the usual case): whole bytes at once
+      const start = this.length >> 3;
+      const whole = count >> 3;
+      out.fill(0xff, start, start + whole);
+      for (let i = whole * 8; i < count; i++) out[(this.length + i) >> 3]! |= 1 << ((this.length + i) & 7);
+    } else if (src === null) {
       for (let i = 0; i < count; i++) {
         const bit = this.length + i;
         out[bit >> 3]! |= 1 << (bit & 7);
