@@ -13,6 +13,7 @@ const suites = [
   'web-render',
   'hostile-clients',
   'hostile-queries',
+  'pg-wire-rows',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));

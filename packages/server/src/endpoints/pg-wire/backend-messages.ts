@@ -129,3 +129,75 @@ export const copyOutResponse = (overall: 0 | 1, columnFormats: readonly number[]
 };
 export const copyData = (data: Buffer) => message('d', data);
 export const copyDone = () => message('c', Buffer.alloc(0));
+
+const ROW_CHUNK = 256 * 1024;
+
+/**
+ * DataRow messages written straight into large buffers: one allocation per chunk rather than several per
+ * row, text cells encoded to UTF-8 in place. `take()` hands over what is written so far.
+ */
+export class DataRowWriter {
+  private buf = Buffer.allocUnsafe(ROW_CHUNK);
+  private at = 0;
+  private done: Buffer[] = [];
+  private doneBytes = 0;
+  private readonly cells: (string | Uint8Array | null)[] = [];
+
+  /** bytes written and not yet taken */
+  get size(): number {
+    return this.doneBytes + this.at;
+  }
+
+  row(encoders: readonly { cell(row: number): string | Uint8Array | null }[], r: number): void {
+    const n = encoders.length;
+    const cells = this.cells;
+    let bound = 7;
+    for (let c = 0; c < n; c++) {
+      const v = encoders[c]!.cell(r);
+      cells[c] = v;
+      bound += 4 + (v === null ? 0 : typeof v === 'string' ? v.length * 3 : v.length);
+    }
+    if (this.at + bound > this.buf.length) this.nextChunk(bound);
+    const buf = this.buf;
+    const start = this.at;
+    buf[start] = 0x44; // 'D'
+    buf.writeInt16BE(n, start + 5);
+    let at = start + 7;
+    for (let c = 0; c < n; c++) {
+      const v = cells[c]!;
+      if (v === null) {
+        buf.writeInt32BE(-1, at);
+        at += 4;
+      } else if (typeof v === 'string') {
+        const len = buf.write(v, at + 4, 'utf8');
+        buf.writeInt32BE(len, at);
+        at += 4 + len;
+      } else {
+        buf.set(v, at + 4);
+        buf.writeInt32BE(v.length, at);
+        at += 4 + v.length;
+      }
+    }
+    buf.writeInt32BE(at - start - 1, start + 1);
+    this.at = at;
+  }
+
+  take(): Buffer[] {
+    const out = this.done;
+    if (this.at > 0) out.push(this.buf.subarray(0, this.at));
+    this.done = [];
+    this.doneBytes = 0;
+    this.buf = Buffer.allocUnsafe(ROW_CHUNK);
+    this.at = 0;
+    return out;
+  }
+
+  private nextChunk(bound: number): void {
+    if (this.at > 0) {
+      this.done.push(this.buf.subarray(0, this.at));
+      this.doneBytes += this.at;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(ROW_CHUNK, bound));
+    this.at = 0;
+  }
+}

@@ -22,7 +22,7 @@ interface Cursor {
 }
 
 /** open cursors one session may hold at once: each holds a whole result */
-export const MAX_CURSORS = 32;
+export const MAX_CURSORS = 8;
 
 const nameOf = (t: Token | undefined): string | undefined => (t && (t.kind === 'word' || t.kind === 'quoted') ? t.value : undefined);
 

@@ -39,6 +39,7 @@ export function staticRows(names: readonly string[], rows: readonly (readonly (s
           const v = rows[r]![c];
           return v === null || v === undefined ? null : Buffer.from(v, 'utf8');
         },
+        cell: (r: number) => rows[r]![c] ?? null,
       })),
   };
 }
@@ -48,7 +49,8 @@ export function windowRows(src: RowSource, from: number, to: number): RowSource 
   return {
     columns: src.columns,
     rowCount: Math.max(0, to - from),
-    encoders: (formats) => src.encoders(formats).map((e) => ({ type: e.type, format: e.format, encode: (r: number) => e.encode(from + r) })),
+    encoders: (formats) =>
+      src.encoders(formats).map((e) => ({ type: e.type, format: e.format, encode: (r: number) => e.encode(from + r), cell: (r: number) => e.cell(from + r) })),
   };
 }
 

@@ -464,12 +464,15 @@ export class PgSession {
     if (describe) this.send(msg.rowDescription(rows.columns.map((c, i) => ({ name: c.name, type: encoders[i]!.type, format: encoders[i]!.format }))));
     const from = portal?.sent ?? 0;
     const to = maxRows > 0 ? Math.min(rows.rowCount, from + maxRows) : rows.rowCount;
-    const cells: (Buffer | null)[] = new Array(encoders.length);
+    const writer = new msg.DataRowWriter();
     for (let r = from; r < to; r++) {
-      for (let c = 0; c < encoders.length; c++) cells[c] = encoders[c]!.encode(r);
-      this.send(msg.dataRow(cells));
-      if (this.outBytes >= FLUSH_BYTES) await this.flush();
+      writer.row(encoders, r);
+      if (this.outBytes + writer.size >= FLUSH_BYTES) {
+        for (const b of writer.take()) this.send(b);
+        await this.flush();
+      }
     }
+    for (const b of writer.take()) this.send(b);
     if (portal) portal.sent = to;
     if (to < rows.rowCount) this.send(msg.portalSuspended());
     else this.send(msg.commandComplete(outcome.tag));

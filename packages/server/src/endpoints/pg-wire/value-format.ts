@@ -22,6 +22,11 @@ export interface ColumnEncoder {
   format: WireFormat;
   /** the cell at `row`, or null for SQL NULL */
   encode(row: number): Buffer | null;
+  /**
+   * the same cell without a Buffer of its own: text to write as UTF-8, or bytes (possibly a view into the
+   * result's memory, valid until the next call); what the DataRow writer uses
+   */
+  cell(row: number): string | Uint8Array | null;
 }
 
 const BINARY_OIDS = new Set<number>([OID.bool, OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.text, OID.json, OID.bytea, OID.date, OID.timestamp, OID.timestamptz]);
@@ -33,12 +38,39 @@ const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
 /** PostgreSQL's fraction of a second: up to 6 digits, trailing zeros dropped, none at all when zero */
 function fraction(us: number): string {
   if (us === 0) return '';
-  return `.${String(us).padStart(6, '0').replace(/0+$/, '')}`;
+  let digits = String(us + 1_000_000).slice(1);
+  let end = 6;
+  while (digits.charCodeAt(end - 1) === 48) end--;
+  if (end < 6) digits = digits.slice(0, end);
+  return `.${digits}`;
 }
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const US_PER_DAY = 86_400_000_000;
+
+/**
+ * A formatter of µs since the Unix epoch as PostgreSQL prints them in UTC, `YYYY-MM-DD HH:MM:SS[.ffffff]`:
+ * plain number arithmetic, the date part computed once per day (rows of a result mostly share days).
+ */
+export function timestampFormatter(): (us: number) => string {
+  let lastDay = NaN;
+  let dayText = '';
+  return (us) => {
+    const day = Math.floor(us / US_PER_DAY);
+    if (day !== lastDay) {
+      lastDay = day;
+      dayText = `${new Date(day * 86_400_000).toISOString().slice(0, 10)} `;
+    }
+    const inDay = us - day * US_PER_DAY;
+    const secs = Math.floor(inDay / 1_000_000);
+    return `${dayText}${TWO_DIGITS[Math.floor(secs / 3600)]}:${TWO_DIGITS[Math.floor(secs / 60) % 60]}:${TWO_DIGITS[secs % 60]}${fraction(inDay - secs * 1_000_000)}`;
+  };
+}
+
+const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 
 /** µs since the Unix epoch as PostgreSQL prints it in UTC: `YYYY-MM-DD HH:MM:SS[.ffffff]` */
 export function formatTimestampUs(us: bigint): string {
-  const floorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
   const secs = floorDiv(us, 1_000_000n);
   const frac = Number(us - secs * 1_000_000n);
   const iso = new Date(Number(secs) * 1000).toISOString();
@@ -107,11 +139,16 @@ function textOf(vector: Vector, cells: Cells, pg: PgType): (row: number) => stri
       return (r) => formatTimeUs((cells.int64(r) * scale) / 1000n);
     }
     case Type.Timestamp: {
-      const scale = UNIT_NS[(type as unknown as { unit: number }).unit]!;
+      const unit = (type as unknown as { unit: number }).unit;
+      const scale = UNIT_NS[unit]!;
       const tz = pg.oid === OID.timestamptz ? '+00' : '';
+      const format = timestampFormatter();
+      // µs since the epoch fit a double exactly until the year 2255; past that, the exact BigInt path
       return (r) => {
-        const ns = cells.int64(r) * scale;
-        return formatTimestampUs(ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n)) + tz;
+        const raw = cells.int64(r);
+        const us = unit === 3 ? floorDiv(raw, 1000n) : unit === 2 ? raw : (raw * scale) / 1000n;
+        const n = Number(us);
+        return (Number.isSafeInteger(n) ? format(n) : formatTimestampUs(us)) + tz;
       };
     }
     default:
@@ -158,9 +195,39 @@ export function columnEncoder(vector: Vector, pg: PgType, format: WireFormat): C
     (pg.oid !== OID.timestamp && pg.oid !== OID.timestamptz) || typeId === Type.Timestamp;
   if (format === 'binary' && BINARY_OIDS.has(pg.oid) && arrowFits && !(pg.oid === OID.date && typeId !== Type.Date)) {
     const bin = binaryOf(vector, cells, pg);
-    return { type: pg, format, encode: (r) => (cells.isNull(r) ? null : bin(r)) };
+    const encode = (r: number) => (cells.isNull(r) ? null : bin(r));
+    return { type: pg, format, encode, cell: encode };
   }
   const text = textOf(vector, cells, pg);
   const type = format === 'binary' ? PG_TYPES.text : pg;
-  return { type, format, encode: (r) => (cells.isNull(r) ? null : Buffer.from(text(r), 'utf8')) };
+  // strings are written as the bytes Arrow holds, without decoding them to JavaScript strings and back
+  const cell = typeId === Type.Utf8 ? utf8Cells(vector) : (r: number) => (cells.isNull(r) ? null : text(r));
+  return {
+    type,
+    format,
+    encode: (r) => {
+      const v = cell(r);
+      return v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+    },
+    cell,
+  };
+}
+
+/** a Utf8 column's cells as views of its UTF-8 bytes; walks the chunks in order, as rows are sent */
+function utf8Cells(vector: Vector): (row: number) => Uint8Array | null {
+  const chunks = vector.data;
+  let k = 0;
+  let start = 0;
+  return (row) => {
+    if (row < start || row >= start + chunks[k]!.length) {
+      k = 0;
+      start = 0;
+      while (row >= start + chunks[k]!.length) start += chunks[k++]!.length;
+    }
+    const d = chunks[k]!;
+    const i = row - start + d.offset;
+    if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 && (d.nullBitmap[i >> 3]! & (1 << (i & 7))) === 0) return null;
+    const offsets = d.valueOffsets as Int32Array;
+    return (d.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!);
+  };
 }
