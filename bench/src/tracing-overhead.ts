@@ -1,10 +1,13 @@
 /**
  * Cost on the calling thread, in ns per event, of @sirius/tracing's `info`, `imetric`, `fmetric` and `span`
  * (begin + end = two events), next to `performance.now()` itself, a pino log line (synchronous destination
- * to /dev/null) and an OpenTelemetry span (BasicTracerProvider + BatchSpanProcessor, exporter that drops),
+ * to /dev/null; with a field, to a file and to Sirius through `@sirius/tracing/pino`) and an OpenTelemetry span (BasicTracerProvider + BatchSpanProcessor, exporter that drops),
  * all in one process and one run, with warm-up; rounds interleaved, median kept.
  * Standalone: `node --import tsx bench/src/tracing-overhead.ts`.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChildJson, withServer } from './tracing-child.js';
 
@@ -22,6 +25,11 @@ async function measure(): Promise<Record<string, number>> {
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   tracing.init({ exe: 'bench-tracing-overhead' });
   const logger = pino(pino.destination({ dest: '/dev/null', sync: true }));
+  // the pino bridge (@sirius/tracing/pino) next to pino writing to a real file
+  const { siriusPino } = await import('@sirius/tracing/pino');
+  const toSirius = pino(siriusPino());
+  const logFile = join(await mkdtemp(join(tmpdir(), 'sirius-bench-pino-')), 'app.log');
+  const toFile = pino(pino.destination({ dest: logFile, sync: true }));
   const drop = { export: (_s: unknown, cb: (r: { code: number }) => void) => cb({ code: 0 }), shutdown: async () => {} };
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop as never)] });
   const tracer = provider.getTracer('bench');
@@ -35,6 +43,8 @@ async function measure(): Promise<Record<string, number>> {
     'sirius fmetric': [1, (i) => tracing.fmetric('frame_time', 'ms', i * 0.5)],
     'sirius span': [2, () => tracing.span('update', noop)],
     'pino info': [1, () => logger.info('player moved')],
+    'pino → file': [1, (i) => toFile.info({ i }, 'player moved')],
+    'pino → sirius': [1, (i) => toSirius.info({ i }, 'player moved')],
     'otel span': [1, () => tracer.startSpan('update').end()],
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -50,6 +60,7 @@ async function measure(): Promise<Record<string, number>> {
   }
   await tracing.shutdown({ timeoutMs: 20_000 });
   await provider.shutdown();
+  await rm(dirname(logFile), { recursive: true, force: true });
   if (sink === 0) console.error('(clock sum was 0)');
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 }
@@ -68,6 +79,7 @@ export async function run(): Promise<OverheadResult> {
   const ratios: Record<string, number> = {};
   for (const k of ['sirius info', 'sirius imetric', 'sirius fmetric', 'sirius span']) ratios[`${k} / performance.now`] = r(ns[k]! / clock);
   ratios['pino info / sirius info'] = r(ns['pino info']! / ns['sirius info']!);
+  ratios['pino → sirius / pino → file'] = r(ns['pino → sirius']! / ns['pino → file']!);
   ratios['otel span / sirius span (per span)'] = r(ns['otel span']! / (2 * ns['sirius span']!));
   return { ns_per_event: ns, ratios };
 }

@@ -79,6 +79,7 @@ describe('bridges into a real server', () => {
     const e = byMsg(rows, 'p-error').properties!;
     assert.equal(e.req, 'r-1', 'a child logger\'s binding');
     assert.match(e.err!, /"message":"boom"/);
+    sameLines(of('plain-pino'), [[4, 'p-no-options']]);
   });
 
   test('winston: levels, message, metadata and defaultMeta as properties', () => {

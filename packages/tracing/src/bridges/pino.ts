@@ -21,8 +21,9 @@ export interface SiriusPinoOptions {
   target?: string;
 }
 
-/** what pino needs of a destination */
+/** what pino needs of a destination (`writable` lets `pino(siriusPino())` take it as one without options) */
 export interface PinoDestination {
+  readonly writable: true;
   write(line: string): void;
 }
 
@@ -36,6 +37,7 @@ export function pinoLevel(n: unknown): Level {
 export function siriusPino(options: SiriusPinoOptions = {}): PinoDestination {
   const fallbackTarget = options.target ?? 'pino';
   return {
+    writable: true,
     write(line: string): void {
       let o: Record<string, unknown>;
       try {

@@ -176,7 +176,7 @@ export class Uploader {
       this.keyRefusedUntil = this.now() + pauseMs;
       const server = this.o.transport.url ?? 'the server';
       const why = this.o.transport.keyed
-        ? 'refused the API key (it is not one of its SIRIUS_INGESTION_KEYS)'
+        ? 'refused the API key (unknown to it, or revoked)'
         : 'requires an API key and none was set (init({ apiKey }) or SIRIUS_INGESTION_KEY)';
       this.warnOnce(
         'key',
