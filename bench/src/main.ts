@@ -14,6 +14,7 @@ const suites = [
   'hostile-clients',
   'hostile-queries',
   'pg-wire-rows',
+  'time-range',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -1,7 +1,8 @@
 /**
  * What every Flight call needs from its gRPC metadata: the caller's API key (when keys are configured),
- * the query's time range (`x-sirius-begin` / `x-sirius-end`, last 24 h by default), and errors turned
- * into gRPC statuses clients understand.
+ * the query's time range (`x-sirius-begin` / `x-sirius-end`, or `query_range_begin` / `query_range_end`;
+ * a side not given comes from the query's own predicates on time, else the engine's default), and errors
+ * turned into gRPC statuses clients understand.
  *
  * @example
  *   // a client sets: authorization: Bearer <key>, x-sirius-begin: 1h, x-sirius-end: now
@@ -15,12 +16,15 @@ import { IpcFramingError } from './ipc-messages.js';
 
 export const BEGIN_HEADER = 'x-sirius-begin';
 export const END_HEADER = 'x-sirius-end';
+/** the same range under the names other Flight SQL servers for this kind of data accept (RFC 3339) */
+export const RANGE_BEGIN_HEADER = 'query_range_begin';
+export const RANGE_END_HEADER = 'query_range_end';
 export const POSITION_HEADER = 'x-sirius-error-position';
-export const DEFAULT_BEGIN = '24h';
 
+/** undefined sides are left to the query engine (the query's own time predicates, else its default range) */
 export interface TimeRangeArgs {
-  begin: string;
-  end: string;
+  begin?: string;
+  end?: string;
 }
 
 function header(md: Metadata, name: string): string | undefined {
@@ -32,7 +36,10 @@ function header(md: Metadata, name: string): string | undefined {
 
 /** the range as the engine reads it: ISO-8601, `now`, or a duration back from now (`1h`) */
 export function timeRangeOf(md: Metadata): TimeRangeArgs {
-  return { begin: header(md, BEGIN_HEADER) ?? DEFAULT_BEGIN, end: header(md, END_HEADER) ?? 'now' };
+  return {
+    begin: header(md, BEGIN_HEADER) ?? header(md, RANGE_BEGIN_HEADER),
+    end: header(md, END_HEADER) ?? header(md, RANGE_END_HEADER),
+  };
 }
 
 /** A gRPC error with a status code, as grpc-js sends it. */

@@ -1,8 +1,9 @@
 /**
  * The Arrow Flight SQL endpoint: a gRPC server (default port 50051) that lets Flight SQL clients — ADBC,
  * the Flight SQL JDBC driver, Grafana's Flight SQL data source — run SQL over Sirius. Every query
- * covers a time range taken from the `x-sirius-begin` / `x-sirius-end` metadata headers (ISO-8601,
- * `now`, or a duration back from now such as `1h`), the last 24 hours by default.
+ * covers a time range taken from the `x-sirius-begin` / `x-sirius-end` (or `query_range_begin` /
+ * `query_range_end`) metadata headers (ISO-8601, `now`, or a duration back from now such as `1h`); without
+ * them, from the query's own predicates on time, else the engine's default (the last 24 h).
  *
  * @example
  *   const flight = await startFlightSqlServer({ engine, port: 50051, apiKeys: ['s3cret'] });

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL wire-protocol gateway: psql, pandas/SQLAlchemy, Grafana's PostgreSQL data source and
  * BI tools query Sirius with their stock PostgreSQL drivers. SQL runs on the analytics engine over a
- * time range: the last 24 h unless the session says otherwise (`SET sirius.begin = '1h'`) or the query
- * carries a `/* begin=… end=… *\/` comment. No TLS (clients asking for it are told 'N' and go on in clear).
+ * time range: the session's (`SET sirius.begin = '1h'`) or a `/* begin=… end=… *\/` comment's; without
+ * them, the query's own predicates on time (`time BETWEEN …`), else the engine's default (the last 24 h).
+ * No TLS (clients asking for it are told 'N' and go on in clear).
  *
  * @example
  *   const pg = await startPgGateway({ engine, port: 8432 });
@@ -27,7 +28,7 @@ export interface PgGatewayOptions {
   host?: string;
   /** 0 picks a free port */
   port: number;
-  /** the range a query covers when the session sets none (default: the last 24 h, `{ begin: '24h', end: 'now' }`) */
+  /** the range a query covers when the session sets none (default: none, so the query's own bounds on time, else the engine's default) */
   defaultRange?: Partial<TimeRangeText>;
   /** when set and not empty, clients must send one of these as their password */
   apiKeys?: readonly string[];
@@ -76,7 +77,8 @@ function signalBackend(sessions: ReadonlyMap<number, PgSession>, from: PgSession
 }
 
 export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway> {
-  const defaultRange: TimeRangeText = { begin: opts.defaultRange?.begin ?? '24h', end: opts.defaultRange?.end ?? 'now' };
+  // '' = not set: the engine takes the range from the query's own predicates on time, else its default
+  const defaultRange: TimeRangeText = { begin: opts.defaultRange?.begin ?? '', end: opts.defaultRange?.end ?? '' };
   const apiKeyHashes = hashKeys(opts.apiKeys ?? []);
   const sessions = new Map<number, PgSession>();
   const sockets = new Set<Socket>();
