@@ -8,13 +8,12 @@ const suites = [
   'tracing-sustained',
   'span-storage',
   'ingestion-throughput',
-  'otlp-ingestion',
   'etl-throughput',
   'query-vs-duckdb',
   'web-render',
   'hostile-clients',
   'hostile-queries',
-  'pg-wire-rows',
+  'cli-startup',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));

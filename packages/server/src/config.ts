@@ -139,7 +139,7 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_HTTP_HEADERS_TIMEOUT_MS', `HTTP request headers must arrive within this many ms, else 408 (default ${DEFAULT_CLIENT_LIMITS.httpHeadersTimeoutMs})`],
   ['SIRIUS_HTTP_REQUEST_TIMEOUT_MS', `a whole HTTP request, body included, must arrive within this many ms, else 408 (default ${DEFAULT_CLIENT_LIMITS.httpRequestTimeoutMs}; raise it for large blocks over slow links)`],
   ['SIRIUS_HTTP_MAX_CONNECTIONS', `HTTP connections open at once; more are closed on arrival (default ${DEFAULT_CLIENT_LIMITS.httpMaxConnections})`],
-  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION', 'credentials and region for s3:// stores'],
+  ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (or AWS_DEFAULT_REGION)', 'credentials and region for s3:// stores'],
   ['AWS_ENDPOINT_URL', 'S3-compatible server for s3:// stores (path-style addressing)'],
   ['SIRIUS_LAKE_TIMEOUT_MS', 'ms a PostgreSQL connect or statement, or an S3 call, may take before the request answers 503 (default 15000)'],
   ['SIRIUS_DEFAULT_QUERY_RANGE', 'how far back a query reads when neither the caller nor its own predicates on time bound it, e.g. 24h, 7d (default 24h)'],
@@ -151,6 +151,10 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_QUERY_MAX_RESULT_BYTES', 'as --query-max-result-bytes: most bytes one result may hold on the server (default 256MiB)'],
   ['SIRIUS_SHUTDOWN_GRACE_MS', `as --shutdown-grace-ms: how long requests in flight may finish at shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})`],
   ['SIRIUS_SELF_TELEMETRY', "as --self-telemetry: record the server's own logs, metrics and spans: 1 = into this server, or a Sirius URL (default off)"],
+  ['SIRIUS_INGESTION_KEY, SIRIUS_FLUSH_TIMEOUT_MS', 'with --self-telemetry <url>: the key sent to that server, and how long the last flush may take (as for any instrumented program)'],
+  ['SIRIUS_LAKEHOUSE_THREADS', 'DuckDB threads the daemon uses to compact partitions (default 2)'],
+  ['SIRIUS_PARQUET_WRITER', "direct (default: Sirius's own Parquet writer for per-second partitions) or duckdb"],
+  ['SIRIUS_LAKEHOUSE_STEP_PAUSE_MS, SIRIUS_LAKEHOUSE_TEST_SPANS_MS', 'test hooks: a pause inside each materialization step; shorter compaction spans (unset in production)'],
 ];
 
 export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): ServeConfig {

@@ -1,7 +1,9 @@
 /**
  * The server's own console output: one line per message, prefixed with the component. `quiet` silences
- * everything but errors (tests start many servers).
+ * everything but errors (tests start many servers). With self-telemetry on, each line is also recorded.
  */
+import { logLine } from './self-telemetry.js';
+
 export interface Log {
   info(msg: string): void;
   error(msg: string, err?: unknown): void;
@@ -11,9 +13,11 @@ export function createLog(component: string, quiet = false): Log {
   return {
     info(msg) {
       if (!quiet) console.log(`[sirius ${component}] ${msg}`);
+      logLine('info', component, msg);
     },
     error(msg, err) {
       console.error(`[sirius ${component}] ${msg}${describe(err)}`);
+      logLine('error', component, `${msg}${err instanceof Error ? `: ${err.message}` : err === undefined ? '' : `: ${String(err)}`}`);
     },
   };
 }

@@ -13,6 +13,8 @@ import { startPgGateway } from './endpoints/pg-wire/index.js';
 import type { ServeConfig } from './config.js';
 import type { Lake } from './lake/lake.js';
 import type { Log } from './log.js';
+import { explainListenError } from './port-in-use.js';
+import { setLogger } from '@grpc/grpc-js';
 
 export interface RoleContext {
   lake: Lake;
@@ -23,6 +25,8 @@ export interface RoleContext {
 /** A background service: started once, stopped (gracefully) when the server closes. */
 export interface Service {
   stop(): Promise<void>;
+  /** where clients reach it, for the startup line (e.g. `Flight SQL grpc://127.0.0.1:50051`) */
+  address?: string;
 }
 
 /** An HTTP role: routes mounted at `/api`, plus anything to release at close. */
@@ -49,12 +53,30 @@ export async function startDaemonRole(ctx: RoleContext): Promise<Service | null>
 /** `analytics` role: the query API and saved notebooks, mounted at `/api`. */
 export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRole | null> {
   const lakehouse = createLakehouse({ lake: ctx.lake, dataDir: ctx.config.dataDir });
-  const analytics = await createAnalytics({ lake: ctx.lake, lakehouse, dataDir: ctx.config.dataDir });
+  const analytics = await createAnalytics({ lake: ctx.lake, lakehouse, dataDir: ctx.config.dataDir, limits: ctx.config.queryLimits });
   const app = new Hono();
   app.route('/', analytics.app);
   app.route('/', createNotebookRoutes({ objects: ctx.lake.objects }));
   app.route('/', createPerfettoRoutes({ engine: analytics.engine }));
   return { app, engine: analytics.engine, close: () => analytics.close() };
+}
+
+/**
+ * gRPC prints its own line when it cannot bind ("E No address added…") before the error reaches us; the
+ * server says what happened in its own words (port-in-use.ts), so that line alone is dropped.
+ */
+let grpcLoggerQuieted = false;
+function quietGrpcBindLine(): void {
+  if (grpcLoggerQuieted) return;
+  grpcLoggerQuieted = true;
+  setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (typeof message === 'string' && message.startsWith('No address added out of total')) return;
+      console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+  });
 }
 
 /** Arrow Flight SQL and the PostgreSQL wire gateway over the analytics engine, on the ports asked for. */
@@ -64,18 +86,21 @@ export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): 
   const { host, flightPort, pgPort, queryKeys: apiKeys } = ctx.config;
   try {
     if (flightPort !== null) {
-      const flight = await startFlightSqlServer({ engine, host, port: flightPort, apiKeys });
-      ctx.log.info(`Arrow Flight SQL on grpc://${host}:${flight.port}`);
-      services.push({ stop: () => flight.close() });
+      quietGrpcBindLine();
+      const flight = await startFlightSqlServer({ engine, host, port: flightPort, apiKeys }).catch(async (err: unknown) => {
+        throw await explainListenError(err, 'flight', host, flightPort);
+      });
+      services.push({ stop: () => flight.close(), address: `flight sql: grpc://${host}:${flight.port}` });
     }
     if (pgPort !== null) {
       const { pgMaxConnections, pgMaxConnectionsPerAddress, pgAuthTimeoutMs } = ctx.config.limits;
       const gateway = await startPgGateway({
         engine, host, port: pgPort, apiKeys,
         maxConnections: pgMaxConnections, maxConnectionsPerAddress: pgMaxConnectionsPerAddress, authTimeoutMs: pgAuthTimeoutMs,
+      }).catch(async (err: unknown) => {
+        throw await explainListenError(err, 'pg', host, pgPort);
       });
-      ctx.log.info(`PostgreSQL wire protocol on postgres://${host}:${gateway.port}`);
-      services.push({ stop: () => gateway.close() });
+      services.push({ stop: () => gateway.close(), address: `postgres: postgres://${host}:${gateway.port}` });
     }
   } catch (err) {
     await Promise.all(services.map((s) => s.stop()));

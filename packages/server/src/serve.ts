@@ -20,6 +20,8 @@ import { openLake } from './lake/open-lake.js';
 import { redact } from './lake/open-sql-client.js';
 import type { Lake } from './lake/lake.js';
 import { createLog } from './log.js';
+import { explainListenError } from './port-in-use.js';
+import { startSelfTelemetry } from './self-telemetry.js';
 import { createAnalyticsRole, startDaemonRole, startSqlProtocols, type RoleContext } from './roles.js';
 import { webHandler } from './web-static.js';
 
@@ -45,6 +47,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   const ctx: RoleContext = { lake, config, log };
   const closers: Array<() => Promise<void>> = [];
+  /** the SQL protocol endpoints, for the startup line */
+  const addresses: string[] = [];
   try {
     const app = new Hono();
     app.route('/', createHealthRoutes(lake));
@@ -67,7 +71,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         app.use('/api/*', requireApiKey(hashKeys(config.queryKeys)));
         app.route('/api', analytics.app);
         closers.push(() => analytics.close());
-        for (const service of await startSqlProtocols(ctx, analytics.engine)) closers.push(() => service.stop());
+        for (const service of await startSqlProtocols(ctx, analytics.engine)) {
+          closers.push(() => service.stop());
+          if (service.address) addresses.push(service.address);
+        }
       } else log.info('analytics role: not available in this build');
     }
 
@@ -83,9 +90,20 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const server = await listen(app, config.host, config.httpPort, config.limits);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    log.info(
-      `listening on ${url} — roles: ${config.roles.join(', ')}; sql: ${describeSql(config)}; objects: ${config.objectStoreUri}`,
-    );
+    // one line says it all (docs/deployment.md shows it)
+    const parts = [`roles: ${config.roles.join(', ')}`, ...addresses, `sql: ${describeSql(config)}`, `objects: ${config.objectStoreUri}`];
+    if (config.roles.includes('daemon')) parts.push(`retention: ${config.retention ?? 'off (data kept forever)'}`);
+    if (config.selfTelemetry) parts.push(`self-telemetry: ${config.selfTelemetry === 'self' ? 'this server' : config.selfTelemetry}`);
+    log.info(`listening on ${url} — ${parts.join('; ')}`);
+
+    // after listening: with `1` it sends to this very server
+    const self = config.selfTelemetry
+      ? await startSelfTelemetry({
+          url: config.selfTelemetry !== 'self' ? config.selfTelemetry : ['0.0.0.0', '::'].includes(config.host) ? `http://127.0.0.1:${port}` : url,
+          apiKey: config.selfTelemetry === 'self' ? config.ingestionKeys[0] : undefined,
+          roles: config.roles,
+        })
+      : undefined;
 
     let closing: Promise<void> | undefined;
     return {
@@ -95,7 +113,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       config,
       close() {
         closing ??= (async () => {
-          await stopListening(server);
+          // first, while this server still takes its last blocks
+          await self?.stop().catch((err) => log.error('self-telemetry flush failed', err));
+          await stopListening(server, config.shutdownGraceMs);
           for (const close of closers.reverse()) await close().catch((err) => log.error('close failed', err));
           await lake.close();
         })();
@@ -130,14 +150,14 @@ function listen(app: Hono, hostname: string, port: number, limits: ClientLimits)
     // over the bound node closes the new socket at once: idle floods cannot take every descriptor
     server.maxConnections = limits.httpMaxConnections;
     server.once('listening', () => resolve(server));
-    server.once('error', reject);
+    server.once('error', (err) => void explainListenError(err, 'http', hostname, port).then(reject));
   });
 }
 
-/** Stops accepting, lets requests in flight finish (up to 10 s), then drops what is left. */
-function stopListening(server: Server): Promise<void> {
+/** Stops accepting, lets requests in flight finish (up to `graceMs`), then drops what is left. */
+function stopListening(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
       clearTimeout(force);
       resolve();

@@ -30,6 +30,7 @@ import { prepareWithInstants } from './time-instant-compare.js';
 import { createTimeRangeResolver, type RangeInput } from './time-range-resolver.js';
 import { MemoryBudget } from './memory-budget.js';
 import { findUnavailable } from '../lake/unavailable.js';
+import { queryFinished } from '../self-telemetry.js';
 
 export interface QueryLimits {
   /** per-query time budget, ms (default 60 000) */
@@ -330,17 +331,11 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
           resultMemory.release(reserved);
           reserved = 0;
         },
-        stats: (rows, resultBytes) => ({
-          files,
-          filesRead: files.length,
-          cacheHits,
-          views,
-          rows,
-          resultBytes,
-          elapsedMs: Math.round((performance.now() - started) * 10) / 10,
-          begin: range.begin.toString(),
-          end: range.end.toString(),
-        }),
+        stats: (rows, resultBytes) => {
+          const elapsedMs = Math.round((performance.now() - started) * 10) / 10;
+          queryFinished(elapsedMs, rows);
+          return { files, filesRead: files.length, cacheHits, views, rows, resultBytes, elapsedMs, begin: range.begin.toString(), end: range.end.toString() };
+        },
       });
     } catch (err) {
       if (err instanceof QueryError) throw err;

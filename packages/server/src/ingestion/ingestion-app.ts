@@ -30,6 +30,7 @@ import { insertProcess, getProcess } from '../lake/process-repository.js';
 import { insertStream } from '../lake/stream-repository.js';
 import { requireApiKey } from './api-keys.js';
 import { ingestBlock } from './block-ingestor.js';
+import { blockIngested, traced } from '../self-telemetry.js';
 import { HttpError } from './http-error.js';
 import { readBody, readJson } from './read-body.js';
 import { readOtlpBody } from './otlp-body.js';
@@ -84,8 +85,11 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   });
 
   app.post('/insert_block', async (c) => {
+    const started = performance.now();
     const envelope = await readBody(c.req.raw, opts.maxBlockBytes);
-    return c.json(await ingestBlock({ objects: lake.objects, batcher, streams, limits }, envelope));
+    const answer = await traced('insert_block', () => ingestBlock({ objects: lake.objects, batcher, streams, limits }, envelope));
+    blockIngested(performance.now() - started, envelope.byteLength);
+    return c.json(answer);
   });
 
   const onError = (err: Error, c: Context) => {

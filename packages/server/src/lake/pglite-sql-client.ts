@@ -38,7 +38,9 @@ export async function createPgliteSqlClient(opts: PgliteSqlClientOptions): Promi
       unlock();
       throw err;
     }
-    db = new PGlite(dir, { parsers });
+    // PostgreSQL's default 128 MB of shared buffers is resident from the start; this database holds metadata
+    // only, and its files stay in the OS page cache: 32 MB cuts idle memory by ~100 MB
+    db = new PGlite(dir, { parsers, postgresqlconf: ['shared_buffers = 32MB'] });
   }
   try {
     await db.waitReady;

@@ -18,6 +18,7 @@ import { expireData, parseDuration } from './retention.js';
 import { materializeSqlView } from './sql-view-materializer.js';
 import { blockViews, globalViews, sqlViews } from './view-definitions.js';
 import type { Lake } from '../lake/lake.js';
+import { recordEtlLag, traced } from '../self-telemetry.js';
 
 export interface DaemonOptions {
   lake: Lake;
@@ -82,7 +83,7 @@ export function startDaemon(opts: DaemonOptions): Daemon {
     }
   };
   const runOnce = () => {
-    running = running.then(pass).catch((err) => {
+    running = running.then(() => traced('lakehouse_pass', pass)).then(() => recordEtlLag(opts.lake)).catch((err) => {
       if (!stopped) log.error('lakehouse pass failed', err);
     });
     return running;

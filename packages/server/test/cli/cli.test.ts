@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +22,23 @@ test('sirius --help lists the commands', () => {
 test('sirius serve --help lists every flag and environment variable', () => {
   const r = sirius('serve', '--help');
   assert.equal(r.status, 0);
-  for (const flag of ['--roles', '--host', '--http-port', '--data-dir', '--max-block-bytes', '--retention', '--quiet', '--help']) {
-    assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  // every flag the command parses, read from its source so that a new flag without help fails here
+  const source = readFileSync(join(root, 'packages/server/src/cli/serve-command.ts'), 'utf8');
+  const options = /const OPTIONS = \{([\s\S]*?)\} as const;/.exec(source)![1]!;
+  const flags = [...options.matchAll(/^\s*'?([a-z-]+)'?: \{/gm)].map((m) => `--${m[1]}`);
+  assert.ok(flags.length >= 16, `flags found: ${flags.join(' ')}`);
+  for (const flag of flags) assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  // every environment variable the server's code reads (`sirius query`'s own are in its help)
+  const src = join(root, 'packages/server/src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('query-command.ts'));
+  const read = files.map((f) => readFileSync(join(src, f), 'utf8')).join('\n');
+  const vars = new Set([...read.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
+  // …and the names the configuration and the command pass around as strings
+  for (const f of ['config.ts', 'cli/serve-command.ts']) {
+    for (const m of readFileSync(join(src, f), 'utf8').matchAll(/'(SIRIUS_[A-Z0-9_]+)'/g)) vars.add(m[1]!);
   }
-  for (const env of ['SIRIUS_DATA_DIR', 'SIRIUS_SQL_CONNECTION_STRING', 'SIRIUS_OBJECT_STORE_URI', 'SIRIUS_INGESTION_KEYS', 'SIRIUS_QUERY_KEYS', 'AWS_ENDPOINT_URL']) {
-    assert.ok(r.stdout.includes(env), `missing ${env}`);
-  }
+  assert.ok(vars.has('SIRIUS_RETENTION') && vars.has('AWS_ENDPOINT_URL'), [...vars].join(' '));
+  for (const env of vars) assert.ok(r.stdout.includes(env), `missing ${env}`);
 });
 
 test('a data dir another process holds: the message names the problem and the way out, no stack trace', async () => {
@@ -62,18 +74,18 @@ test('an unknown command or bad values exit 2', () => {
   assert.equal(sirius('serve', '--max-block-bytes', 'lots').status, 2);
 });
 
-test('sirius serve starts, prints one line with the URL and backends, and closes on SIGTERM', async () => {
+test('sirius serve starts, prints one line with the URL, backends and retention, and closes on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sirius-cli-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--roles', 'ingestion', '--http-port', '0', '--data-dir', dir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--roles', 'ingestion,daemon', '--http-port', '0', '--data-dir', dir], {
       cwd: root,
-      env: { ...process.env, SIRIUS_SQL_CONNECTION_STRING: '', SIRIUS_OBJECT_STORE_URI: '' },
+      env: { ...process.env, SIRIUS_SQL_CONNECTION_STRING: '', SIRIUS_OBJECT_STORE_URI: '', SIRIUS_RETENTION: '', SIRIUS_SELF_TELEMETRY: '' },
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 120_000;
     let url: string | undefined;
     while (!url && Date.now() < deadline) {
       url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
@@ -82,6 +94,8 @@ test('sirius serve starts, prints one line with the URL and backends, and closes
     assert.ok(url, `no startup line in: ${out}`);
     assert.match(out, /PGlite in .*pglite/);
     assert.match(out, /objects: file:\/\//);
+    assert.match(out, /retention: 90d/, 'on by default, and shown');
+    assert.equal(out.trim().split('\n').length, 1, `one startup line, got: ${out}`);
     assert.equal((await fetch(`${url}/health`)).status, 200);
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
