@@ -8,11 +8,14 @@ const suites = [
   'tracing-sustained',
   'span-storage',
   'ingestion-throughput',
+  'otlp-ingestion',
   'etl-throughput',
   'query-vs-duckdb',
   'web-render',
   'hostile-clients',
   'hostile-queries',
+  'pg-wire-rows',
+  'time-range',
   'cli-startup',
 ] as const;
 
