@@ -15,6 +15,7 @@ const suites = [
   'hostile-clients',
   'hostile-queries',
   'pg-wire-rows',
+  'key-check',
   'time-range',
   'cli-startup',
 ] as const;

@@ -15,11 +15,14 @@ import type { Lake } from './lake/lake.js';
 import type { Log } from './log.js';
 import { explainListenError } from './port-in-use.js';
 import { setLogger } from '@grpc/grpc-js';
+import { staticKeyGate, type KeyRegistry } from './auth/key-gate.js';
 
 export interface RoleContext {
   lake: Lake;
   config: ServeConfig;
   log: Log;
+  /** managed API keys; without it only the configured keys count */
+  keys?: KeyRegistry;
 }
 
 /** A background service: started once, stopped (gracefully) when the server closes. */
@@ -83,11 +86,12 @@ function quietGrpcBindLine(): void {
 export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): Promise<Service[]> {
   const services: Service[] = [];
   // the query side's keys, like `/api`'s (none: open, for a private interface); ingestion keys are for writers
-  const { host, flightPort, pgPort, queryKeys: apiKeys } = ctx.config;
+  const { host, flightPort, pgPort, queryKeys } = ctx.config;
+  const keys = ctx.keys?.gate('query', queryKeys) ?? staticKeyGate(queryKeys);
   try {
     if (flightPort !== null) {
       quietGrpcBindLine();
-      const flight = await startFlightSqlServer({ engine, host, port: flightPort, apiKeys }).catch(async (err: unknown) => {
+      const flight = await startFlightSqlServer({ engine, host, port: flightPort, keys }).catch(async (err: unknown) => {
         throw await explainListenError(err, 'flight', host, flightPort);
       });
       services.push({ stop: () => flight.close(), address: `flight sql: grpc://${host}:${flight.port}` });
@@ -95,7 +99,7 @@ export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): 
     if (pgPort !== null) {
       const { pgMaxConnections, pgMaxConnectionsPerAddress, pgAuthTimeoutMs } = ctx.config.limits;
       const gateway = await startPgGateway({
-        engine, host, port: pgPort, apiKeys,
+        engine, host, port: pgPort, keys,
         maxConnections: pgMaxConnections, maxConnectionsPerAddress: pgMaxConnectionsPerAddress, authTimeoutMs: pgAuthTimeoutMs,
       }).catch(async (err: unknown) => {
         throw await explainListenError(err, 'pg', host, pgPort);

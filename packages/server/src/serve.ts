@@ -15,7 +15,8 @@ import type { Server } from 'node:http';
 import { resolveServeConfig, type ClientLimits, type ServeConfig, type ServeOptions } from './config.js';
 import { createHealthRoutes } from './health.js';
 import { createIngestionService } from './ingestion/ingestion-app.js';
-import { hashKeys, requireApiKey } from './ingestion/api-keys.js';
+import { requireApiKey } from './ingestion/api-keys.js';
+import { KeyRegistry } from './auth/key-gate.js';
 import { openLake } from './lake/open-lake.js';
 import { redact } from './lake/open-sql-client.js';
 import type { Lake } from './lake/lake.js';
@@ -45,18 +46,22 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     objectStoreUri: config.objectStoreUri,
     timeoutMs: config.lakeTimeoutMs,
   });
-  const ctx: RoleContext = { lake, config, log };
   const closers: Array<() => Promise<void>> = [];
   /** the SQL protocol endpoints, for the startup line */
   const addresses: string[] = [];
   try {
+    // managed keys (`sirius admin keys`), checked alongside the environment's; closed last (writes last-used times)
+    const keys = new KeyRegistry(lake.sql);
+    await keys.start();
+    closers.push(() => keys.close());
+    const ctx: RoleContext = { lake, config, log, keys };
     const app = new Hono();
     app.route('/', createHealthRoutes(lake));
 
     if (config.roles.includes('ingestion')) {
       const ingestion = createIngestionService(lake, {
         maxBlockBytes: config.maxBlockBytes,
-        keyHashes: hashKeys(config.ingestionKeys),
+        keys: keys.gate('ingestion', config.ingestionKeys),
         onError: (err) => createLog('ingestion').error('request failed', err),
       });
       app.route('/ingestion', ingestion.app);
@@ -67,8 +72,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     if (config.roles.includes('analytics')) {
       const analytics = await createAnalyticsRole(ctx);
       if (analytics) {
-        // the query side's keys (none: open, for a private interface), before any /api route
-        app.use('/api/*', requireApiKey(hashKeys(config.queryKeys)));
+        // the query side's keys (none anywhere: open, for a private interface), before any /api route
+        app.use('/api/*', requireApiKey(keys.gate('query', config.queryKeys)));
         app.route('/api', analytics.app);
         closers.push(() => analytics.close());
         for (const service of await startSqlProtocols(ctx, analytics.engine)) {

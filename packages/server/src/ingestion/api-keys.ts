@@ -3,11 +3,14 @@
  * PostgreSQL gateway). Keys are held as SHA-256 hashes and compared
  * with `timingSafeEqual`, so neither the stored form nor the comparison time reveals a key.
  *
+ * Which keys a side accepts, and when it requires one, is the gate's business (auth/key-gate.ts).
+ *
  * @example
- *   app.use('*', requireApiKey(hashKeys(['s3cret'])));   // then: Authorization: Bearer s3cret
+ *   app.use('*', requireApiKey(staticKeyGate(['s3cret'])));   // then: Authorization: Bearer s3cret
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { KEY_RETRY_AFTER_SECONDS, type KeyGate } from '../auth/key-gate.js';
 
 export function hashKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
@@ -24,23 +27,35 @@ export function parseKeyList(value: string | undefined): string[] {
 
 /** true when `presented` hashes to one of `hashes`; every hash is compared, whatever matches. */
 export function keyMatches(presented: string, hashes: readonly Buffer[]): boolean {
-  const h = hashKey(presented);
+  return hashMatches(hashKey(presented), hashes);
+}
+
+/** true when the SHA-256 `h` is one of `hashes`, in time that does not depend on which (if any) matches */
+export function hashMatches(h: Buffer, hashes: readonly Buffer[]): boolean {
   let ok = false;
   for (const known of hashes) ok = timingSafeEqual(h, known) || ok;
   return ok;
 }
 
-/** 401 unless the request carries `Authorization: Bearer <key>` for a known key; a no-op with no keys. */
-export function requireApiKey(hashes: readonly Buffer[]): MiddlewareHandler {
+/** The bearer token of an `Authorization` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
+/**
+ * 401 unless the request carries `Authorization: Bearer <key>` that the gate accepts (a no-op on an open
+ * side); 503 with `Retry-After` when the key cannot be checked right now.
+ */
+export function requireApiKey(gate: KeyGate): MiddlewareHandler {
   return async (c, next) => {
-    if (hashes.length === 0) return next();
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m || !keyMatches(m[1]!, hashes)) {
-      return c.json({ error: m ? 'unknown API key' : 'missing API key: send Authorization: Bearer <key>' }, 401, {
-        'WWW-Authenticate': 'Bearer',
-      });
+    const key = bearerToken(c.req.header('authorization'));
+    const pending = gate.check(key);
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict.ok) return next();
+    if (verdict.reason === 'unavailable') {
+      return c.json({ error: verdict.message }, 503, { 'Retry-After': String(KEY_RETRY_AFTER_SECONDS) });
     }
-    return next();
+    const error = verdict.reason === 'missing' ? 'missing API key: send Authorization: Bearer <key>' : verdict.message;
+    return c.json({ error }, 401, { 'WWW-Authenticate': 'Bearer' });
   };
 }

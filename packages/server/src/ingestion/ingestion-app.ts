@@ -29,19 +29,20 @@ import { BlockBatcher } from '../lake/block-batcher.js';
 import { insertProcess, getProcess } from '../lake/process-repository.js';
 import { insertStream } from '../lake/stream-repository.js';
 import { requireApiKey } from './api-keys.js';
+import type { KeyGate } from '../auth/key-gate.js';
 import { ingestBlock } from './block-ingestor.js';
 import { blockIngested, traced } from '../self-telemetry.js';
 import { HttpError } from './http-error.js';
 import { readBody, readJson } from './read-body.js';
 import { readOtlpBody } from './otlp-body.js';
 import { StreamCache } from './stream-cache.js';
-import { findUnavailable } from '../lake/unavailable.js';
+import { findUnavailable, RETRY_AFTER_SECONDS } from '../lake/unavailable.js';
 
 export interface IngestionOptions {
   /** largest accepted block envelope, bytes */
   maxBlockBytes: number;
-  /** SHA-256 hashes of accepted API keys; empty = no authentication */
-  keyHashes: readonly Buffer[];
+  /** which API keys pass (auth/key-gate.ts) */
+  keys: KeyGate;
   /** OTLP requests' limits (otlp-common.ts: 1,000 resources, 64 distinct ones, 100,000 events) */
   otlpLimits?: OtlpLimits;
   /** reports unexpected (500) errors */
@@ -66,7 +67,7 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   const limits = { maxPayloadBytes: Math.max(64 * 1024 * 1024, opts.maxBlockBytes * 4) };
   const app = new Hono();
 
-  app.use('*', requireApiKey(opts.keyHashes));
+  app.use('*', requireApiKey(opts.keys));
 
   app.post('/insert_process', async (c) => {
     const info = validated(validateProcessInfo, await readJson(c.req.raw, MAX_JSON_BYTES));
@@ -94,7 +95,9 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
 
   const onError = (err: Error, c: Context) => {
     if (err instanceof HttpError) {
-      return c.json({ error: err.reason }, err.status, err.status === 413 ? { Connection: 'close' } : {});
+      const headers: Record<string, string> =
+        err.status === 413 ? { Connection: 'close' } : err.status === 503 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+      return c.json({ error: err.reason }, err.status, headers);
     }
     const down = findUnavailable(err);
     if (down) {
@@ -108,7 +111,7 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   app.onError(onError);
 
   const otlp = new Hono();
-  otlp.use('*', requireApiKey(opts.keyHashes));
+  otlp.use('*', requireApiKey(opts.keys));
   const otlpRoute = (signal: OtlpSignal, convert: OtlpConverter) => {
     const handler = async (c: Context) => {
       const encoding = otlpEncoding(signal, c.req.header('content-type') ?? '');

@@ -10,7 +10,7 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { QueryError } from '../../analytics/query-error.js';
-import { keyMatches } from '../../ingestion/api-keys.js';
+import type { KeyGate } from '../../auth/key-gate.js';
 import { BadCommandError, UnsupportedCommandError } from './protocol.js';
 import { IpcFramingError } from './ipc-messages.js';
 
@@ -75,13 +75,18 @@ export function presentedKey(md: Metadata): string | undefined {
   return undefined;
 }
 
-/** throws UNAUTHENTICATED unless keys are off or the call presents a known one; returns the key */
-export function authenticate(md: Metadata, keyHashes: readonly Buffer[]): string | undefined {
+/**
+ * Resolves to the presented key when the side is open or the gate accepts it; else throws UNAUTHENTICATED,
+ * or UNAVAILABLE (retryable, said in the message: gRPC has no Retry-After) when the key cannot be checked now.
+ */
+export async function authenticate(md: Metadata, keys: KeyGate): Promise<string | undefined> {
   const key = presentedKey(md);
-  if (keyHashes.length === 0) return key;
-  if (key === undefined) throw new FlightError(status.UNAUTHENTICATED, 'missing API key: send the metadata header "authorization: Bearer <key>"');
-  if (!keyMatches(key, keyHashes)) throw new FlightError(status.UNAUTHENTICATED, 'unknown API key');
-  return key;
+  const pending = keys.check(key);
+  const verdict = pending instanceof Promise ? await pending : pending;
+  if (verdict.ok) return key;
+  if (verdict.reason === 'missing') throw new FlightError(status.UNAUTHENTICATED, 'missing API key: send the metadata header "authorization: Bearer <key>"');
+  if (verdict.reason === 'unavailable') throw new FlightError(status.UNAVAILABLE, `${verdict.message} (retryable)`);
+  throw new FlightError(status.UNAUTHENTICATED, verdict.message);
 }
 
 const QUERY_STATUS: Record<QueryError['code'], status> = {

@@ -14,7 +14,7 @@
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { QueryEngine } from '../../analytics/query-engine.js';
-import { hashKeys } from '../../ingestion/api-keys.js';
+import { staticKeyGate, type KeyGate } from '../../auth/key-gate.js';
 import { createFlightSqlHandlers } from './flight-service.js';
 import { FLIGHT_SERVICE } from './protocol.js';
 import type { StatementLimits } from './statements.js';
@@ -27,6 +27,8 @@ export interface FlightSqlServerOptions {
   port: number;
   /** when set and non-empty, every call must present one (`authorization: Bearer <key>`, or Basic with the key as password) */
   apiKeys?: readonly string[];
+  /** the key check to use instead of `apiKeys` (a server's, with its managed keys) */
+  keys?: KeyGate;
   /** the tables GetTables lists (default: the global Sirius views) */
   views?: readonly string[];
   limits?: StatementLimits;
@@ -42,7 +44,7 @@ export interface FlightSqlServer {
 export async function startFlightSqlServer(opts: FlightSqlServerOptions): Promise<FlightSqlServer> {
   const handlers = createFlightSqlHandlers({
     engine: opts.engine,
-    keyHashes: hashKeys(opts.apiKeys ?? []),
+    keys: opts.keys ?? staticKeyGate(opts.apiKeys ?? []),
     views: opts.views,
     limits: opts.limits,
   });

@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { QueryEngine } from '../../analytics/query-engine.js';
-import { hashKeys } from '../../ingestion/api-keys.js';
+import { staticKeyGate, type KeyGate } from '../../auth/key-gate.js';
 import * as msg from './backend-messages.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { PgSession } from './session.js';
@@ -32,6 +32,8 @@ export interface PgGatewayOptions {
   defaultRange?: Partial<TimeRangeText>;
   /** when set and not empty, clients must send one of these as their password */
   apiKeys?: readonly string[];
+  /** the key check to use instead of `apiKeys` (a server's, with its managed keys) */
+  keys?: KeyGate;
   /** largest frontend message once authenticated, bytes (default 64 MiB) */
   maxMessageBytes?: number;
   /** largest message before authentication: startup packet, SSL and cancel requests, password (default 8 KiB) */
@@ -79,7 +81,7 @@ function signalBackend(sessions: ReadonlyMap<number, PgSession>, from: PgSession
 export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway> {
   // '' = not set: the engine takes the range from the query's own predicates on time, else its default
   const defaultRange: TimeRangeText = { begin: opts.defaultRange?.begin ?? '', end: opts.defaultRange?.end ?? '' };
-  const apiKeyHashes = hashKeys(opts.apiKeys ?? []);
+  const keys = opts.keys ?? staticKeyGate(opts.apiKeys ?? []);
   const sessions = new Map<number, PgSession>();
   const sockets = new Set<Socket>();
   const maxConnections = opts.maxConnections ?? PG_GATEWAY_DEFAULTS.maxConnections;
@@ -112,7 +114,7 @@ export async function startPgGateway(opts: PgGatewayOptions): Promise<PgGateway>
     const session = new PgSession(socket, {
       engine: opts.engine,
       defaultRange,
-      apiKeyHashes,
+      keys,
       pid,
       secret: randomInt(0, 2 ** 31 - 1),
       maxMessageBytes: opts.maxMessageBytes ?? PG_GATEWAY_DEFAULTS.maxMessageBytes,

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { QueryEngine } from '../../analytics/query-engine.js';
-import { keyMatches } from '../../ingestion/api-keys.js';
+import type { KeyGate, KeyVerdict } from '../../auth/key-gate.js';
 import * as msg from './backend-messages.js';
 import { endSocket } from './socket-ending.js';
 import {
@@ -31,8 +31,8 @@ import type { ColumnEncoder } from './value-format.js';
 export interface SessionOptions {
   engine: QueryEngine;
   defaultRange: TimeRangeText;
-  /** SHA-256 hashes of the accepted API keys; empty = no password asked */
-  apiKeyHashes: readonly Buffer[];
+  /** which API keys pass (auth/key-gate.ts); no password is asked on an open side */
+  keys: KeyGate;
   pid: number;
   secret: number;
   /** largest message once authenticated */
@@ -288,13 +288,37 @@ export class PgSession {
     this.user = this.startupParams.get('user') ?? 'sirius';
     this.database = this.startupParams.get('database') ?? this.user;
     this.settings = new SessionSettings(this.opts.defaultRange, this.user);
-    if (this.opts.apiKeyHashes.length > 0) {
+    const open = this.opts.keys.check(undefined);
+    if (open instanceof Promise) {
+      // the client waits for our answer before it sends anything else
+      open.then((v) => this.afterStartup(v)).catch((err) => this.fatal(err));
+      return;
+    }
+    this.afterStartup(open);
+  }
+
+  private afterStartup(open: KeyVerdict): void {
+    if (this.closed) return;
+    if (open.ok) {
+      this.finishStartup();
+    } else if (open.reason === 'unavailable') {
+      this.fatal(new ProtocolError(`${open.message} (retryable)`, '57P03'));
+    } else {
       this.phase = 'password';
       this.send(msg.authenticationCleartextPassword());
       void this.flush();
-      return;
     }
-    this.finishStartup();
+  }
+
+  private async checkKey(key: string): Promise<void> {
+    const pending = this.opts.keys.check(key);
+    const v = pending instanceof Promise ? await pending : pending;
+    if (v.ok) return;
+    if (v.reason === 'unavailable') throw new ProtocolError(`${v.message} (retryable)`, '57P03');
+    if (this.phase === 'password') {
+      throw new ProtocolError(`password authentication failed for user "${this.user}": the password must be a Sirius API key`, '28P01');
+    }
+    throw new ProtocolError(`this session's API key is no longer accepted (${v.message})`, '28000');
   }
 
   private finishStartup(): void {
@@ -324,9 +348,7 @@ export class PgSession {
     if (this.phase === 'password') {
       if (m.type !== 'p') throw new ProtocolError(`expected a password message, got '${m.type}'`);
       const password = new BodyReader(m.body).cstring();
-      if (!keyMatches(password, this.opts.apiKeyHashes)) {
-        throw new ProtocolError(`password authentication failed for user "${this.user}": the password must be a Sirius API key`, '28P01');
-      }
+      await this.checkKey(password);
       this.apiKey = password;
       this.finishStartup();
       return;
@@ -336,6 +358,7 @@ export class PgSession {
       return;
     }
     if (this.skipUntilSync && m.type !== 'S') return;
+    if (this.apiKey !== undefined && (m.type === 'Q' || m.type === 'E')) await this.checkKey(this.apiKey);
     switch (m.type) {
       case 'Q': return this.simpleQuery(new BodyReader(m.body).cstring());
       case 'P': return this.guard(() => this.parse(m.body));

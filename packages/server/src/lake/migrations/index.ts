@@ -4,6 +4,7 @@
  */
 import { metadataMigration } from './001-metadata.js';
 import { lakehouseMigration } from './002-lakehouse.js';
+import { apiKeysMigration } from './003-api-keys.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -11,4 +12,5 @@ export type { Migration } from './migration.js';
 export const migrations: readonly Migration[] = [
   metadataMigration,
   lakehouseMigration,
+  apiKeysMigration,
 ];
