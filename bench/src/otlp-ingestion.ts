@@ -164,7 +164,7 @@ async function send(url: string, v: Variant, from: number, to: number): Promise<
   const worker = async () => {
     while (next < to) {
       const body = v.bodies[next++]!;
-      const r = await fetch(`${url}${v.path}`, { method: 'POST', body, headers: v.headers }).catch((err: Error) => {
+      const r = await fetch(`${url}${v.path}`, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, headers: v.headers }).catch((err: Error) => {
         throw new Error(`${v.name}: ${v.path}: ${err.message} (${(err.cause as Error | undefined)?.message ?? ''})`);
       });
       if (r.status !== 200) throw new Error(`${v.name}: ${v.path} answered ${r.status}: ${await r.text()}`);
