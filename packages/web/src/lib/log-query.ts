@@ -22,17 +22,65 @@ export function levelName(level: number): string {
   return LEVELS[level] ?? String(level);
 }
 
-export function logWhere(f: LogFilter): string {
+/** the filter's conditions; `log_stats` has every column they name except `msg` */
+function conditions(f: LogFilter): string[] {
   const parts: string[] = [];
   if (f.processId) parts.push(`process_id = ${lit(f.processId)}`);
   if (f.maxLevel < 6) parts.push(`level <= ${Math.max(1, Math.floor(f.maxLevel))}`);
   if (f.search) parts.push(`msg ILIKE ${likeContains(f.search)} ESCAPE '\\'`);
   if (f.target) parts.push(`target ILIKE ${likeContains(f.target)} ESCAPE '\\'`);
+  return parts;
+}
+
+export function logWhere(f: LogFilter): string {
+  const parts = conditions(f);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
-export function logCountSql(f: LogFilter): string {
-  return `SELECT count(*) AS n FROM log_entries ${logWhere(f)}`;
+/** the range a page queries, in epoch milliseconds, end excluded */
+export interface MsRange {
+  begin: number;
+  end: number;
+}
+
+export type LogCountKey = 'process_id' | 'level' | 'target';
+
+const MINUTE_MS = 60_000;
+const nsLiteral = (ms: number) => `make_timestamp_ns(${Math.round(ms)}000000::BIGINT)`;
+
+/**
+ * Log lines in `range` matching `f`, as rows of the `groupBy` columns and `n`; summed, they equal
+ * `count(*)` over `log_entries` for the same range. Every page that shows a log count goes through here, so
+ * one range gives one count everywhere. `log_stats` is binned by minute and the engine keeps a bin when its
+ * start is in range: alone it would drop a partly covered first minute and count all of a partly covered
+ * last one. So whole minutes come from `log_stats` and the partly covered minutes at either edge from
+ * `log_entries`. A message search can only be answered by `log_entries`.
+ */
+export function logCountRowsSql(range: MsRange, f: LogFilter, groupBy: readonly LogCountKey[] = []): string {
+  const keys = groupBy.join(', ');
+  const select = keys ? `${keys}, ` : '';
+  const group = keys ? ` GROUP BY ${keys}` : '';
+  if (f.search) return `SELECT ${select}count(*) AS n FROM log_entries ${logWhere(f)}${group}`;
+  // [wholeFrom, wholeTo) is the whole minutes inside the range; empty (or reversed) when it spans none
+  const wholeFrom = nsLiteral(Math.ceil(range.begin / MINUTE_MS) * MINUTE_MS);
+  const wholeTo = nsLiteral(Math.floor(range.end / MINUTE_MS) * MINUTE_MS);
+  const edges = [`(time < ${wholeFrom} OR time >= ${wholeTo})`, ...conditions(f)];
+  const whole = [`time_bin >= ${wholeFrom}`, `time_bin < ${wholeTo}`, ...conditions(f)];
+  return `SELECT ${select}count(*) AS n FROM log_entries WHERE ${edges.join(' AND ')}${group}
+UNION ALL
+SELECT ${select}sum(count) AS n FROM log_stats WHERE ${whole.join(' AND ')}${group}`;
+}
+
+/** One row, `n`: the number of log lines in `range` matching `f` (see `logCountRowsSql`). */
+export function logCountSql(f: LogFilter, range: MsRange): string {
+  return `SELECT coalesce(sum(n), 0)::BIGINT AS n FROM (${logCountRowsSql(range, f)}) counted`;
+}
+
+/** One row: `total`, `errors` (levels 1-2) and `warnings` (level 3) in `range`, counted as `logCountRowsSql` does. */
+export function logTotalsSql(range: MsRange): string {
+  return `SELECT coalesce(sum(n), 0)::BIGINT AS total,
+  coalesce(sum(n) FILTER (WHERE level <= 2), 0)::BIGINT AS errors, coalesce(sum(n) FILTER (WHERE level = 3), 0)::BIGINT AS warnings
+FROM (${logCountRowsSql(range, { maxLevel: 6, search: '', target: '' }, ['level'])}) counted`;
 }
 
 /**

@@ -12,17 +12,21 @@ import { absoluteRange, formatDuration } from '../lib/time-range.js';
 import { timeChart, formatNumber, type TimeChart } from '../components/time-chart.js';
 import { barList } from '../components/bar-list.js';
 import { shortExe } from './processes-page.js';
+import { logCountRowsSql, logTotalsSql, type LogFilter, type MsRange } from '../lib/log-query.js';
 
 export const volumeSql = (bucketSql: string) => `SELECT date_bin(${bucketSql}, time_bin) AS t, sum(count) AS total,
   coalesce(sum(count) FILTER (WHERE level <= 2), 0) AS errors, coalesce(sum(count) FILTER (WHERE level = 3), 0) AS warnings
 FROM log_stats GROUP BY t ORDER BY t`;
 
-export const TARGETS_SQL = `SELECT target, sum(count) AS n, coalesce(sum(count) FILTER (WHERE level <= 2), 0) AS errors
-FROM log_stats GROUP BY target ORDER BY n DESC, target LIMIT 10`;
+// counts as every page counts them (`logCountRowsSql`): the chart's minute bins aside, one range gives one count
+const ALL_LEVELS: LogFilter = { maxLevel: 6, search: '', target: '' };
 
-export const ERROR_PROCESSES_SQL = `SELECT s.process_id, any_value(p.exe) AS exe, any_value(p.computer) AS computer, sum(s.count) AS errors
-FROM log_stats s LEFT JOIN processes p ON p.process_id = s.process_id
-WHERE s.level <= 2 GROUP BY s.process_id ORDER BY errors DESC, s.process_id LIMIT 10`;
+export const targetsSql = (range: MsRange) => `SELECT target, sum(n)::BIGINT AS n, coalesce(sum(n) FILTER (WHERE level <= 2), 0)::BIGINT AS errors
+FROM (${logCountRowsSql(range, ALL_LEVELS, ['target', 'level'])}) counted GROUP BY target ORDER BY n DESC, target LIMIT 10`;
+
+export const errorProcessesSql = (range: MsRange) => `SELECT s.process_id, any_value(p.exe) AS exe, any_value(p.computer) AS computer, sum(s.n)::BIGINT AS errors
+FROM (${logCountRowsSql(range, { ...ALL_LEVELS, maxLevel: 2 }, ['process_id'])}) s LEFT JOIN processes p ON p.process_id = s.process_id
+GROUP BY s.process_id ORDER BY errors DESC, s.process_id LIMIT 10`;
 
 export async function overviewPage(root: HTMLElement, ctx: PageContext): Promise<void> {
   const kpis = h('div', { class: 'kpis', 'data-testid': 'kpis' });
@@ -45,21 +49,21 @@ export async function overviewPage(root: HTMLElement, ctx: PageContext): Promise
     const range = resolved(ctx);
     const bucket = chooseBucket(range.end - range.begin, Math.max(300, (root.clientWidth || 1000) / 2 - 80), 4, 60_000);
     try {
-      const [vol, tgt, prc] = await Promise.all([
+      const [vol, tot, tgt, prc] = await Promise.all([
         query(volumeSql(bucket.sql), range, ctx.signal),
-        query(TARGETS_SQL, range, ctx.signal),
-        query(ERROR_PROCESSES_SQL, range, ctx.signal),
+        query(logTotalsSql(range), range, ctx.signal),
+        query(targetsSql(range), range, ctx.signal),
+        query(errorProcessesSql(range), range, ctx.signal),
       ]);
       const t = timeColumnMs(col(vol, 't'));
       const total = numberColumn(col(vol, 'total'));
       const errors = numberColumn(col(vol, 'errors'));
       const warnings = numberColumn(col(vol, 'warnings'));
-      const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
-      const nTotal = sum(total);
-      const nErr = sum(errors);
+      const nTotal = numberColumn(col(tot, 'total'))[0] ?? 0;
+      const nErr = numberColumn(col(tot, 'errors'))[0] ?? 0;
       setChildren(kpis,
         kpi('Log lines', formatNumber(nTotal)), kpi('Errors', formatNumber(nErr), nErr > 0 ? 'bad' : ''),
-        kpi('Warnings', formatNumber(sum(warnings))), kpi('Error rate', nTotal ? `${((nErr / nTotal) * 100).toFixed(2)} %` : '—'),
+        kpi('Warnings', formatNumber(numberColumn(col(tot, 'warnings'))[0] ?? 0)), kpi('Error rate', nTotal ? `${((nErr / nTotal) * 100).toFixed(2)} %` : '—'),
         kpi('Bucket', formatDuration(bucket.ms * 1e6)));
       const rate = Float64Array.from(total, (n, i) => (n > 0 ? (errors[i]! / n) * 100 : 0));
       const a = alignBuckets([{ name: 'logs', t, values: { total, errors, warnings, rate } }], range.begin, range.end, bucket.ms);

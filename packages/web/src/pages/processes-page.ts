@@ -9,6 +9,7 @@ import { patchParams, linkTo } from '../app/router.js';
 import { col, timeColumnMs, numberColumn, stringColumn } from '../lib/arrow-columns.js';
 import { dataTable } from '../components/data-table.js';
 import { formatTime } from '../lib/time-range.js';
+import { processesSql } from '../lib/processes-query.js';
 
 export interface ProcessRow {
   id: string;
@@ -22,19 +23,6 @@ export interface ProcessRow {
   logs: number;
 }
 
-export const PROCESSES_SQL = `
-SELECT p.process_id, p.exe, p.computer, p.username, p.start_time, p.last_update_time,
-       coalesce(s.errors, 0) AS errors, coalesce(s.warnings, 0) AS warnings, coalesce(s.logs, 0) AS logs
-FROM processes p
-LEFT JOIN (
-  SELECT process_id,
-         sum(count) FILTER (WHERE level <= 2) AS errors,
-         sum(count) FILTER (WHERE level = 3) AS warnings,
-         sum(count) AS logs
-  FROM log_stats GROUP BY process_id
-) s ON s.process_id = p.process_id
-ORDER BY p.last_update_time DESC NULLS LAST
-LIMIT 5000`;
 
 export function shortExe(exe: string): string {
   const parts = exe.split(/[\\/]/);
@@ -105,7 +93,8 @@ export async function processesPage(root: HTMLElement, ctx: PageContext): Promis
   setChildren(body, statusBox('loading', 'Loading processes…'));
   liveLoop(ctx, async (first) => {
     try {
-      const t = await query(PROCESSES_SQL, resolved(ctx), ctx.signal);
+      const range = resolved(ctx);
+      const t = await query(processesSql(range), range, ctx.signal);
       const ids = stringColumn(col(t, 'process_id'));
       const exe = stringColumn(col(t, 'exe'));
       const computer = stringColumn(col(t, 'computer'));
