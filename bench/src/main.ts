@@ -11,6 +11,7 @@ const suites = [
   'otlp-ingestion',
   'etl-throughput',
   'query-vs-duckdb',
+  'flight-stream',
   'web-render',
   'hostile-clients',
   'hostile-queries',
