@@ -62,6 +62,7 @@ async function overFlight(): Promise<Record<string, number>> {
       const k = `Flight SQL (run ${attempt})`;
       out[`${k}: GetFlightInfo ms`] = infoMs;
       out[`${k}: first batch ms (from GetFlightInfo)`] = got.firstBatchAt - started;
+      out[`${k}: first batch ms (from DoGet)`] = got.firstBatchAt - started - infoMs;
       out[`${k}: seconds`] = seconds;
       out[`${k}: M rows/s`] = ROWS / seconds / 1e6;
       out[`${k}: MB/s (IPC bodies)`] = got.bytes / seconds / 1e6;
