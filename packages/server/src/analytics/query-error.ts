@@ -4,6 +4,9 @@
 /** `unavailable`: the metadata database or object store cannot serve now (retry later; the message names no host or path) */
 export type QueryErrorCode = 'sql' | 'bad_request' | 'timeout' | 'busy' | 'too_large' | 'unavailable' | 'internal';
 
+/** `busy` (every query slot taken, the queue full) clears as queries finish: seconds a client should wait */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
+
 export class QueryError extends Error {
   override readonly name = 'QueryError';
   constructor(

@@ -13,13 +13,13 @@
  *     -d '{"sql":"SELECT level, count(*) AS n FROM log_entries GROUP BY level","begin":"1h","end":"now"}'
  */
 import { Hono } from 'hono';
-import { QueryError } from '../analytics/query-error.js';
+import { BUSY_RETRY_AFTER_SECONDS, QueryError } from '../analytics/query-error.js';
 import type { QueryEngine, QueryStats } from '../analytics/query-engine.js';
 import { jsonRowChunks } from './result-json.js';
 import { ipcStreamParts, tableToIpcMessages } from './flight-sql/ipc-messages.js';
 import { HttpError } from '../ingestion/http-error.js';
 import { readBody } from '../ingestion/read-body.js';
-import { findUnavailable, type UnavailableError } from '../lake/unavailable.js';
+import { findUnavailable, RETRY_AFTER_SECONDS, type UnavailableError } from '../lake/unavailable.js';
 import { redactPaths } from '../redact-paths.js';
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
@@ -53,7 +53,10 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
       const down = findUnavailable(err);
       if (down) return unavailable(down);
       const position = err.position !== undefined ? { position: err.position } : {};
-      return c.json({ error: redactPaths(err.message), code: err.code, ...position }, STATUS[err.code]);
+      // every 503 says when to come back
+      const wait = err.code === 'busy' ? BUSY_RETRY_AFTER_SECONDS : err.code === 'unavailable' ? RETRY_AFTER_SECONDS : undefined;
+      const retry = wait === undefined ? undefined : { 'Retry-After': String(wait) };
+      return c.json({ error: redactPaths(err.message), code: err.code, ...position }, STATUS[err.code], retry);
     };
     let body: unknown;
     try {

@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import type { Table } from 'apache-arrow';
 import { perfettoTrace, type PerfettoThread } from '../analytics/perfetto/index.js';
 import type { QueryEngine } from '../analytics/query-engine.js';
-import { QueryError } from '../analytics/query-error.js';
+import { BUSY_RETRY_AFTER_SECONDS, QueryError } from '../analytics/query-error.js';
 import { findUnavailable } from '../lake/unavailable.js';
 import { redactPaths } from '../redact-paths.js';
 import type { ColumnSpec, RowBatch } from '../lakehouse/row-batch.js';
@@ -56,6 +56,9 @@ export function createPerfettoRoutes(deps: { engine: QueryEngine }): Hono {
       // a lake outage reaches here wrapped in a QueryError (its cause); it is not the client's fault
       const down = findUnavailable(err);
       if (down) return c.json({ error: down.message }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
+      if (err instanceof QueryError && err.code === 'busy') {
+        return c.json({ error: err.message }, 503, { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) });
+      }
       if (err instanceof QueryError) return c.json({ error: redactPaths(err.message) }, 400);
       throw err;
     }

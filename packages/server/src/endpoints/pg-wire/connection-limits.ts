@@ -25,11 +25,11 @@ export class ConnectionLimits {
   /** takes a slot, or says why there is none */
   acquire(address = ''): string | undefined {
     if (this.open >= this.limits.total) {
-      return `sorry, too many clients already: the gateway accepts ${this.limits.total} connections at once`;
+      return `sorry, too many clients already: the gateway accepts ${this.limits.total} connections at once; retry when one closes`;
     }
     const mine = this.byAddress.get(address) ?? 0;
     if (mine >= this.limits.perAddress) {
-      return `sorry, too many connections from ${address}: the gateway accepts ${this.limits.perAddress} at once from one address`;
+      return `sorry, too many connections from ${address}: the gateway accepts ${this.limits.perAddress} at once from one address; retry when one closes`;
     }
     this.open++;
     this.byAddress.set(address, mine + 1);
