@@ -1,20 +1,15 @@
 /**
  * The roles `startServer` composes besides ingestion: each one is built here from the shared lake, so
- * serve.ts stays a list of roles and a role can run alone (`sirius serve --roles daemon`).
+ * serve.ts stays a list of roles and a role can run alone (`sirius serve --roles daemon`). Each role loads
+ * its modules when it starts: a process running one role does not load (or hold in memory) the others'
+ * DuckDB, Arrow and gRPC code.
  */
 import { Hono } from 'hono';
-import { createAnalytics } from './endpoints/create-analytics.js';
-import { createNotebookRoutes } from './endpoints/notebooks.js';
-import { createPerfettoRoutes } from './endpoints/perfetto-export.js';
-import { createLakehouse, startDaemon } from './lakehouse/index.js';
 import type { QueryEngine } from './analytics/query-engine.js';
-import { startFlightSqlServer } from './endpoints/flight-sql/index.js';
-import { startPgGateway } from './endpoints/pg-wire/index.js';
 import type { ServeConfig } from './config.js';
 import type { Lake } from './lake/lake.js';
 import type { Log } from './log.js';
 import { explainListenError } from './port-in-use.js';
-import { setLogger } from '@grpc/grpc-js';
 import { staticKeyGate, type KeyRegistry } from './auth/key-gate.js';
 
 export interface RoleContext {
@@ -45,6 +40,7 @@ export interface AnalyticsRole extends HttpRole {
 
 /** `daemon` role: the lakehouse daemon (materialization every second, compaction, retention). */
 export async function startDaemonRole(ctx: RoleContext): Promise<Service | null> {
+  const { startDaemon } = await import('./lakehouse/index.js');
   return startDaemon({
     lake: ctx.lake,
     dataDir: ctx.config.dataDir,
@@ -55,6 +51,12 @@ export async function startDaemonRole(ctx: RoleContext): Promise<Service | null>
 
 /** `analytics` role: the query API and saved notebooks, mounted at `/api`. */
 export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRole | null> {
+  const [{ createLakehouse }, { createAnalytics }, { createNotebookRoutes }, { createPerfettoRoutes }] = await Promise.all([
+    import('./lakehouse/index.js'),
+    import('./endpoints/create-analytics.js'),
+    import('./endpoints/notebooks.js'),
+    import('./endpoints/perfetto-export.js'),
+  ]);
   const lakehouse = createLakehouse({ lake: ctx.lake, dataDir: ctx.config.dataDir });
   const analytics = await createAnalytics({ lake: ctx.lake, lakehouse, dataDir: ctx.config.dataDir, limits: ctx.config.queryLimits });
   const app = new Hono();
@@ -69,9 +71,10 @@ export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRo
  * server says what happened in its own words (port-in-use.ts), so that line alone is dropped.
  */
 let grpcLoggerQuieted = false;
-function quietGrpcBindLine(): void {
+async function quietGrpcBindLine(): Promise<void> {
   if (grpcLoggerQuieted) return;
   grpcLoggerQuieted = true;
+  const { setLogger } = await import('@grpc/grpc-js');
   setLogger({
     error: (message?: unknown, ...rest: unknown[]) => {
       if (typeof message === 'string' && message.startsWith('No address added out of total')) return;
@@ -90,7 +93,8 @@ export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): 
   const keys = ctx.keys?.gate('query', queryKeys) ?? staticKeyGate(queryKeys);
   try {
     if (flightPort !== null) {
-      quietGrpcBindLine();
+      await quietGrpcBindLine();
+      const { startFlightSqlServer } = await import('./endpoints/flight-sql/index.js');
       const flight = await startFlightSqlServer({ engine, host, port: flightPort, keys }).catch(async (err: unknown) => {
         throw await explainListenError(err, 'flight', host, flightPort);
       });
@@ -98,6 +102,7 @@ export async function startSqlProtocols(ctx: RoleContext, engine: QueryEngine): 
     }
     if (pgPort !== null) {
       const { pgMaxConnections, pgMaxConnectionsPerAddress, pgAuthTimeoutMs } = ctx.config.limits;
+      const { startPgGateway } = await import('./endpoints/pg-wire/index.js');
       const gateway = await startPgGateway({
         engine, host, port: pgPort, keys,
         maxConnections: pgMaxConnections, maxConnectionsPerAddress: pgMaxConnectionsPerAddress, authTimeoutMs: pgAuthTimeoutMs,

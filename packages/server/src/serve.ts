@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolveServeConfig, type ClientLimits, type ServeConfig, type ServeOptions } from './config.js';
 import { createHealthRoutes } from './health.js';
-import { createIngestionService } from './ingestion/ingestion-app.js';
 import { requireApiKey } from './ingestion/api-keys.js';
 import { KeyRegistry } from './auth/key-gate.js';
 import { openLake } from './lake/open-lake.js';
@@ -59,6 +58,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     app.route('/', createHealthRoutes(lake));
 
     if (config.roles.includes('ingestion')) {
+      // loaded with its role, like the others (roles.ts)
+      const { createIngestionService } = await import('./ingestion/ingestion-app.js');
       const ingestion = createIngestionService(lake, {
         maxBlockBytes: config.maxBlockBytes,
         keys: keys.gate('ingestion', config.ingestionKeys),

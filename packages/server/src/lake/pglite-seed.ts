@@ -24,21 +24,22 @@ const MARKER = 'PG_VERSION';
 export async function seedPgliteDir(dir: string): Promise<void> {
   if (existsSync(join(dir, MARKER))) return;
   const template = await pgliteTemplate();
+  if (template === undefined) return; // nowhere to keep one: PGlite runs initdb in the folder itself
   mkdirSync(dir, { recursive: true });
   // the marker last: a copy cut short is not taken for a database, and is copied over next time
   cpSync(template, dir, { recursive: true, filter: (src) => src !== join(template, MARKER) });
   cpSync(join(template, MARKER), join(dir, MARKER));
 }
 
-let pending: Promise<string> | undefined;
+let pending: Promise<string | undefined> | undefined;
 
-/** the template folder for the installed PGlite, made on first use */
-function pgliteTemplate(): Promise<string> {
+/** the template folder for the installed PGlite, made on first use; undefined when no folder is writable */
+function pgliteTemplate(): Promise<string | undefined> {
   pending ??= makeTemplate().finally(() => (pending = undefined));
   return pending;
 }
 
-async function makeTemplate(): Promise<string> {
+async function makeTemplate(): Promise<string | undefined> {
   const entry = import.meta.resolve('@electric-sql/pglite');
   const version = pgliteVersion(fileURLToPath(entry));
   for (const root of cacheRoots(fileURLToPath(entry))) {
@@ -63,7 +64,7 @@ async function makeTemplate(): Promise<string> {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
-  throw new Error('no writable folder for the embedded database template');
+  return undefined;
 }
 
 function initdbInWorker(pgliteUrl: string, dir: string): Promise<void> {
