@@ -23,11 +23,21 @@ export type OtlpSignal = keyof typeof REQUESTS;
 
 const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
-/** bytes as OTLP/JSON writes them: ids in hex, anything else in base64 */
+/**
+ * bytes as OTLP/JSON writes them: ids in hex, anything else in base64. In place: `toObject` made the tree for
+ * us alone, and rebuilding every object of a large export cost as much as decoding it.
+ */
 function jsonBytes(value: unknown, key?: string): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString(key && ID_KEYS.has(key) ? 'hex' : 'base64');
-  if (Array.isArray(value)) return value.map((v) => jsonBytes(v));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonBytes(v, k)]));
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(key && ID_KEYS.has(key) ? 'hex' : 'base64');
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = jsonBytes(value[i]);
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = jsonBytes(o[k], k);
+    return o;
+  }
   return value;
 }
 
