@@ -17,7 +17,7 @@ import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
 import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
 import { startPgGateway } from '../../packages/server/src/endpoints/pg-wire/index.js';
 
-const RUNS = 5;
+const RUNS = 3;
 const PG_URL = process.env.SIRIUS_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function rowsArg(): number {

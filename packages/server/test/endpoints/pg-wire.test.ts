@@ -110,6 +110,23 @@ describe('PostgreSQL wire gateway', () => {
     assert.equal(dText!.encode(0)!.toString(), '2024-05-02');
   });
 
+  test('text encoders: nanosecond times, 64-bit integers and fractions exact at the edges (fast paths and BigInt fallbacks agree)', async () => {
+    const out = await s.engine.engine.query(`SELECT * FROM (VALUES
+        (make_timestamp_ns(-1::BIGINT), -1::BIGINT, TIMESTAMP '2024-05-01 06:00:00.12'),
+        (make_timestamp_ns(-1001::BIGINT), 9223372036854775807::BIGINT, TIMESTAMP '1900-01-01 00:00:00'),
+        (make_timestamp_ns(1714521600123456789::BIGINT), (-9223372036854775807 - 1)::BIGINT, NULL),
+        (make_timestamp_ns(9223372036854775000::BIGINT), 9007199254740993::BIGINT, NULL),
+        (make_timestamp_ns(-9223372036854775000::BIGINT), -4503599627370497::BIGINT, NULL)) t(ns, i8, us)`,
+    { begin: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z' });
+    const rows = arrowRows(out.table, out.sqlTypes);
+    const enc = rows.encoders(['text', 'text', 'text']);
+    const text = (c: number, r: number) => enc[c]!.encode(r)?.toString() ?? null;
+    assert.deepEqual(Array.from({ length: 5 }, (_, r) => text(0, r)), ['1969-12-31 23:59:59.999999+00', '1969-12-31 23:59:59.999998+00',
+      '2024-05-01 00:00:00.123456+00', '2262-04-11 23:47:16.854775+00', '1677-09-21 00:12:43.145225+00']);
+    assert.deepEqual(Array.from({ length: 5 }, (_, r) => text(1, r)), ['-1', '9223372036854775807', '-9223372036854775808', '9007199254740993', '-4503599627370497']);
+    assert.deepEqual(Array.from({ length: 3 }, (_, r) => text(2, r)), ['2024-05-01 06:00:00.12+00', '1900-01-01 00:00:00+00', null]);
+  });
+
   test('an error carries its SQLSTATE, message and position, and the session stays usable', async () => {
     const c = await connect();
     await assert.rejects(c.query('SELECT lvl FROM log_entries'), (err: pg.DatabaseError) => {
@@ -225,10 +242,14 @@ describe('PostgreSQL wire gateway', () => {
     packet.writeInt32BE(80877102, 4);
     packet.writeInt32BE(processID, 8);
     packet.writeInt32BE(secretKey, 12);
-    // As in PostgreSQL, a cancel that reaches an idle session is ignored, and the gateway offers no hook to see
-    // that the query has arrived, so the cancel goes a moment later; a lost cancel would show up as the
-    // time-budget message instead of 'cancelled', failing the assertion above.
-    await new Promise((r) => setTimeout(r, 300));
+    // As in PostgreSQL, a cancel that reaches an idle session is ignored: wait until pg_stat_activity shows
+    // the query running (a lost cancel would show up as the time-budget message, failing the assertion above)
+    const watcher = await connect();
+    const deadline = Date.now() + 30_000;
+    while ((await watcher.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [processID])).rows[0]?.state !== 'active') {
+      assert.ok(Date.now() < deadline, 'the query never showed as active');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await new Promise<void>((resolve) => {
       const sock = tcpConnect(gw.port, '127.0.0.1', () => sock.end(packet));
       sock.on('close', () => resolve());

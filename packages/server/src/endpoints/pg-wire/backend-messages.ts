@@ -169,7 +169,8 @@ export class DataRowWriter {
         buf.writeInt32BE(-1, at);
         at += 4;
       } else if (typeof v === 'string') {
-        const len = buf.write(v, at + 4, 'utf8');
+        // (no encoding argument: UTF-8 is the default, and naming it costs a lookup per call)
+        const len = buf.write(v, at + 4);
         buf.writeInt32BE(len, at);
         at += 4 + len;
       } else {

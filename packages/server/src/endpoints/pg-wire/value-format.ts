@@ -124,8 +124,18 @@ function textOf(vector: Vector, cells: Cells, pg: PgType): (row: number) => stri
   switch (type.typeId) {
     case Type.Bool:
       return (r) => (vector.get(r) ? 't' : 'f');
-    case Type.Int:
-      return (r) => String(vector.get(r));
+    case Type.Int: {
+      if ((type as unknown as { bitWidth: number }).bitWidth !== 64) return (r) => String(vector.get(r));
+      // 64-bit integers from their two 32-bit words: a double when exact, a BigInt only past 2^53
+      const words = wordsOf(vector);
+      const signed = (type as unknown as { isSigned: boolean }).isSigned;
+      return (r) => {
+        const i = words.seek(r);
+        const hi = words.view[i + 1]!;
+        if (hi >= -0x200000 && hi < 0x200000 && (signed || hi >= 0)) return String(hi * 4294967296 + (words.view[i]! >>> 0));
+        return String(vector.get(r));
+      };
+    }
     case Type.Float:
       return (r) => formatFloat(vector.get(r) as number, pg.oid === OID.float4);
     case Type.Utf8:
@@ -143,6 +153,18 @@ function textOf(vector: Vector, cells: Cells, pg: PgType): (row: number) => stri
       const scale = UNIT_NS[unit]!;
       const tz = pg.oid === OID.timestamptz ? '+00' : '';
       const format = timestampFormatter();
+      const words = wordsOf(vector);
+      if (unit === 3) {
+        // ns → µs without BigInt: ns = hi·2^32 + lo and 2^32 = 1000·4294967 + 296, so
+        // floor(ns / 1000) = hi·4294967 + floor((hi·296 + lo) / 1000), every term exact in a double
+        return (r) => {
+          const i = words.seek(r);
+          const hi = words.view[i + 1]!;
+          const us = hi * 4294967 + Math.floor((hi * 296 + (words.view[i]! >>> 0)) / 1000);
+          // beyond ±2^53 µs (years before 1685 or after 2255) the sum is no longer exact: BigInt there
+          return (Number.isSafeInteger(us) ? format(us) : formatTimestampUs(floorDiv(cells.int64(r), 1000n))) + tz;
+        };
+      }
       // µs since the epoch fit a double exactly until the year 2255; past that, the exact BigInt path
       return (r) => {
         const raw = cells.int64(r);
@@ -211,6 +233,30 @@ export function columnEncoder(vector: Vector, pg: PgType, format: WireFormat): C
     },
     cell,
   };
+}
+
+/** a 64-bit column's values as pairs of 32-bit words (low, high), found by walking the chunks in row order */
+function wordsOf(vector: Vector): { view: Int32Array; seek(row: number): number } {
+  const chunks = vector.data;
+  const views = chunks.map((d) => {
+    const v = d.values as unknown as ArrayBufferView;
+    return new Int32Array(v.buffer, v.byteOffset, v.byteLength >> 2);
+  });
+  let k = 0;
+  let start = 0;
+  const out = {
+    view: views[0] ?? new Int32Array(0),
+    seek(row: number): number {
+      if (row < start || row >= start + chunks[k]!.length) {
+        k = 0;
+        start = 0;
+        while (row >= start + chunks[k]!.length) start += chunks[k++]!.length;
+        out.view = views[k]!;
+      }
+      return (row - start + chunks[k]!.offset) * 2;
+    },
+  };
+  return out;
 }
 
 /** a Utf8 column's cells as views of its UTF-8 bytes; walks the chunks in order, as rows are sent */
