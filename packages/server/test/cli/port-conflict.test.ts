@@ -1,6 +1,7 @@
 /**
- * A port already taken, for each endpoint `sirius serve` listens on: one line naming the port, the endpoint
- * and the flag and variable that move it; exit code 1; no stack trace, and no line from gRPC.
+ * A port already taken, for each endpoint `sirius serve` listens on: one line naming the port, the process
+ * holding it, the endpoint, and the flag and variable that move it; exit code 1; no stack trace, and no line
+ * from gRPC.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +29,8 @@ async function conflict(flagFor: (port: number) => string[], roles: string, expe
     assert.equal(code, 1, out);
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 1, `one line, got: ${out}`);
-    assert.match(lines[0]!, new RegExp(`^sirius: port ${held.port} on 127\\.0\\.0\\.1 is already in use`));
+    // the holder is this test process, found through /proc
+    assert.match(lines[0]!, new RegExp(`^sirius: port ${held.port} on 127\\.0\\.0\\.1 is already in use by process ${process.pid} \\(`));
     assert.match(lines[0]!, expected.what);
     assert.ok(lines[0]!.includes(expected.flag) && lines[0]!.includes(expected.env), lines[0]);
     assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
