@@ -125,7 +125,7 @@ export function logViewer(ctx: PageContext, processId: string | undefined): HTML
     const range = fresh ? now : { begin: snapshot.begin, end: now.end };
     const gen = ++generation;
     try {
-      const t = await query(logCountSql(filter, range), range, abort.signal);
+      const t = await query(logCountSql(filter), range, abort.signal);
       if (gen !== generation) return;
       const n = numberColumn(col(t, 'n'))[0] ?? 0;
       if (fresh) {

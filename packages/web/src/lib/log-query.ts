@@ -50,8 +50,8 @@ const nsLiteral = (ms: number) => `make_timestamp_ns(${Math.round(ms)}000000::BI
 
 /**
  * Log lines in `range` matching `f`, as rows of the `groupBy` columns and `n`; summed, they equal
- * `count(*)` over `log_entries` for the same range. Every page that shows a log count goes through here, so
- * one range gives one count everywhere. `log_stats` is binned by minute and the engine keeps a bin when its
+ * `count(*)` over `log_entries` for the same range, which is what the Logs tab counts (`logCountSql`): the
+ * Processes page and the Overview go through here, so one range gives one count everywhere. `log_stats` is binned by minute and the engine keeps a bin when its
  * start is in range: alone it would drop a partly covered first minute and count all of a partly covered
  * last one. So whole minutes come from `log_stats` and the partly covered minutes at either edge from
  * `log_entries`. A message search can only be answered by `log_entries`.
@@ -71,8 +71,17 @@ UNION ALL
 SELECT ${select}sum(count) AS n FROM log_stats WHERE ${whole.join(' AND ')}${group}`;
 }
 
-/** One row, `n`: the number of log lines in `range` matching `f` (see `logCountRowsSql`). */
-export function logCountSql(f: LogFilter, range: MsRange): string {
+/**
+ * The Logs tab's count: `count(*)` over the very rows it pages through, the number every other page's
+ * `logCountRowsSql` equals for the same range. (Counting the tab from `log_stats` too would be slower for a live
+ * range, whose newest minutes `log_stats` computes on the fly, and would hold up the pages of rows.)
+ */
+export function logCountSql(f: LogFilter): string {
+  return `SELECT count(*) AS n FROM log_entries ${logWhere(f)}`;
+}
+
+/** One row, `n`: the number of log lines in `range` matching `f`, counted as `logCountRowsSql` does. */
+export function logTotalSql(f: LogFilter, range: MsRange): string {
   return `SELECT coalesce(sum(n), 0)::BIGINT AS n FROM (${logCountRowsSql(range, f)}) counted`;
 }
 
