@@ -10,18 +10,15 @@
  *
  * Standalone: node --import tsx bench/src/ingestion-throughput.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import pg from 'pg';
+import { pathToFileURL } from 'node:url';
 import { BlockEncoder, encodeBlock, LogLevel, lz4SectionsCodec, type BlockMeta } from '@sirius/transit';
 import { lz4Codec } from '@sirius/server';
+import { cpuSeconds, createDatabase, postJson, startIngestionProcess, stopProcess } from './ingestion-server.js';
 
-const MAIN = fileURLToPath(new URL('../../packages/server/src/cli/main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_BLOCK_BYTES = 64 * 1024;
 const IN_FLIGHT = 16;
 const WARMUP_BLOCKS = 300;
@@ -40,9 +37,9 @@ export async function run(): Promise<Record<string, number>> {
 async function runVariant(pgUrl: string | undefined, store: 'file' | 'memory'): Promise<Record<string, number>> {
   const db = pgUrl ? await createDatabase(pgUrl) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'sirius-bench-ingest-'));
-  let server: { child: ChildProcess; url: string } | undefined;
+  let server: Awaited<ReturnType<typeof startIngestionProcess>> | undefined;
   try {
-    server = await startServerProcess(dir, db?.url, store === 'file' ? pathToFileURL(join(dir, 'objects')).href : 'memory://');
+    server = await startIngestionProcess(dir, db?.url, store === 'file' ? pathToFileURL(join(dir, 'objects')).href : 'memory://');
     const ids = { process_id: randomUUID(), stream_id: randomUUID() };
     await postJson(server.url, 'insert_process', {
       process_id: ids.process_id, exe: 'bench', username: 'bench', realname: 'bench', computer: 'bench', distro: 'linux',
@@ -121,67 +118,6 @@ async function send(url: string, template: Uint8Array, count: number): Promise<v
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-}
-
-async function postJson(url: string, route: string, body: unknown): Promise<void> {
-  const r = await fetch(`${url}/ingestion/${route}`, { method: 'POST', body: JSON.stringify(body) });
-  if (r.status !== 200) throw new Error(`${route} answered ${r.status}: ${await r.text()}`);
-}
-
-async function startServerProcess(dir: string, sqlUrl: string | undefined, objectStoreUri: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--roles', 'ingestion', '--http-port', '0', '--data-dir', dir], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SIRIUS_SQL_CONNECTION_STRING: sqlUrl ?? '',
-      SIRIUS_OBJECT_STORE_URI: objectStoreUri,
-      SIRIUS_INGESTION_KEYS: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-    if (url) return { child, url };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the server did not start: ${out}`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** user + system CPU seconds of a process (Linux /proc; clock ticks are 100 Hz there) */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function createDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `sirius_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => c.end());
-    },
-  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
