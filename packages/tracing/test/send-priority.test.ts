@@ -1,5 +1,5 @@
 /**
- * When data waits (a slow server, a flush on SIGTERM against a deadline), it is sent in priority order: the
+ * When a flush waits (on SIGTERM, against a deadline), queued data is sent in priority order: the
  * process, its streams, then logs, metrics and spans, oldest first within each. Runs the real sender
  * (encoding, LZ4, HTTP) against a real server; the transport only holds the first request until everything
  * is queued, and records the order requests start in.
@@ -32,7 +32,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('process, streams, then logs, metrics and spans, whatever order they were recorded in', async () => {
+/**
+ * Records three rounds of spans, metrics and logs (in that order) while the first request is held, then
+ * lets requests go and waits for all of them: through `flush()` (a waiter: priority order) or by polling the
+ * stored count (nobody waits: first in first out).
+ */
+async function sendRounds(wait: 'flush' | 'poll'): Promise<string[]> {
   const started: string[] = [];
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
@@ -89,15 +94,31 @@ test('process, streams, then logs, metrics and spans, whatever order they were r
     rec.flushAll();
   }
   open();
-  await sender.flush();
+  if (wait === 'flush') await sender.flush();
+  else {
+    const deadline = Date.now() + 60_000;
+    while (sender.storedBlocks < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
   sender.stop();
+  const stored = (await readStreams(server.lake)).filter((s) => s.process_id === process.process_id);
+  assert.deepEqual(stored.map((s) => [s.tags[0], s.events.length]).sort(), [['cpu', 12], ['log', 6], ['metrics', 6]]);
+  return started;
+}
 
-  assert.deepEqual(started, [
+test('a flush sends the process, streams, then logs, metrics and spans, whatever order they were recorded in', async () => {
+  assert.deepEqual(await sendRounds('flush'), [
     'process', 'stream log', 'stream metrics', 'stream cpu',
     'block log 1', 'block log 2', 'block log 3',
     'block metrics 1', 'block metrics 2', 'block metrics 3',
     'block cpu 2', 'block cpu 4', 'block cpu 6',
   ]);
-  const stored = (await readStreams(server.lake)).filter((s) => s.process_id === process.process_id);
-  assert.deepEqual(stored.map((s) => [s.tags[0], s.events.length]).sort(), [['cpu', 12], ['log', 6], ['metrics', 6]]);
+});
+
+test('with no flush waiting, blocks go in the order recorded: a backlog of one kind cannot starve another', async () => {
+  assert.deepEqual(await sendRounds('poll'), [
+    'process', 'stream log', 'stream metrics', 'stream cpu',
+    'block cpu 2', 'block metrics 1', 'block log 1',
+    'block cpu 4', 'block metrics 2', 'block log 2',
+    'block cpu 6', 'block metrics 3', 'block log 3',
+  ]);
 });

@@ -1,10 +1,12 @@
 /**
  * Sends process, stream and block records by priority, a few blocks at a time, retrying transient failures
  * forever with backoff (the memory bound, not a retry limit, decides when data is given up). Process and
- * stream records are barriers: nothing after them starts before they are stored. The queue is ordered by
- * {@link Job.priority} (the process, then streams, then logs, metrics and spans), first in first out within
- * one priority, so when time is short (a flush on SIGTERM with a deadline) the most useful data goes first. A 404 on a block means the
- * server does not know its stream (for instance a fresh database): the stream is registered again once.
+ * stream records are barriers: nothing after them starts before they are stored, and they go before blocks.
+ * Blocks go first in first out while nobody waits, so a producer that outpaces the network cannot starve one
+ * kind (spans behind an endless backlog of metrics). While a flush waits (`drained()`: on SIGTERM, against a
+ * deadline) they go by {@link Job.priority} instead (logs, metrics, then spans, oldest first within each), so
+ * when time is short the most useful data goes first. A 404 on a block means the server does not know its
+ * stream (for instance a fresh database): the stream is registered again once.
  *
  * A record the server refuses for what it holds (400, 409, 413, 422) would be refused forever: it is dropped,
  * its events counted as dropped, the reason printed once, and the rest keeps flowing. Data that depends on a
@@ -44,8 +46,13 @@ export interface Job {
 /** Send order: the process, then its streams, then blocks of logs, metrics, and spans. */
 export const PRIORITY = { process: 0, stream: 1, log: 2, metrics: 3, cpu: 4 } as const;
 
-function priorityOf(job: Job): number {
+function urgentPriorityOf(job: Job): number {
   return job.priority ?? (job.kind === 'process' ? PRIORITY.process : job.kind === 'stream' ? PRIORITY.stream : PRIORITY.cpu);
+}
+
+/** the order while nobody waits: barriers first, then every block alike (first in first out) */
+function steadyPriorityOf(job: Job): number {
+  return job.kind === 'block' ? PRIORITY.log : urgentPriorityOf(job);
 }
 
 export interface UploaderOptions {
@@ -100,6 +107,7 @@ export class Uploader {
 
   /** Places `job` after the queued jobs of its priority (`front`: before them), so that higher priorities go first. */
   private insert(job: Job, front: boolean): void {
+    const priorityOf = this.waiters.length > 0 ? urgentPriorityOf : steadyPriorityOf;
     const p = priorityOf(job);
     const q = this.queue;
     let lo = 0;
@@ -117,6 +125,8 @@ export class Uploader {
   drained(): Promise<void> {
     const seq = this.nextSeq - 1;
     if (this.doneThrough(seq)) return Promise.resolve();
+    // the first waiter turns the queue into send-by-priority order (stable: oldest first within a priority)
+    if (this.waiters.length === 0) this.queue.sort((a, b) => urgentPriorityOf(a) - urgentPriorityOf(b) || a.seq! - b.seq!);
     return new Promise((resolve) => this.waiters.push({ seq, resolve }));
   }
 
