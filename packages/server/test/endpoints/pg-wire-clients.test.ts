@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -15,20 +15,10 @@ import { startQueryServer, type QueryServer } from './query-server.js';
 import { startPgGateway, type PgGateway } from '../../src/endpoints/pg-wire/index.js';
 import { catalogRelations } from '../../src/endpoints/pg-wire/catalog-relations.js';
 import { grafanaColumns, grafanaSchemas, grafanaTables, grafanaTimescaleVersion, grafanaVersion } from './grafana-postgres-queries.js';
+import { PYTHON, pythonSkip } from '../support/debian-python.js';
 
 const PSQL = '/usr/bin/psql';
-const PYTHON = '/usr/bin/python3';
 const PY_SCRIPT = fileURLToPath(new URL('./pg-wire-python-client.py', import.meta.url));
-
-function pythonSkip(): string | false {
-  if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
-  try {
-    execFileSync(PYTHON, ['-c', 'import psycopg2, pandas, sqlalchemy'], { stdio: 'pipe' });
-    return false;
-  } catch {
-    return `${PYTHON} lacks psycopg2, pandas or SQLAlchemy`;
-  }
-}
 
 const run = (file: string, args: string[], env: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -317,7 +307,7 @@ describe('PostgreSQL wire gateway with real clients', () => {
     assert.equal((await c.query(grafanaColumns('other.log_stats'))).rowCount, 0);
   });
 
-  test('Python: psycopg2 named cursors, COPY, pandas and SQLAlchemy stream_results; times right under TZ=America/Los_Angeles', { skip: pythonSkip() }, async () => {
+  test('Python: psycopg2 named cursors, COPY, pandas and SQLAlchemy stream_results; times right under TZ=America/Los_Angeles', { skip: pythonSkip(['psycopg2', 'pandas', 'sqlalchemy']) }, async () => {
     const r = await run(PYTHON, [PY_SCRIPT, String(gw.port)], { TZ: 'America/Los_Angeles', PYTHONIOENCODING: 'utf-8' });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);

@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +26,7 @@ import type { QueryEngine, QueryStats } from '../../src/analytics/query-engine.j
 import { insertPartition } from '../../src/lakehouse/partition-repository.js';
 import { partitionKey, putPartitionObject } from '../../src/lakehouse/partition-files.js';
 import { logEntriesColumns, columnsDdl } from '../../src/lakehouse/view-columns.js';
+import { PYTHON, pythonSkip } from '../support/debian-python.js';
 
 const HOUR = 3_600_000_000_000n;
 const MINUTE = 60_000_000_000n;
@@ -176,9 +176,7 @@ describe('time as UTC instants, and the range a query bounds itself to', () => {
     assert.equal((await c.query(`SELECT count(*)::INTEGER AS n FROM log_entries WHERE time BETWEEN '${iso(old)}' AND '${iso(old + HOUR)}'`)).rows[0].n, 0);
   });
 
-  test('psycopg2: time-zone-aware datetime parameters compare with time and bound the range; rows come back as aware datetimes', async (t) => {
-    const python = '/usr/bin/python3';
-    if (!existsSync(python)) return t.skip(`${python} is not installed`);
+  test('psycopg2: time-zone-aware datetime parameters compare with time and bound the range; rows come back as aware datetimes', { skip: pythonSkip(['psycopg2']) }, async () => {
     const script = [
       'import sys, datetime, psycopg2',
       'c = psycopg2.connect(host="127.0.0.1", port=int(sys.argv[1]), user="sirius", dbname="sirius")',
@@ -190,7 +188,7 @@ describe('time as UTC instants, and the range a query bounds itself to', () => {
       'print(n, first.isoformat())',
     ].join('\n');
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(python, ['-c', script, String(gw.port), String((old + 30n * MINUTE) / 1_000_000_000n)], (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+      execFile(PYTHON, ['-c', script, String(gw.port), String((old + 30n * MINUTE) / 1_000_000_000n)], (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
     // ten rows of the partition 8 days back: found with no range set, so the range came from the parameters
     assert.equal(out.trim(), `10 ${iso(old + 30n * MINUTE).replace('.000Z', '+00:00')}`);
