@@ -11,6 +11,7 @@
  */
 import { codeTokens, lexSql, type Token } from './sql-lexer.js';
 import { quoteString } from './parameters.js';
+import { selectListItems } from './column-names.js';
 import { VERSION_STRING } from './session-settings.js';
 import type { CatalogTableContext } from './catalog-tables.js';
 
@@ -134,44 +135,11 @@ export function applyEdits(sql: string, edits: readonly { start: number; end: nu
   };
 }
 
-const END_OF_LIST = new Set(['from', 'where', 'group', 'order', 'limit', 'having', 'union', 'except', 'intersect', 'into', 'window', 'offset', 'fetch']);
 const NOT_ALIASES = new Set(['end', 'null', 'true', 'false', 'distinct', 'all']);
 
 /** The column names a SELECT's top-level list would produce, read from the text (no types, no `*` expansion). */
 export function selectListNames(sql: string): string[] {
-  const toks = codeTokens(sql);
-  let depth = 0;
-  let k = 0;
-  for (; k < toks.length; k++) {
-    const t = toks[k]!;
-    if (t.text === '(') depth++;
-    else if (t.text === ')') depth--;
-    else if (depth === 0 && t.value === 'select') break;
-  }
-  if (k >= toks.length) return [];
-  k++;
-  if (toks[k]?.value === 'distinct' || toks[k]?.value === 'all') {
-    k++;
-    if (toks[k]?.value === 'on' && toks[k + 1]?.text === '(') {
-      let d = 0;
-      for (k++; k < toks.length; k++) {
-        if (toks[k]!.text === '(') d++;
-        else if (toks[k]!.text === ')' && --d === 0) break;
-      }
-      k++;
-    }
-  }
-  const items: Token[][] = [[]];
-  depth = 0;
-  for (; k < toks.length; k++) {
-    const t = toks[k]!;
-    if (t.text === '(') depth++;
-    else if (t.text === ')') depth--;
-    if (depth === 0 && t.kind === 'word' && END_OF_LIST.has(t.value)) break;
-    if (depth === 0 && t.text === ',') items.push([]);
-    else items[items.length - 1]!.push(t);
-  }
-  return items.filter((i) => i.length > 0).map(itemName);
+  return (selectListItems(codeTokens(sql)) ?? []).filter((i) => i.length > 0).map(itemName);
 }
 
 function itemName(item: Token[]): string {

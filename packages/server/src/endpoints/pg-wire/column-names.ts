@@ -44,8 +44,17 @@ export function pgColumnNames(sql: string): string[] | undefined {
   return names;
 }
 
-/** the tokens of each item in the first top-level select list */
+/** the tokens of each item in the first top-level select list; undefined when an item is empty or unclosed */
 function selectItems(toks: Token[]): Token[][] | undefined {
+  const items = selectListItems(toks);
+  return items?.some((i) => i.length === 0) ? undefined : items;
+}
+
+/**
+ * The tokens of each item of the first top-level select list, read from the text (empty items kept); undefined
+ * when there is no SELECT or its `DISTINCT ON (` is not closed.
+ */
+export function selectListItems(toks: Token[]): Token[][] | undefined {
   let depth = 0;
   let k = 0;
   for (; k < toks.length; k++) {
@@ -74,7 +83,6 @@ function selectItems(toks: Token[]): Token[][] | undefined {
     if (depth === 0 && t.text === ',') items.push([]);
     else items[items.length - 1]!.push(t);
   }
-  if (items.some((i) => i.length === 0)) return undefined;
   return items;
 }
 
