@@ -5,6 +5,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseKeyList } from './ingestion/api-keys.js';
+import { parseOriginList } from './ingestion/cors.js';
+import { DEFAULT_INGESTION_RATE_LIMITS, type IngestionRateLimits } from './ingestion/rate-limit.js';
 import type { QueryLimits } from './analytics/query-engine.js';
 
 export const ROLES = ['ingestion', 'daemon', 'analytics', 'web'] as const;
@@ -34,6 +36,10 @@ export interface ServeOptions {
   ingestionKeys?: string[];
   /** default SIRIUS_QUERY_KEYS (comma-separated): keys for `/api`, Flight SQL and the PostgreSQL gateway; empty = open */
   queryKeys?: string[];
+  /** default SIRIUS_INGESTION_ORIGINS (comma-separated): web page origins allowed to send (CORS), `*` = any; empty = none */
+  ingestionOrigins?: string[];
+  /** ingestion requests per second per client address and per key (each defaults to its SIRIUS_INGESTION_* variable) */
+  ingestionRateLimits?: Partial<IngestionRateLimits>;
   /** largest accepted block envelope in bytes (default 16 MiB) */
   maxBlockBytes?: number;
   /**
@@ -94,6 +100,8 @@ export interface ServeConfig {
   objectStoreUri: string;
   ingestionKeys: string[];
   queryKeys: string[];
+  ingestionOrigins: string[];
+  ingestionRateLimits: IngestionRateLimits;
   maxBlockBytes: number;
   lakeTimeoutMs: number;
   retention: string | undefined;
@@ -133,6 +141,9 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_OBJECT_STORE_URI', 'file:///path, s3://bucket/prefix or memory:// (default file://<data dir>/objects)'],
   ['SIRIUS_INGESTION_KEYS', 'comma-separated API keys; when set, /ingestion/* requires Authorization: Bearer <key>'],
   ['SIRIUS_QUERY_KEYS', 'comma-separated API keys; when set, /api/* requires Authorization: Bearer <key>, Flight SQL a bearer or basic password, the PostgreSQL gateway a password (the web app asks for one)'],
+  ['SIRIUS_INGESTION_ORIGINS', 'as --ingestion-origins: comma-separated web page origins (scheme://host[:port]) allowed to send telemetry from a browser, or * for any (default: none; programs that send no Origin are not affected)'],
+  ['SIRIUS_INGESTION_CLIENT_RATE, SIRIUS_INGESTION_CLIENT_BURST', `as --ingestion-client-rate, --ingestion-client-burst: ingestion requests per second from one address, and at once (default ${DEFAULT_INGESTION_RATE_LIMITS.clientRate}, ${DEFAULT_INGESTION_RATE_LIMITS.clientBurst}; rate 0 = no limit); over it: 429 with Retry-After`],
+  ['SIRIUS_INGESTION_KEY_RATE, SIRIUS_INGESTION_KEY_BURST', `as --ingestion-key-rate, --ingestion-key-burst: the same per API key (default ${DEFAULT_INGESTION_RATE_LIMITS.keyRate}, ${DEFAULT_INGESTION_RATE_LIMITS.keyBurst})`],
   ['SIRIUS_PG_MAX_CONNECTIONS', `PostgreSQL gateway connections open at once; more are refused with SQLSTATE 53300 (default ${DEFAULT_CLIENT_LIMITS.pgMaxConnections})`],
   ['SIRIUS_PG_MAX_CONNECTIONS_PER_ADDRESS', `the same, from one client address (default ${DEFAULT_CLIENT_LIMITS.pgMaxConnectionsPerAddress})`],
   ['SIRIUS_PG_AUTH_TIMEOUT_MS', `PostgreSQL gateway clients must finish startup and authentication within this many ms (default ${DEFAULT_CLIENT_LIMITS.pgAuthTimeoutMs})`],
@@ -181,6 +192,8 @@ export function resolveServeConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = 
     objectStoreUri: opts.objectStoreUri ?? nonEmpty(env.SIRIUS_OBJECT_STORE_URI) ?? pathToFileURL(resolve(dataDir, 'objects')).href,
     ingestionKeys: opts.ingestionKeys ?? parseKeyList(env.SIRIUS_INGESTION_KEYS),
     queryKeys: opts.queryKeys ?? parseKeyList(env.SIRIUS_QUERY_KEYS),
+    ingestionOrigins: named(opts.ingestionOrigins ? 'ingestion origins' : 'SIRIUS_INGESTION_ORIGINS', () => parseOriginList(opts.ingestionOrigins?.join(',') ?? env.SIRIUS_INGESTION_ORIGINS)),
+    ingestionRateLimits: resolveIngestionRateLimits(opts.ingestionRateLimits ?? {}, env),
     maxBlockBytes,
     lakeTimeoutMs,
     retention,
@@ -208,6 +221,21 @@ function resolveQueryLimits(opts: ServeQueryLimits, env: NodeJS.ProcessEnv): Ser
     if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) throw new ConfigError(`bad query limit ${name} ${value}: want a positive whole number`);
   }
   return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as ServeQueryLimits;
+}
+
+function resolveIngestionRateLimits(opts: Partial<IngestionRateLimits>, env: NodeJS.ProcessEnv): IngestionRateLimits {
+  const d = DEFAULT_INGESTION_RATE_LIMITS;
+  const limits: IngestionRateLimits = {
+    clientRate: opts.clientRate ?? wholeNumber(env, 'SIRIUS_INGESTION_CLIENT_RATE', 0) ?? d.clientRate,
+    clientBurst: opts.clientBurst ?? wholeNumber(env, 'SIRIUS_INGESTION_CLIENT_BURST', 1) ?? d.clientBurst,
+    keyRate: opts.keyRate ?? wholeNumber(env, 'SIRIUS_INGESTION_KEY_RATE', 0) ?? d.keyRate,
+    keyBurst: opts.keyBurst ?? wholeNumber(env, 'SIRIUS_INGESTION_KEY_BURST', 1) ?? d.keyBurst,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    const min = name.endsWith('Burst') ? 1 : 0;
+    if (!Number.isFinite(value) || value < min) throw new ConfigError(`bad ingestion rate limit ${name} ${value}: want a number ≥ ${min}`);
+  }
+  return limits;
 }
 
 /** `SIRIUS_SELF_TELEMETRY`: '1' (or 'self', 'true') = this server, an http(s) URL = that server, '0'/'off' = off */

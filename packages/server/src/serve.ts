@@ -63,6 +63,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const ingestion = createIngestionService(lake, {
         maxBlockBytes: config.maxBlockBytes,
         keys: keys.gate('ingestion', config.ingestionKeys),
+        origins: config.ingestionOrigins,
+        rateLimits: config.ingestionRateLimits,
         onError: (err) => createLog('ingestion').error('request failed', err),
       });
       app.route('/ingestion', ingestion.app);

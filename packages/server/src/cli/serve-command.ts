@@ -7,6 +7,8 @@ import {
   DEFAULT_FLIGHT_PORT, DEFAULT_HTTP_PORT, DEFAULT_MAX_BLOCK_BYTES, DEFAULT_PG_PORT, DEFAULT_RETENTION, DEFAULT_SHUTDOWN_GRACE_MS,
   ROLES, SERVE_ENV_VARS, parseByteSize, parseDurationNs, type Role,
 } from '../config.js';
+import { parseOriginList } from '../ingestion/cors.js';
+import { DEFAULT_INGESTION_RATE_LIMITS } from '../ingestion/rate-limit.js';
 import { UsageError, type Command } from './command.js';
 import { parseCommandArgs } from './parse.js';
 
@@ -25,6 +27,11 @@ const OPTIONS = {
   'query-max-result-bytes': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
   'self-telemetry': { type: 'string' },
+  'ingestion-origins': { type: 'string' },
+  'ingestion-client-rate': { type: 'string' },
+  'ingestion-client-burst': { type: 'string' },
+  'ingestion-key-rate': { type: 'string' },
+  'ingestion-key-burst': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -60,6 +67,14 @@ Options (each also read from the environment variable shown; the flag wins):
                           their connections are cut (default ${DEFAULT_SHUTDOWN_GRACE_MS})
   --self-telemetry <to>   SIRIUS_SELF_TELEMETRY: record the server's own logs, metrics and spans with
                           @sirius/tracing: 1 = into this server's own lake, or the URL of a Sirius server (default off)
+  --ingestion-origins <list>
+                          SIRIUS_INGESTION_ORIGINS: web page origins allowed to send telemetry from a browser
+                          (CORS), comma-separated scheme://host[:port], or * for any page (default: none)
+  --ingestion-client-rate <n>, --ingestion-client-burst <n>
+                          SIRIUS_INGESTION_CLIENT_RATE, _BURST: ingestion requests per second from one address,
+                          and at once; over it 429 with Retry-After (default ${DEFAULT_INGESTION_RATE_LIMITS.clientRate}, ${DEFAULT_INGESTION_RATE_LIMITS.clientBurst}; rate 0 = no limit)
+  --ingestion-key-rate <n>, --ingestion-key-burst <n>
+                          SIRIUS_INGESTION_KEY_RATE, _BURST: the same per API key (default ${DEFAULT_INGESTION_RATE_LIMITS.keyRate}, ${DEFAULT_INGESTION_RATE_LIMITS.keyBurst})
   --quiet                 print nothing but errors
   -h, --help              show this help
 
@@ -86,6 +101,11 @@ ${SERVE_ENV_VARS.map(([name, what]) => `  ${name}\n      ${what}`).join('\n')}
     const rows = setting('query-max-rows', 'SIRIUS_QUERY_MAX_ROWS');
     const resultBytes = setting('query-max-result-bytes', 'SIRIUS_QUERY_MAX_RESULT_BYTES');
     const grace = setting('shutdown-grace-ms', 'SIRIUS_SHUTDOWN_GRACE_MS');
+    const origins = setting('ingestion-origins', 'SIRIUS_INGESTION_ORIGINS');
+    const rate = (flag: keyof typeof OPTIONS, variable: string, min: number) => {
+      const given = setting(flag, variable);
+      return given && count(given, min);
+    };
     const options = {
       roles: values.roles === undefined ? undefined : parseRoles(values.roles),
       host: values.host,
@@ -103,6 +123,13 @@ ${SERVE_ENV_VARS.map(([name, what]) => `  ${name}\n      ${what}`).join('\n')}
       },
       shutdownGraceMs: grace && count(grace, 0),
       selfTelemetry: values['self-telemetry'],
+      ingestionOrigins: origins && usage(origins[0], () => parseOriginList(origins[1])),
+      ingestionRateLimits: {
+        clientRate: rate('ingestion-client-rate', 'SIRIUS_INGESTION_CLIENT_RATE', 0),
+        clientBurst: rate('ingestion-client-burst', 'SIRIUS_INGESTION_CLIENT_BURST', 1),
+        keyRate: rate('ingestion-key-rate', 'SIRIUS_INGESTION_KEY_RATE', 0),
+        keyBurst: rate('ingestion-key-burst', 'SIRIUS_INGESTION_KEY_BURST', 1),
+      },
       quiet: values.quiet,
     };
     // loaded here, not at the top: `sirius serve --help` and usage errors need none of the server

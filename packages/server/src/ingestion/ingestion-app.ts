@@ -15,6 +15,9 @@
  * 1,000 resources or 100,000 events 413, more than 64 distinct instances 400; a re-sent request stores nothing
  * twice (otlp-store.ts, otlp-common.ts). `Content-Encoding: gzip | deflate` is inflated, capped at the body
  * limit (413 beyond it); any other encoding 415 (otlp-body.ts).
+ *
+ * Before any of that, on every route: CORS for the allowed page origins (cors.ts: 403 for other origins),
+ * the per-address rate limit, the API key, the per-key rate limit (rate-limit.ts: 429 + Retry-After).
  */
 import { Hono, type Context } from 'hono';
 import { otlpLogsToSirius } from './otlp-logs.js';
@@ -29,6 +32,8 @@ import { BlockBatcher } from '../lake/block-batcher.js';
 import { insertProcess, getProcess } from '../lake/process-repository.js';
 import { insertStream } from '../lake/stream-repository.js';
 import { requireApiKey } from './api-keys.js';
+import { ingestionCors } from './cors.js';
+import { DEFAULT_INGESTION_RATE_LIMITS, limitByClient, limitByKey, TokenBuckets, type IngestionRateLimits } from './rate-limit.js';
 import type { KeyGate } from '../auth/key-gate.js';
 import { ingestBlock } from './block-ingestor.js';
 import { blockIngested, traced } from '../self-telemetry.js';
@@ -45,6 +50,10 @@ export interface IngestionOptions {
   keys: KeyGate;
   /** OTLP requests' limits (otlp-common.ts: 1,000 resources, 64 distinct ones, 100,000 events) */
   otlpLimits?: OtlpLimits;
+  /** page origins allowed to send (CORS), `*` for any; default none */
+  origins?: readonly string[];
+  /** request rate limits; default {@link DEFAULT_INGESTION_RATE_LIMITS} */
+  rateLimits?: IngestionRateLimits;
   /** reports unexpected (500) errors */
   onError?: (err: unknown) => void;
 }
@@ -66,8 +75,17 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   // the payload cannot be larger than what the envelope may expand to
   const limits = { maxPayloadBytes: Math.max(64 * 1024 * 1024, opts.maxBlockBytes * 4) };
   const app = new Hono();
-
-  app.use('*', requireApiKey(opts.keys));
+  const rates = opts.rateLimits ?? DEFAULT_INGESTION_RATE_LIMITS;
+  // one set of buckets for both mounts: /v1 and /ingestion share a client's allowance
+  const clientBuckets = new TokenBuckets({ rate: rates.clientRate, burst: rates.clientBurst });
+  const keyBuckets = new TokenBuckets({ rate: rates.keyRate, burst: rates.keyBurst });
+  const gates = (to: Hono) => {
+    to.use('*', ingestionCors(opts.origins ?? []));
+    to.use('*', limitByClient(clientBuckets));
+    to.use('*', requireApiKey(opts.keys));
+    to.use('*', limitByKey(keyBuckets));
+  };
+  gates(app);
 
   app.post('/insert_process', async (c) => {
     const info = validated(validateProcessInfo, await readJson(c.req.raw, MAX_JSON_BYTES));
@@ -111,7 +129,7 @@ export function createIngestionService(lake: Lake, opts: IngestionOptions): Inge
   app.onError(onError);
 
   const otlp = new Hono();
-  otlp.use('*', requireApiKey(opts.keys));
+  gates(otlp);
   const otlpRoute = (signal: OtlpSignal, convert: OtlpConverter) => {
     const handler = async (c: Context) => {
       const encoding = otlpEncoding(signal, c.req.header('content-type') ?? '');
