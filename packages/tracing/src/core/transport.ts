@@ -1,12 +1,13 @@
 /**
  * HTTP to the ingestion service through `fetch`, which both Node and browsers provide. A result says
  * whether a failure is worth retrying: network errors, timeouts, 408, 429 and 5xx are; other 4xx are not.
+ * A 429 or 503 may say how long to wait (`Retry-After`, seconds or an HTTP date): the result carries it.
  * With an API key, every request carries `Authorization: Bearer <key>` (servers started with
  * `SIRIUS_INGESTION_KEYS` answer 401 without one).
  */
 export type PostResult =
   | { ok: true }
-  | { ok: false; retry: boolean; status: number; message: string };
+  | { ok: false; retry: boolean; status: number; message: string; retryAfterMs?: number };
 
 export interface Transport {
   /** where requests go, for messages (never includes the key) */
@@ -46,7 +47,19 @@ export function fetchTransport(baseUrl: string, o: FetchTransportOptions = {}): 
       const text = await res.text().catch(() => '');
       if (res.ok) return { ok: true };
       const s = res.status;
-      return { ok: false, retry: s === 408 || s === 429 || s >= 500, status: s, message: text.slice(0, 300) };
+      const retryAfterMs = s === 429 || s === 503 ? parseRetryAfter(res.headers.get('retry-after'), Date.now()) : undefined;
+      const result: PostResult = { ok: false, retry: s === 408 || s === 429 || s >= 500, status: s, message: text.slice(0, 300) };
+      if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+      return result;
     },
   };
+}
+
+/** `Retry-After` as milliseconds from `now`: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

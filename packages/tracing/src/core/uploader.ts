@@ -8,6 +8,10 @@
  * when time is short the most useful data goes first. A 404 on a block means the server does not know its
  * stream (for instance a fresh database): the stream is registered again once.
  *
+ * A 429 or 503 with `Retry-After` (a rate limit, a database briefly away) pauses all sending at least that long,
+ * capped at `maxRetryAfterMs` (default 60 s) so a wrong header cannot stall a program; the job keeps its place
+ * and nothing is lost while the memory bound holds.
+ *
  * A record the server refuses for what it holds (400, 409, 413, 422) would be refused forever: it is dropped,
  * its events counted as dropped, the reason printed once, and the rest keeps flowing. Data that depends on a
  * refused record goes the same way without being sent: every block of a refused stream, everything of a
@@ -65,6 +69,8 @@ export interface UploaderOptions {
   /** after each stored block: a chance to report drops */
   onBlockStored?(): void;
   warn?(message: string): void;
+  /** longest pause a server's `Retry-After` can impose (default 60 s) */
+  maxRetryAfterMs?: number;
   /** after a 401/403, how long to drop records unsent before trying one again (default 60 s) */
   refusedPauseMs?: number;
   now?(): number;
@@ -78,6 +84,8 @@ export class Uploader {
   private barrierInFlight = false;
   private nextSeq = 1;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** when (ms, `now()`) the running retry timer fires */
+  private retryAt = -Infinity;
   private readonly backoff: Backoff;
   private readonly concurrency: number;
   private warned = new Set<string>();
@@ -195,11 +203,19 @@ export class Uploader {
       this.drop(job);
     } else if (r.retry && !this.stopped) {
       this.insert(job, true);
+      const told = Math.min(r.retryAfterMs ?? 0, this.o.maxRetryAfterMs ?? 60_000);
+      const delay = Math.max(this.backoff.next(), told);
+      if (this.retryTimer !== undefined && told > 0 && this.now() + delay > this.retryAt) {
+        // another job's shorter wait is running: the server's word wins
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+      }
       if (this.retryTimer === undefined) {
+        this.retryAt = this.now() + delay;
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.pump();
-        }, this.backoff.next());
+        }, delay);
       }
     } else if (REFUSED.has(r.status)) {
       if (job.kind === 'process') this.processRefused = true;
