@@ -1,2 +1,3 @@
-/** Perfetto export of span views: `perfettoTrace` is the public entry point. */
-export { perfettoTrace, type PerfettoProcess, type PerfettoThread, type PerfettoTraceInput } from './perfetto-trace.js';
+/** Perfetto export of span views: a whole trace in memory (`perfettoTrace`) or streamed piece by piece. */
+export { perfettoTrace, type PerfettoThread, type PerfettoTraceInput } from './perfetto-trace.js';
+export { PerfettoTraceWriter, type PerfettoProcess, type TraceWriterOptions } from './trace-writer.js';

@@ -101,6 +101,14 @@ export class ProtoWriter {
     if (this.starts.length > 0) throw new Error('ProtoWriter.finish() with an open message');
     return this.buf.slice(0, this.pos);
   }
+
+  /** the bytes written so far; the writer starts over, keeping its buffer unless it grew past 4 MiB */
+  take(): Uint8Array {
+    const out = this.finish();
+    this.pos = 0;
+    if (this.buf.length > 4 << 20) this.buf = new Uint8Array(1 << 16);
+    return out;
+  }
 }
 
 function varintSize(v: number): number {
