@@ -1,78 +1,101 @@
 /**
  * `GET /api/perfetto/:process_id?begin=…&end=…`: one process's CPU traces over a time range as a Perfetto
  * trace file (open it at ui.perfetto.dev or in trace_processor). Each `cpu` stream becomes a thread track
- * from `view_instance('thread_spans', stream)`, async spans come from `view_instance('async_events', process)`;
- * both are materialized just in time like any query over them.
+ * from `view_instance('thread_spans', stream)`, async spans come from `view_instance('async_events', process)`.
+ *
+ * The body is streamed (analytics/perfetto/trace-export.ts): the range is decoded window by window and
+ * written as it goes, so memory stays bounded and the first bytes leave before the range is decoded. Bad
+ * input, an unknown process, or a failure before the first bytes get a 4xx/5xx with a reason; a failure
+ * after them aborts the response (the chunked body never ends properly, so every reader sees it) and is logged.
  *
  * @example
- *   curl -o game.perfetto "localhost:9000/api/perfetto/<process_id>?begin=5m&end=now"
+ *   curl -fo game.perfetto-trace "localhost:9000/api/perfetto/<process_id>?begin=5m&end=now"
  */
 import { Hono } from 'hono';
-import type { Table } from 'apache-arrow';
-import { perfettoTrace, type PerfettoThread } from '../analytics/perfetto/index.js';
+import { parseTimeArg, TimeArgError } from '@sirius/client/time-arg';
+import { openTraceExport, TraceExportError, type TraceExportOptions } from '../analytics/perfetto/trace-export.js';
 import type { QueryEngine } from '../analytics/query-engine.js';
 import { BUSY_RETRY_AFTER_SECONDS, QueryError } from '../analytics/query-error.js';
 import { findUnavailable } from '../lake/unavailable.js';
 import { redactPaths } from '../redact-paths.js';
-import type { ColumnSpec, RowBatch } from '../lakehouse/row-batch.js';
+import { createLog, type Log } from '../log.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export interface PerfettoRoutesDeps {
+  engine: QueryEngine;
+  /** window, batch and piece sizes of the streamed export (tests make them small) */
+  exportOptions?: Omit<TraceExportOptions, 'signal'>;
+  log?: Log;
+}
 
-// times as BIGINT ns so Arrow hands back exact bigints; the shapes perfettoTrace reads
-const SPAN_COLUMNS = `epoch_ns("begin") AS "begin", epoch_ns("end") AS "end", depth::INTEGER AS depth, name, target, filename, line::INTEGER AS line`;
-const ASYNC_COLUMNS = `epoch_ns(time) AS time, event_type, span_id, parent_span_id, depth::INTEGER AS depth, name, target, filename, line::INTEGER AS line`;
-
-export function createPerfettoRoutes(deps: { engine: QueryEngine }): Hono {
+export function createPerfettoRoutes(deps: PerfettoRoutesDeps): Hono {
   const app = new Hono();
+  const log = deps.log ?? createLog('perfetto');
   app.get('/perfetto/:process_id', async (c) => {
     const processId = c.req.param('process_id');
-    const begin = c.req.query('begin') ?? '1h';
-    const end = c.req.query('end') ?? 'now';
-    if (!UUID.test(processId)) return c.json({ error: `"${processId}" is not a process id (a UUID)` }, 400);
-    const range = { begin, end };
+    let begin: bigint;
+    let end: bigint;
     try {
-      const run = async (sql: string) => (await deps.engine.query(sql, range)).table;
-      const procs = rows(await run(`SELECT exe FROM processes WHERE process_id = '${processId}'`));
-      if (procs.length === 0) return c.json({ error: `no process ${processId} in [${begin}, ${end})` }, 404);
-      const streams = rows(
-        await run(
-          `SELECT stream_id, coalesce(property_get(properties, 'thread_name'), 'thread') AS name FROM streams
-           WHERE process_id = '${processId}' AND list_contains(tags, 'cpu') ORDER BY insert_time`,
-        ),
-      );
-      const threads: PerfettoThread[] = [];
-      for (const s of streams) {
-        const id = String(s.stream_id);
-        const table = await run(`SELECT ${SPAN_COLUMNS} FROM view_instance('thread_spans', '${id}') ORDER BY "begin"`);
-        threads.push({ stream_id: id, name: String(s.name), rows: toRowBatch(table) });
-      }
-      const async = toRowBatch(await run(`SELECT ${ASYNC_COLUMNS} FROM view_instance('async_events', '${processId}') ORDER BY time`));
-      const trace = perfettoTrace({ process: { process_id: processId, exe: String(procs[0]!.exe) }, threads, async });
-      return c.body(trace as Uint8Array<ArrayBuffer>, 200, {
-        'content-type': 'application/octet-stream',
-        'content-disposition': `attachment; filename="${processId}.perfetto-trace"`,
-      });
+      const now = Date.now();
+      begin = parseTimeArg(c.req.query('begin') ?? '1h', now);
+      end = parseTimeArg(c.req.query('end') ?? 'now', now);
     } catch (err) {
-      // a lake outage reaches here wrapped in a QueryError (its cause); it is not the client's fault
-      const down = findUnavailable(err);
-      if (down) return c.json({ error: down.message }, 503, { 'Retry-After': String(down.retryAfterSeconds) });
-      if (err instanceof QueryError && err.code === 'busy') {
-        return c.json({ error: err.message }, 503, { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) });
-      }
-      if (err instanceof QueryError) return c.json({ error: redactPaths(err.message) }, 400);
+      if (err instanceof TimeArgError) return c.json({ error: err.message }, 400);
       throw err;
     }
+    const abort = new AbortController();
+    let pieces: AsyncGenerator<Uint8Array> | undefined;
+    let first: IteratorResult<Uint8Array> | undefined;
+    try {
+      const exp = await openTraceExport(deps.engine, { processId, begin, end }, { ...deps.exportOptions, signal: abort.signal });
+      pieces = exp.pieces();
+      // the first piece before the status: what fails this early still gets a status and a reason
+      first = await pieces.next();
+    } catch (err) {
+      await pieces?.return(undefined).catch(() => undefined);
+      const answer = errorAnswer(err);
+      if (answer === undefined) throw err;
+      return c.json({ error: answer.error }, answer.status, answer.headers);
+    }
+    const it = pieces;
+    let pending: IteratorResult<Uint8Array> | undefined = first;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const r = pending ?? (await it.next());
+          pending = undefined;
+          if (r.done) controller.close();
+          else controller.enqueue(r.value);
+        } catch (err) {
+          log.error(`export of process ${processId} failed after the first bytes; the response is aborted`, err);
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        // the client went away: stop the window query and release what the export holds
+        abort.abort();
+        await it.return(undefined).catch(() => undefined);
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${processId}.perfetto-trace"`,
+        'cache-control': 'no-store',
+      },
+    });
   });
   return app;
 }
 
-function rows(table: Table): Record<string, unknown>[] {
-  return table.toArray().map((r) => r.toJSON() as Record<string, unknown>);
-}
-
-/** An Arrow table as the column batch the Perfetto writer reads (values as JS arrays, bigints exact). */
-function toRowBatch(table: Table): RowBatch {
-  const columns: ColumnSpec[] = table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
-  const values = table.schema.fields.map((f) => Array.from(table.getChild(f.name)!.toArray() as ArrayLike<unknown>));
-  return { columns, values, length: table.numRows };
+function errorAnswer(err: unknown): { status: 400 | 404 | 503; error: string; headers?: Record<string, string> } | undefined {
+  if (err instanceof TraceExportError) return { status: err.status, error: err.message };
+  // a lake outage reaches here wrapped in a QueryError (its cause); it is not the client's fault
+  const down = findUnavailable(err);
+  if (down) return { status: 503, error: down.message, headers: { 'Retry-After': String(down.retryAfterSeconds) } };
+  if (err instanceof QueryError && err.code === 'busy') {
+    return { status: 503, error: err.message, headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) } };
+  }
+  if (err instanceof QueryError) return { status: 400, error: redactPaths(err.message) };
+  return undefined;
 }
