@@ -8,6 +8,7 @@
  * that ends last.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { overlapSql } from '../lake/event-range.js';
 import type { SqlClient } from '../lake/sql-client.js';
 import type { TimeRange } from '../lakehouse/lakehouse.js';
 
@@ -27,20 +28,26 @@ const map = (c: string) => `CAST(CAST(${c} AS JSON) AS MAP(VARCHAR, VARCHAR)) AS
 
 const DEFS: Record<MetadataView, TableDef> = {
   processes: {
+    // from the blocks in the range and the processes started in it, never from every process; each one's
+    // latest block read from the newest end of an index (migration 4), not aggregated over its history
     select: `
+      WITH picked AS (
+        SELECT process_id FROM blocks WHERE ${overlapSql('begin_time', 'end_time', '$1', '$2')}
+        UNION
+        SELECT process_id FROM processes WHERE start_time >= $1 AND start_time < $2
+      )
       SELECT p.process_id, p.exe, p.username, p.realname, p.computer, p.distro, p.cpu_brand, p.tsc_frequency,
              p.start_time, p.start_ticks, p.insert_time, p.parent_process_id, p.properties,
              b.last_update_time, l.last_block_end_ticks, l.last_block_end_time
-      FROM processes p
+      FROM picked JOIN processes p ON p.process_id = picked.process_id
       LEFT JOIN LATERAL (
-        SELECT max(insert_time) AS last_update_time FROM blocks WHERE blocks.process_id = p.process_id AND blocks.begin_time < $2
+        SELECT insert_time AS last_update_time FROM blocks
+        WHERE blocks.process_id = p.process_id AND blocks.begin_time < $2 ORDER BY insert_time DESC LIMIT 1
       ) b ON true
       LEFT JOIN LATERAL (
         SELECT end_ticks AS last_block_end_ticks, end_time AS last_block_end_time FROM blocks
         WHERE blocks.process_id = p.process_id AND blocks.begin_time < $2 ORDER BY end_time DESC LIMIT 1
       ) l ON true
-      WHERE (p.start_time >= $1 AND p.start_time < $2)
-         OR EXISTS (SELECT 1 FROM blocks x WHERE x.process_id = p.process_id AND x.begin_time < $2 AND x.end_time >= $1)
       ORDER BY p.start_time, p.process_id`,
     raw: [
       ['process_id', 'text'], ['exe', 'text'], ['username', 'text'], ['realname', 'text'], ['computer', 'text'],
@@ -54,14 +61,18 @@ const DEFS: Record<MetadataView, TableDef> = {
   },
   streams: {
     select: `
+      WITH picked AS (
+        SELECT stream_id FROM blocks WHERE ${overlapSql('begin_time', 'end_time', '$1', '$2')}
+        UNION
+        SELECT stream_id FROM streams WHERE insert_time >= $1 AND insert_time < $2
+      )
       SELECT s.stream_id, s.process_id, s.dependencies_metadata, s.objects_metadata, s.tags, s.properties, s.insert_time,
              b.last_update_time
-      FROM streams s
+      FROM picked JOIN streams s ON s.stream_id = picked.stream_id
       LEFT JOIN LATERAL (
-        SELECT max(insert_time) AS last_update_time FROM blocks WHERE blocks.stream_id = s.stream_id AND blocks.begin_time < $2
+        SELECT insert_time AS last_update_time FROM blocks
+        WHERE blocks.stream_id = s.stream_id AND blocks.begin_time < $2 ORDER BY insert_time DESC LIMIT 1
       ) b ON true
-      WHERE (s.insert_time >= $1 AND s.insert_time < $2)
-         OR EXISTS (SELECT 1 FROM blocks x WHERE x.stream_id = s.stream_id AND x.begin_time < $2 AND x.end_time >= $1)
       ORDER BY s.insert_time, s.stream_id`,
     raw: [
       ['stream_id', 'text'], ['process_id', 'text'], ['dependencies_metadata', 'blob'], ['objects_metadata', 'blob'],
@@ -74,7 +85,7 @@ const DEFS: Record<MetadataView, TableDef> = {
     select: `
       SELECT block_id, stream_id, process_id, begin_time, begin_ticks, end_time, end_ticks, nb_objects, object_offset,
              payload_size, insert_time
-      FROM blocks WHERE begin_time < $2 AND end_time >= $1
+      FROM blocks WHERE ${overlapSql('begin_time', 'end_time', '$1', '$2')}
       ORDER BY begin_time, block_id`,
     raw: [
       ['block_id', 'text'], ['stream_id', 'text'], ['process_id', 'text'], ['begin_time', 'int'], ['begin_ticks', 'int'],

@@ -24,6 +24,7 @@ import { checkAborted } from './abort.js';
 import type { Lakehouse, TimeRange, ViewSource } from './lakehouse.js';
 import type { Lake } from '../lake/lake.js';
 import type { SqlClient } from '../lake/sql-client.js';
+import { overlapSql } from '../lake/event-range.js';
 
 export class UnknownViewError extends Error {
   override readonly name = 'UnknownViewError';
@@ -92,10 +93,10 @@ async function snapshot(sql: SqlClient, view: string, range: TimeRange, sourceVi
   const rows = await sql.query<{ kind: string; file_path: string | null; wm: string | null }>(
     `WITH w AS (SELECT view_set, watermark FROM lakehouse_watermarks WHERE view_instance = 'global' AND view_set IN ($1, $4))
      SELECT 'p' AS kind, file_path, NULL::bigint AS wm FROM lakehouse_partitions
-       WHERE view_set = $1 AND view_instance = 'global' AND min_event_time < $3 AND max_event_time >= $2
+       WHERE view_set = $1 AND view_instance = 'global' AND ${overlapSql('min_event_time', 'max_event_time', '$2', '$3')}
      UNION ALL
      SELECT 's', file_path, NULL FROM lakehouse_partitions
-       WHERE view_set = $4 AND view_instance = 'global' AND min_event_time < $6 AND max_event_time >= $5
+       WHERE view_set = $4 AND view_instance = 'global' AND ${overlapSql('min_event_time', 'max_event_time', '$5', '$6')}
          AND begin_insert_time >= coalesce((SELECT watermark FROM w WHERE view_set = $1), $7)
      UNION ALL
      SELECT CASE WHEN view_set = $1 THEN 'w' ELSE 'sw' END, NULL, watermark FROM w`,

@@ -10,6 +10,7 @@
  * object whose writer died before that commit is deleted in time, and none is deleted that a row points to.
  */
 import { nowNs } from '../clock.js';
+import { overlapSql } from '../lake/event-range.js';
 import type { SqlClient } from '../lake/sql-client.js';
 
 /** how long a partition object may wait for its row before the purge may delete it */
@@ -95,8 +96,14 @@ export async function listPartitions(sql: SqlClient, f: PartitionFilter = {}): P
   };
   if (f.viewSet !== undefined) add('view_set = ?', f.viewSet);
   if (f.instance !== undefined) add('view_instance = ?', f.instance);
-  if (f.end !== undefined) add('min_event_time < ?', f.end);
-  if (f.begin !== undefined) add('max_event_time >= ?', f.begin);
+  if (f.begin !== undefined && f.end !== undefined) {
+    // both sides bounded: the GiST index of migration 4 answers the overlap without walking either side
+    params.push(f.begin, f.end);
+    where.push(overlapSql('min_event_time', 'max_event_time', `$${params.length - 1}`, `$${params.length}`));
+  } else {
+    if (f.end !== undefined) add('min_event_time < ?', f.end);
+    if (f.begin !== undefined) add('max_event_time >= ?', f.begin);
+  }
   if (f.endInsertBefore !== undefined) add('end_insert_time <= ?', f.endInsertBefore);
   const rows = await sql.query<Record<string, unknown>>(
     `SELECT ${COLUMNS} FROM lakehouse_partitions ${where.length ? 'WHERE ' + where.join(' AND ') : ''}

@@ -5,6 +5,7 @@
 import { metadataMigration } from './001-metadata.js';
 import { lakehouseMigration } from './002-lakehouse.js';
 import { apiKeysMigration } from './003-api-keys.js';
+import { lakeScaleMigration } from './004-lake-scale.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -13,4 +14,5 @@ export const migrations: readonly Migration[] = [
   metadataMigration,
   lakehouseMigration,
   apiKeysMigration,
+  lakeScaleMigration,
 ];
