@@ -448,11 +448,17 @@ function quoteIdent(s: string): string {
 }
 
 /** A connection-local view over the partitions, filtered to the range so row groups outside it are skipped. */
-export function parquetViewSql(name: string, paths: readonly string[], src: Pick<ViewSource, 'columns' | 'timeColumn'>, range: TimeRange): string {
+export function parquetViewSql(name: string, paths: readonly string[], src: Pick<ViewSource, 'columns' | 'timeColumn' | 'timeEndColumn'>, range: TimeRange): string {
   if (paths.length === 0) return `CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${src.columns})`;
   const files = `[${paths.map(sqlString).join(', ')}]`;
-  const where = src.timeColumn
-    ? ` WHERE ${quoteIdent(src.timeColumn)} >= make_timestamp_ns(${range.begin}::BIGINT) AND ${quoteIdent(src.timeColumn)} < make_timestamp_ns(${range.end}::BIGINT)`
-    : '';
+  const t = src.timeColumn ? quoteIdent(src.timeColumn) : '';
+  const begin = `make_timestamp_ns(${range.begin}::BIGINT)`;
+  const end = `make_timestamp_ns(${range.end}::BIGINT)`;
+  // intervals (spans) overlapping the range, those begun before it included
+  const where = !src.timeColumn
+    ? ''
+    : src.timeEndColumn
+      ? ` WHERE ${t} < ${end} AND (${t} >= ${begin} OR ${quoteIdent(src.timeEndColumn)} > ${begin})`
+      : ` WHERE ${t} >= ${begin} AND ${t} < ${end}`;
   return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM read_parquet(${files}, union_by_name = true)${where}`;
 }

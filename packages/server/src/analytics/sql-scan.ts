@@ -13,7 +13,10 @@ export const GLOBAL_VIEWS = ['log_entries', 'measures', 'log_stats', 'otel_spans
 export type GlobalView = (typeof GLOBAL_VIEWS)[number];
 
 /** Views available through `view_instance(view, instance)`. */
-export const INSTANCE_VIEWS = ['thread_spans', 'async_events', 'log_entries', 'measures'] as const;
+export const INSTANCE_VIEWS = ['thread_spans', 'async_events', 'log_entries', 'measures', 'process_spans'] as const;
+
+/** `process_spans(process_id, kind)`: the kinds of span it selects */
+export const PROCESS_SPAN_KINDS = ['thread', 'async', 'both'] as const;
 
 export interface InstanceRef {
   view: string;
@@ -144,6 +147,29 @@ export function scanSql(sql: string): ScannedSql {
         instances.push({ view, instance: b.value, alias });
       }
       edits.push({ start: t.start, end: close.end, replacement: `"${alias}"` });
+      k += 5;
+      continue;
+    }
+    if (t.value === 'process_spans' && toks[k + 1]?.value === '(') {
+      // process_spans(pid, kind): the per-process view, filtered to the kind asked for
+      const [a, comma, b, close] = [toks[k + 2], toks[k + 3], toks[k + 4], toks[k + 5]];
+      if (a?.kind !== 'string' || comma?.value !== ',' || b?.kind !== 'string' || close?.value !== ')') {
+        throw new SqlScanError(`process_spans takes two string literals: process_spans('<process_id>', 'thread' | 'async' | 'both')`, t.start);
+      }
+      if (a.value.length === 0) throw new SqlScanError(`process_spans: the process id is empty`, a.start);
+      const kind = b.value.toLowerCase();
+      if (!(PROCESS_SPAN_KINDS as readonly string[]).includes(kind)) {
+        throw new SqlScanError(`process_spans: unknown kind '${b.value}' (want one of ${PROCESS_SPAN_KINDS.join(', ')})`, b.start);
+      }
+      const key = `process_spans\u0000${a.value}`;
+      let alias = aliases.get(key);
+      if (!alias) {
+        alias = `__vi_${aliases.size}_process_spans`;
+        aliases.set(key, alias);
+        instances.push({ view: 'process_spans', instance: a.value, alias });
+      }
+      const filter = kind === 'both' ? '' : ` WHERE kind = '${kind}'`;
+      edits.push({ start: t.start, end: close.end, replacement: `(SELECT * FROM "${alias}"${filter})` });
       k += 5;
       continue;
     }

@@ -30,6 +30,7 @@ export interface DerivedRange {
 /** the column each view's range is about (the lakehouse filters partitions and rows on it) */
 const LAKEHOUSE_TIME: Readonly<Record<string, string>> = {
   log_entries: 'time', measures: 'time', log_stats: 'time_bin', thread_spans: 'begin', async_events: 'time', otel_spans: 'time',
+  process_spans: 'begin',
 };
 /** metadata views follow the range; a bound on these columns narrows it */
 const METADATA_TIME: Readonly<Record<string, string>> = { processes: 'start_time', streams: 'insert_time', blocks: 'begin_time' };
@@ -157,7 +158,9 @@ function tablesOf(from: unknown, out: TableRef[] = []): TableRef[] {
   } else if (from.type === 'TABLE_FUNCTION') {
     const fn = from.function as AstNode;
     const arg = (fn.children as AstNode[] | undefined)?.[0]?.value as { value?: unknown } | undefined;
-    if (String(fn.function_name).toLowerCase() === 'view_instance' && typeof arg?.value === 'string') {
+    if (String(fn.function_name).toLowerCase() === 'process_spans') {
+      out.push({ alias: String(from.alias || 'process_spans').toLowerCase(), timeColumn: 'begin', required: true });
+    } else if (String(fn.function_name).toLowerCase() === 'view_instance' && typeof arg?.value === 'string') {
       const view = arg.value.toLowerCase();
       const timeColumn = lakehouseTime(view);
       // view_instance(…) without an alias is named like the function: its columns are used unqualified
@@ -172,7 +175,7 @@ function countLakehouseReads(ast: SqlAst): number {
   let n = 0;
   for (const node of walkAst(ast)) {
     if (node.type === 'BASE_TABLE' && lakehouseTime(String(node.table_name).toLowerCase()) !== undefined) n++;
-    if (node.type === 'TABLE_FUNCTION' && String((node.function as AstNode)?.function_name).toLowerCase() === 'view_instance') n++;
+    if (node.type === 'TABLE_FUNCTION' && ['view_instance', 'process_spans'].includes(String((node.function as AstNode)?.function_name).toLowerCase())) n++;
   }
   return n;
 }

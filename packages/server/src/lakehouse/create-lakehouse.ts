@@ -57,7 +57,7 @@ export function createLakehouse({ lake, dataDir }: CreateLakehouseOptions): Lake
       const jit = findJitView(view);
       if (!jit) throw new UnknownViewError(view, instance);
       const objectKeys = await resolveJit(lake, dataDir, jit, instance, range, signal);
-      return source(objectKeys, [], columnsDdl(jit.columns), jit.timeColumn);
+      return { ...source(objectKeys, [], columnsDdl(jit.columns), jit.timeColumn), timeEndColumn: jit.timeEndColumn };
     },
   };
 }

@@ -7,35 +7,36 @@
  * are the events of the blocks overlapping it whose time falls inside it, so segments never share a row.
  * Only the hours that have blocks (or a partition) are visited, found in one statement: a query over years
  * of a process that ran for an hour builds one segment, not one per hour of its range.
- * `thread_spans` (per stream) and `async_events` (per process) are one segment covering all time, because
- * span ids and depths depend on every earlier event. For JIT partitions `begin/end_insert_time` hold the
- * segment bounds.
+ * The span views (`thread_spans` per stream, `async_events` and `process_spans` per process, span-views.ts) are
+ * cut into one-minute segments rebuilt from the blocks around them (span-segments.ts). A span segment has a
+ * second output, the spans open at its start (begun in earlier segments): it is committed with the segment as a
+ * partition row whose `end_insert_time` equals its `begin_insert_time`, and read only by a query whose range
+ * begins in that segment. For JIT partitions `begin/end_insert_time` hold the segment bounds.
  *
  * A resolve takes the query's AbortSignal: it is checked between segments and between the steps of a build,
  * and the event loop gets a turn between segments (see abort.ts).
  */
-import { decodeBlock } from '@sirius/transit';
 import { nowNs } from '../clock.js';
-import { transitCodecs } from '../lake/lz4-codec.js';
-import { blobKey } from '../lake/object-store.js';
 import { HOUR, floorTo } from './block-view-materializer.js';
-import { checkAborted, mapLimit, raceAbort, yieldTurn } from './abort.js';
-import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
-import { threadSpansRows, THREAD_SPANS_COLUMNS } from './thread-spans.js';
+import { checkAborted, raceAbort, yieldTurn } from './abort.js';
+import { asyncEventsView, processSpansView, threadSpansView } from './span-views.js';
 import { writeParquet } from './parquet-writer.js';
-import { fileStats, partitionKey, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
+import { fileStats, partitionKey, type FileStats, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { insertPartition, lock, retirePartitions, toPartitionRecord, type PartitionRecord } from './partition-repository.js';
 import { blocksByEventTime, blocksHash, loadAllColumns, type BlockColumns, type SourceBlock } from './source-blocks.js';
 import { schemaHash } from './view-columns.js';
 import { logEntriesView, measuresView, type BlockViewDefinition } from './view-definitions.js';
 import type { ColumnSpec, RowBatch } from './row-batch.js';
-import type { DecodedBlock } from './span-blocks.js';
 import type { TimeRange } from './lakehouse.js';
 import type { Lake } from '../lake/lake.js';
 import type { ObjectStore } from '../lake/object-store.js';
 import type { SqlClient } from '../lake/sql-client.js';
 
-const ALL_TIME: TimeRange = { begin: -(1n << 62n), end: 1n << 62n };
+/** A span segment's rows: those it owns, and the spans open at its start (owned by earlier segments). */
+export interface SegmentRows {
+  owned: RowBatch;
+  open: RowBatch;
+}
 
 export interface JitView {
   name: string;
@@ -52,7 +53,7 @@ export interface JitView {
   /** the source blocks of one segment */
   blocks(sql: SqlClient, instance: string, segment: TimeRange): Promise<SourceBlock[]>;
   /** the rows of one segment; no block fetch starts once `signal` is aborted */
-  rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange, signal?: AbortSignal): Promise<RowBatch>;
+  rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange, signal?: AbortSignal): Promise<RowBatch | SegmentRows>;
 }
 
 /** A block spanning more of the range than this is placed by the hours of its events, not by its bounds. */
@@ -158,51 +159,7 @@ function filterRows(batch: RowBatch, timeIndex: number, seg: TimeRange): RowBatc
   return { columns: batch.columns, values: batch.values.map((col) => keep.map((i) => col[i])), length: keep.length };
 }
 
-async function decodedBlocks(objects: ObjectStore, blocks: readonly SourceBlock[], signal: AbortSignal | undefined): Promise<DecodedBlock[]> {
-  return mapLimit(
-    blocks,
-    16,
-    async (b) => decodeBlock(await objects.get(blobKey(b.process_id, b.stream_id, b.block_id)), transitCodecs),
-    signal,
-  );
-}
-
-function spanProcess(b: SourceBlock) {
-  return { tsc_frequency: b.tsc_frequency, start_time: b.start_time, start_ticks: b.start_ticks };
-}
-
-const threadSpansView: JitView = {
-  name: 'thread_spans',
-  columns: THREAD_SPANS_COLUMNS,
-  timeColumn: 'begin',
-  timeEndColumn: 'end',
-  segments: async () => [ALL_TIME],
-  blocks: (sql, streamId) => blocksByEventTime(sql, 'cpu', 'stream', streamId, ALL_TIME.begin, ALL_TIME.end),
-  async rows(objects, blocks, _seg, signal) {
-    return threadSpansRows(await decodedBlocks(objects, blocks, signal), spanProcess(blocks[0]!));
-  },
-};
-
-const asyncEventsView: JitView = {
-  name: 'async_events',
-  columns: ASYNC_EVENTS_COLUMNS,
-  timeColumn: 'time',
-  segments: async () => [ALL_TIME],
-  blocks: (sql, processId) => blocksByEventTime(sql, 'cpu', 'process', processId, ALL_TIME.begin, ALL_TIME.end),
-  async rows(objects, blocks, _seg, signal) {
-    const decoded = await decodedBlocks(objects, blocks, signal);
-    const byStream = new Map<string, DecodedBlock[]>();
-    blocks.forEach((b, i) => {
-      const list = byStream.get(b.stream_id);
-      if (list) list.push(decoded[i]!);
-      else byStream.set(b.stream_id, [decoded[i]!]);
-    });
-    const streams = [...byStream].map(([stream_id, bs]) => ({ stream_id, blocks: bs }));
-    return asyncEventsRows(streams, spanProcess(blocks[0]!));
-  },
-};
-
-export const jitViews: readonly JitView[] = [perProcess(logEntriesView), perProcess(measuresView), threadSpansView, asyncEventsView];
+export const jitViews: readonly JitView[] = [perProcess(logEntriesView), perProcess(measuresView), threadSpansView, asyncEventsView, processSpansView];
 
 export function findJitView(name: string): JitView | undefined {
   return jitViews.find((v) => v.name === name);
@@ -213,7 +170,25 @@ interface SegmentState {
   blocks: SourceBlock[];
   hash: string;
   existing: PartitionRecord[];
-  current: PartitionRecord | undefined;
+  /** the segment's outputs already built from `hash`, if any */
+  current: Built | undefined;
+}
+
+/** The object keys of a built segment: its rows, and for span views the spans open at its start. */
+export interface Built {
+  owned: string;
+  open: string | null;
+}
+
+/** A partition row holding the spans open at a segment's start has an empty insert range. */
+function isOpenRow(p: PartitionRecord): boolean {
+  return p.end_insert_time === p.begin_insert_time;
+}
+
+function builtFrom(records: readonly PartitionRecord[]): Built | undefined {
+  const owned = records.find((p) => !isOpenRow(p));
+  if (!owned) return undefined;
+  return { owned: owned.file_path, open: records.find(isOpenRow)?.file_path ?? null };
 }
 
 async function segmentState(tx: SqlClient, view: JitView, instance: string, seg: TimeRange): Promise<SegmentState> {
@@ -225,7 +200,7 @@ async function segmentState(tx: SqlClient, view: JitView, instance: string, seg:
     )
   ).map(toPartitionRecord);
   const hash = blocksHash(blocks);
-  const current = existing.find((p) => p.source_data_hash === hash && p.file_schema_hash === schemaHash(view.columns));
+  const current = builtFrom(existing.filter((p) => p.source_data_hash === hash && p.file_schema_hash === schemaHash(view.columns)));
   return { blocks, hash, existing, current };
 }
 
@@ -238,7 +213,7 @@ const ATTEMPTS = 3;
 
 /** A build of one segment under way, shared by the queries waiting for it. */
 interface Build {
-  done: Promise<string | null>;
+  done: Promise<Built | null>;
   /** aborts the build once every query waiting for it has been cancelled */
   controller: AbortController;
   waiters: number;
@@ -255,7 +230,8 @@ const running = new WeakMap<Lake, Set<Promise<unknown>>>();
 
 /**
  * The object keys of an instance's partitions covering `range`, building or rebuilding the segments whose
- * source blocks are not yet materialized. Rejects with `signal.reason` once it is aborted, within one step
+ * source blocks are not yet materialized. For span views: every segment's own rows, and the spans open at the
+ * start of the segment holding `range.begin` (none begins later in the range: they are in earlier segments). Rejects with `signal.reason` once it is aborted, within one step
  * of one segment's work.
  */
 export async function resolveJit(
@@ -285,8 +261,10 @@ export async function resolveJit(
       tracked.add(settled);
       return p;
     };
-    const key = await joinBuild(builds, id, start, signal);
-    if (key !== null) keys.push(key);
+    const built = await joinBuild(builds, id, start, signal);
+    if (built === null) continue;
+    keys.push(built.owned);
+    if (built.open !== null && seg.begin <= range.begin) keys.push(built.open);
   }
   return keys;
 }
@@ -298,9 +276,9 @@ export async function resolveJit(
 async function joinBuild(
   builds: Map<string, Build>,
   id: string,
-  start: (signal: AbortSignal) => Promise<string | null>,
+  start: (signal: AbortSignal) => Promise<Built | null>,
   signal: AbortSignal | undefined,
-): Promise<string | null> {
+): Promise<Built | null> {
   let build = builds.get(id);
   if (!build) {
     const controller = new AbortController();
@@ -358,62 +336,73 @@ async function resolveSegment(
   instance: string,
   seg: TimeRange,
   signal: AbortSignal,
-): Promise<string | null> {
+): Promise<Built | null> {
   const lockKey = `jit:${view.name}:${instance}:${seg.begin}`;
   for (let attempt = 1; ; attempt++) {
     checkAborted(signal);
     const plan = await lake.sql.transaction(async (tx) => {
       await lock(tx, lockKey);
       const state = await segmentState(tx, view, instance, seg);
-      if (state.current) return state.current.file_path;
+      if (state.current) return state.current;
       if (state.blocks.length === 0) {
         await retirePartitions(tx, state.existing.map((p) => p.file_path), nowNs());
         return null;
       }
       return state;
     });
-    if (plan === null || typeof plan === 'string') return plan;
-    const path = scratchPath(dataDir, view.name);
+    if (plan === null || !('blocks' in plan)) return plan;
+    const made: { rows: RowBatch; range: TimeRange; path: string; key?: string; stats?: FileStats }[] = [];
     try {
-      const rows = await view.rows(lake.objects, plan.blocks, seg, signal);
-      checkAborted(signal);
-      await writeParquet(rows, path, { orderBy: `"${view.timeColumn}"` });
-      checkAborted(signal);
-      const stats = await fileStats(path, view.timeColumn, view.timeEndColumn);
-      checkAborted(signal);
-      const objectKey = partitionKey(view.name, instance, seg.begin, seg.end);
-      await uploadPartition(lake, path, objectKey);
+      const out = await view.rows(lake.objects, plan.blocks, seg, signal);
+      // no object for an empty open-spans output: most segments begin between spans
+      const parts = 'owned' in out ? (out.open.length > 0 ? [out.owned, out.open] : [out.owned]) : [out];
+      // the open spans' output has an empty insert range, which tells it from the segment's own (isOpenRow)
+      parts.forEach((rows, i) => made.push({ rows, range: i === 0 ? seg : { begin: seg.begin, end: seg.begin }, path: scratchPath(dataDir, view.name) }));
+      for (const m of made) {
+        checkAborted(signal);
+        await writeParquet(m.rows, m.path, { orderBy: `"${view.timeColumn}"` });
+        checkAborted(signal);
+        m.stats = await fileStats(m.path, view.timeColumn, view.timeEndColumn);
+        checkAborted(signal);
+        const key = partitionKey(view.name, instance, m.range.begin, m.range.end);
+        await uploadPartition(lake, m.path, key);
+        m.key = key;
+      }
+      const keys = made.map((m) => m.key!);
+      const mine: Built = { owned: keys[0]!, open: keys[1] ?? null };
       // not checked from here: once uploaded, committing is one short transaction and spares the next query the build
-      const winner = await lake.sql.transaction(async (tx): Promise<string | undefined> => {
+      const winner = await lake.sql.transaction(async (tx): Promise<Built | undefined> => {
         await lock(tx, lockKey);
         const now = await segmentState(tx, view, instance, seg);
-        const theirs = now.existing.find((p) => p.source_data_hash === plan.hash && p.file_schema_hash === schemaHash(view.columns));
-        if (theirs) return theirs.file_path;
+        const theirs = builtFrom(now.existing.filter((p) => p.source_data_hash === plan.hash && p.file_schema_hash === schemaHash(view.columns)));
+        if (theirs) return theirs;
         if (!samePaths(now.existing, plan.existing) && attempt < ATTEMPTS) return undefined;
         const created = nowNs();
         await retirePartitions(tx, now.existing.map((p) => p.file_path), created);
-        await insertPartition(tx, {
-          view_set: view.name,
-          view_instance: instance,
-          begin_insert_time: seg.begin,
-          end_insert_time: seg.end,
-          min_event_time: stats.minTime ?? seg.begin,
-          max_event_time: stats.maxTime ?? seg.begin,
-          file_path: objectKey,
-          file_size: stats.fileSize,
-          num_rows: stats.numRows,
-          file_schema_hash: schemaHash(view.columns),
-          source_data_hash: plan.hash,
-          created_time: created,
-        });
-        return objectKey;
+        for (const m of made) {
+          await insertPartition(tx, {
+            view_set: view.name,
+            view_instance: instance,
+            begin_insert_time: m.range.begin,
+            end_insert_time: m.range.end,
+            min_event_time: m.stats!.minTime ?? seg.begin,
+            max_event_time: m.stats!.maxTime ?? seg.begin,
+            file_path: m.key!,
+            file_size: m.stats!.fileSize,
+            num_rows: m.stats!.numRows,
+            file_schema_hash: schemaHash(view.columns),
+            source_data_hash: plan.hash,
+            created_time: created,
+          });
+        }
+        return mine;
       });
-      if (winner === objectKey) return objectKey;
-      // only a definite "someone else committed" discards the object: after a failed COMMIT the row may exist
-      await discardPartitionObjects(lake, [objectKey]);
+      if (winner === mine) return mine;
+      // only a definite "someone else committed" discards the objects: after a failed COMMIT the rows may exist
+      await discardPartitionObjects(lake, keys);
       if (winner !== undefined) return winner;
     } finally {
-      await removeFile(path);
+      await Promise.all(made.map((m) => removeFile(m.path)));
     }
   }
 }

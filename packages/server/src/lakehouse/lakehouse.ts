@@ -20,6 +20,11 @@ export interface ViewSource {
   columns: string;
   /** the event-time column the range applies to, or null when the view has none */
   timeColumn: string | null;
+  /**
+   * for views of intervals (spans): the column holding a row's end; a row is in the range when it overlaps it
+   * (`timeColumn` < end and, when it begins before the range, `timeEndColumn` > begin)
+   */
+  timeEndColumn?: string;
   /** deletes the ephemeral files */
   release(): Promise<void>;
 }

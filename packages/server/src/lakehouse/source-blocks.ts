@@ -25,6 +25,8 @@ export interface SourceBlock extends Omit<BlockRecord, 'object_offset' | 'payloa
   start_time: bigint;
   start_ticks: bigint;
   process_properties: Record<string, string>;
+  /** the stream's `thread_name` property, '' when it has none */
+  thread_name?: string;
 }
 
 const SELECT = `
@@ -32,7 +34,7 @@ const SELECT = `
          b.object_offset, b.payload_size, b.insert_time, coalesce(p.exe, '') AS exe, coalesce(p.username, '') AS username,
          coalesce(p.computer, '') AS computer, coalesce(p.tsc_frequency, 1000000000) AS tsc_frequency,
          coalesce(p.start_time, 0) AS start_time, coalesce(p.start_ticks, 0) AS start_ticks,
-         coalesce(p.properties, '{}'::jsonb) AS process_properties
+         coalesce(p.properties, '{}'::jsonb) AS process_properties, coalesce(s.properties->>'thread_name', '') AS thread_name
   FROM blocks b
   JOIN streams s ON s.stream_id = b.stream_id
   LEFT JOIN processes p ON p.process_id = b.process_id`;
@@ -80,6 +82,7 @@ function toSourceBlock(r: Record<string, unknown>): SourceBlock {
     start_time: BigInt(r.start_time as string),
     start_ticks: BigInt(r.start_ticks as string),
     process_properties: (props ?? {}) as Record<string, string>,
+    thread_name: String(r.thread_name ?? ''),
   };
 }
 
