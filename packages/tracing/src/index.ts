@@ -16,11 +16,16 @@
  * Everything not exported here is internal.
  */
 import type { Properties } from '@sirius/transit';
+import { FRAME_SPAN, FRAME_TARGET, FRAME_TIME_METRIC, FRAME_TIME_UNIT, KEEP_TRACE_TARGET } from './core/frames.js';
 import { BEGIN_ASYNC, BEGIN_THREAD, END_ASYNC, END_THREAD } from './core/records.js';
+import type { SamplingOptions } from './core/sampling-settings.js';
 import { currentSpan, withSpan } from './platform/node/async-context.js';
 import * as runtime from './platform/node/runtime.js';
 
 export type { Properties } from '@sirius/transit';
+export type { SamplingOptions, SamplingSettings } from './core/sampling-settings.js';
+export type { FrameInfo, SampledBlock, SamplingContext, SamplingMark, SamplingPolicy } from './core/sampling-policy.js';
+export { defaultSamplingPolicy } from './core/sampling-policy.js';
 
 export interface InitOptions {
   /** ingestion server; default `SIRIUS_TELEMETRY_URL`, then `http://127.0.0.1:9000` */
@@ -44,6 +49,18 @@ export interface InitOptions {
    * process, its streams, logs, metrics, then spans.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Tail sampling of cpu streams, on by default and engaged by the first frame (`beginFrame`/`frame`): cpu
+   * blocks are cut at frame boundaries and wait `windowMs` for the policy, which by default keeps slow frames
+   * and their neighbours, the frames around error/fatal logs and `keepTrace` calls, and 1 % of the rest.
+   * Logs and metrics are always sent. `false` sends every block.
+   */
+  sampling?: SamplingOptions | false;
+  /**
+   * Node runtime health every second (default true): event-loop delay and utilization, heap, RSS and CPU as
+   * metrics with target `sirius.runtime`, and GC pauses as spans on a `cpu` stream of their own (`gc`).
+   */
+  runtimeHealth?: boolean;
 }
 
 export interface LogOptions {
@@ -68,6 +85,11 @@ const rec = runtime.recorder;
 const intern = rec.interner;
 const DEFAULT_TARGET = 'app';
 const defaultLogTarget = intern.log(DEFAULT_TARGET);
+const frameDesc = intern.span(FRAME_SPAN, FRAME_TARGET, '', 0);
+const frameTimeDesc = intern.metric(FRAME_TIME_METRIC, FRAME_TIME_UNIT, FRAME_TARGET);
+const keepTraceTarget = intern.log(KEEP_TRACE_TARGET);
+/** clock reading at the open frame's begin on this thread, NaN when none is open */
+let frameBegin = NaN;
 
 /**
  * Starts sending. Call once, early, on the main thread (a second call does nothing). Events recorded before
@@ -210,6 +232,50 @@ export function beginAsyncSpan(name: string, options?: SpanOptions): AsyncSpanHa
       rec.asyncSpan(END_ASYNC, d, id, parent);
     },
   };
+}
+
+/**
+ * Begins a frame on this thread: a thread span named `frame` (target `sirius.frame`). A frame still open is
+ * ended first, so a loop may call only `beginFrame()` at the top of each turn.
+ * @example for (;;) { beginFrame(); update(); render(); endFrame(); }
+ */
+export function beginFrame(): void {
+  if (frameBegin === frameBegin) endFrame();
+  frameBegin = rec.threadSpanTimed(BEGIN_THREAD, frameDesc);
+}
+
+/**
+ * Ends the frame begun by `beginFrame()` and records its duration as the measure `frame_time` (ms, target
+ * `sirius.frame`), reusing the end's clock reading. Without an open frame it does nothing.
+ */
+export function endFrame(): void {
+  const begin = frameBegin;
+  if (begin !== begin) return;
+  frameBegin = NaN;
+  const t = rec.threadSpanTimed(END_THREAD, frameDesc);
+  rec.floatMetricAt(frameTimeDesc, t - begin, t);
+}
+
+/**
+ * Runs `fn` as one frame (`beginFrame()` … `endFrame()`); returns its result.
+ * @example setInterval(() => frame(() => world.step(1 / 60)), 16);
+ */
+export function frame<T>(fn: () => T): T {
+  beginFrame();
+  try {
+    return fn();
+  } finally {
+    endFrame();
+  }
+}
+
+/**
+ * Asks the tail sampler to keep the trace around now (the current frame and its neighbours), whatever the
+ * frame times. The reason is recorded as a log line (level 4, target `sirius.keep_trace`) to find it by.
+ * @example if (player.fellThroughFloor) keepTrace('player fell through the floor');
+ */
+export function keepTrace(reason: string): void {
+  rec.logEvent(4, keepTraceTarget, reason, null);
 }
 
 /**

@@ -140,6 +140,36 @@ export class Recorder {
     this.metPos = p + METRIC_SLOTS;
   }
 
+  /** A thread span event that returns its clock reading, so a frame's `frame_time` costs no second read. */
+  threadSpanTimed(kind: typeof BEGIN_THREAD | typeof END_THREAD, desc: number): number {
+    const t = this.clock();
+    this.threadSpanAt(kind, desc, t);
+    return t;
+  }
+
+  /** A thread span event at a time read earlier (or given by the runtime, e.g. a GC entry's start). */
+  threadSpanAt(kind: typeof BEGIN_THREAD | typeof END_THREAD, desc: number, t: number): void {
+    let p = this.cpuPos;
+    if (p + THREAD_SPAN_SLOTS > this.cpuCap) p = this.flushCpu();
+    const a = this.cpu;
+    a[p] = desc * 8 + kind;
+    a[p + 1] = t;
+    this.cpuPos = p + THREAD_SPAN_SLOTS;
+    this.cpuCount++;
+  }
+
+  /** A float measure at a time read earlier (no properties). */
+  floatMetricAt(desc: number, value: number, t: number): void {
+    let p = this.metPos;
+    if (p + METRIC_SLOTS > this.metCap) p = this.flushMetrics();
+    const a = this.met;
+    a[p] = desc * 8 + FLOAT_METRIC;
+    a[p + 1] = t;
+    a[p + 2] = value;
+    if (this.metHasProps) this.metProps[p / METRIC_SLOTS] = NO_PROPS;
+    this.metPos = p + METRIC_SLOTS;
+  }
+
   newSpanId(): number {
     return this.nextSpan++;
   }

@@ -68,4 +68,6 @@ export interface ThreadHello {
   /** this thread's clock origin minus the process's, in milliseconds */
   originOffsetMs: number;
   cpuStreamId: string;
+  /** false: this stream is never tail-sampled (a synthetic stream such as Node's `gc`); default true */
+  sampled?: boolean;
 }

@@ -8,7 +8,12 @@ import { BlockEncoder, encodeBlock } from '@sirius/transit';
 import type { Codec, ProcessInfo, StreamInfo } from '@sirius/transit';
 import { encodeBatch, type ThreadTable } from './batch-encoder.js';
 import type { Budget } from './budget.js';
-import type { Batch, StreamKind, ThreadHello } from './records.js';
+import { CpuSegmenter } from './cpu-segmenter.js';
+import { FRAME_SPAN, FRAME_TARGET, KEEP_TRACE_TARGET } from './frames.js';
+import { LOG_SLOTS, type Batch, type StreamKind, type ThreadHello } from './records.js';
+import { defaultSamplingPolicy } from './sampling-policy.js';
+import { compilePolicy, type SamplingSettings } from './sampling-settings.js';
+import { TailSampler } from './tail-sampler.js';
 import type { Transport } from './transport.js';
 import { storableProcess, storableStream } from './storable.js';
 import { PRIORITY, Uploader, type Job } from './uploader.js';
@@ -26,12 +31,44 @@ export interface SenderOptions {
   concurrency?: number;
   backoff?: { baseMs?: number; capMs?: number };
   warn?: (message: string) => void;
+  /** tail sampling of cpu streams (resolved with `resolveSampling`); absent or false: every block is sent */
+  sampling?: SamplingSettings | false;
+  /** uniform in [0, 1), for the baseline fraction (seeded in tests) */
+  random?: () => number;
 }
 
 export const DROPPED_METRIC = 'sirius.dropped_events';
+/** counts of cpu blocks the tail sampler kept and discarded since the previous report (sum them) */
+export const KEPT_BLOCKS_METRIC = 'sirius.sampling.kept_blocks';
+export const DISCARDED_BLOCKS_METRIC = 'sirius.sampling.discarded_blocks';
+export const KEPT_BYTES_METRIC = 'sirius.sampling.kept_bytes';
+export const DISCARDED_BYTES_METRIC = 'sirius.sampling.discarded_bytes';
+const SAMPLING_REPORT_MS = 1000;
+const MAX_WINDOW_BYTES = 8 * 1024 * 1024;
+
+interface SenderThread extends ThreadTable {
+  cpuStreamId: string;
+  sampled: boolean;
+  segmenter: CpuSegmenter | undefined;
+  /** descriptor id of this thread's frame span, -1 until defined */
+  frameDesc: number;
+}
+
+interface SamplingCounts {
+  keptBlocks: number;
+  discardedBlocks: number;
+  keptBytes: number;
+  discardedBytes: number;
+  lastReport: number;
+}
 
 export class Sender {
-  private readonly threads = new Map<string, ThreadTable & { cpuStreamId: string }>();
+  private readonly threads = new Map<string, SenderThread>();
+  private readonly sampler: TailSampler<Job> | undefined;
+  private readonly sampling: SamplingSettings | undefined;
+  private samplingTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly counts: SamplingCounts = { keptBlocks: 0, discardedBlocks: 0, keptBytes: 0, discardedBytes: 0, lastReport: 0 };
+  private policyWarned = false;
   private readonly streams = new Map<string, StreamInfo>();
   private readonly encoder = new BlockEncoder({ initialCapacity: 1 << 16 });
   private readonly uploader: Uploader;
@@ -53,6 +90,12 @@ export class Sender {
       register: (streamId) => [this.processJob(), this.streamJob(this.streams.get(streamId)!)],
       onBlockStored: () => this.reportDrops(),
     });
+    if (o.sampling) {
+      this.sampling = o.sampling;
+      const policy = o.sampling.policySource === undefined ? defaultSamplingPolicy : compilePolicy(o.sampling.policySource);
+      const maxWindow = o.sampling.maxWindowBytes ?? Math.min(MAX_WINDOW_BYTES, Math.floor(o.budget.maxBytes / 4));
+      this.sampler = new TailSampler<Job>(o.sampling, policy, maxWindow, o.random);
+    }
     this.uploader.enqueue(this.processJob());
     this.addStream({ stream_id: o.logStreamId, process_id: o.process.process_id, tags: ['log'], properties: {} });
     this.addStream({ stream_id: o.metricsStreamId, process_id: o.process.process_id, tags: ['metrics'], properties: {} });
@@ -60,7 +103,15 @@ export class Sender {
 
   hello(h: ThreadHello): void {
     if (this.threads.has(h.thread)) return;
-    this.threads.set(h.thread, { descriptors: [], originOffsetMs: h.originOffsetMs, cpuStreamId: h.cpuStreamId });
+    const t: SenderThread = {
+      descriptors: [], originOffsetMs: h.originOffsetMs, cpuStreamId: h.cpuStreamId, sampled: h.sampled !== false,
+      segmenter: undefined, frameDesc: -1,
+    };
+    const sampler = this.sampler;
+    if (sampler !== undefined && t.sampled) {
+      t.segmenter = new CpuSegmenter(this.sampling!.framesPerBlock, (d) => d === t.frameDesc, (f) => sampler.addFrame(h.thread, f));
+    }
+    this.threads.set(h.thread, t);
     this.addStream({
       stream_id: h.cpuStreamId,
       process_id: this.o.process.process_id,
@@ -75,9 +126,14 @@ export class Sender {
     try {
       if (table === undefined) throw new Error(`batch from unknown thread ${b.thread}`);
       if (b.events === 0) return;
+      if (b.stream === 'cpu' && table.segmenter !== undefined) {
+        this.sampledCpuBatch(b, table, table.segmenter);
+        return;
+      }
       const e = encodeBatch(b, table, this.encoder);
       const streamId = this.streamOf(b.stream, table.cpuStreamId);
-      this.queueBlock(streamId, e.payload, e.beginTicks, e.endTicks, e.events);
+      this.uploader.enqueue(this.blockJob(streamId, e.payload, e.beginTicks, e.endTicks, e.events));
+      if (b.stream === 'log' && this.sampler !== undefined) this.collectMarks(b, table, this.sampler);
     } catch (err) {
       this.encoder.finish();
       this.warn(`sirius tracing: dropped a batch of ${b.events} events: ${(err as Error).message}`);
@@ -87,10 +143,26 @@ export class Sender {
     }
   }
 
-  /** Resolves when everything queued so far is stored (or given up). */
+  /**
+   * Resolves when everything queued so far is stored (or given up). With tail sampling, every waiting block
+   * is decided now, with what is known (the program is usually ending).
+   */
   flush(): Promise<void> {
+    if (this.sampler !== undefined) {
+      for (const [thread, t] of this.threads) {
+        const seg = t.segmenter?.takeCarry();
+        if (seg !== undefined) this.holdSegment(thread, t, seg, { ...this.emptyCpuBatch(thread), f64: seg.f64, slots: seg.slots, events: seg.events });
+      }
+      this.decide(Infinity, true);
+    }
     this.reportDrops();
     return this.uploader.drained();
+  }
+
+  /** blocks waiting in the sampling window and their bytes (for tests and the memory bound) */
+  get samplingWindow(): { blocks: number; bytes: number; remembered: number } {
+    const s = this.sampler;
+    return s === undefined ? { blocks: 0, bytes: 0, remembered: 0 } : { blocks: s.heldBlocks, bytes: s.heldBytes, remembered: s.remembered };
   }
 
   get storedBlocks(): number {
@@ -102,14 +174,105 @@ export class Sender {
   }
 
   stop(): void {
+    if (this.samplingTimer !== undefined) clearInterval(this.samplingTimer);
+    this.samplingTimer = undefined;
     this.uploader.stop();
+  }
+
+  /**
+   * Decides the blocks whose window has passed at `nowMs` (process clock; the sender's own timer calls this
+   * with the current time) and reports kept/discarded counts at most once a second (always when `report`).
+   */
+  decide(nowMs: number, report = false): void {
+    const sampler = this.sampler;
+    if (sampler === undefined) return;
+    const d = sampler.decide(nowMs);
+    for (const job of d.kept) this.uploader.enqueue(job);
+    for (const job of d.discarded) this.o.budget.release(job.bytes);
+    const c = this.counts;
+    c.keptBlocks += d.kept.length;
+    c.discardedBlocks += d.discarded.length;
+    c.keptBytes += d.keptBytes;
+    c.discardedBytes += d.discardedBytes;
+    if (sampler.heldBlocks === 0 && this.samplingTimer !== undefined) {
+      clearInterval(this.samplingTimer);
+      this.samplingTimer = undefined;
+    }
+    if (sampler.policyErrors > 0 && !this.policyWarned) {
+      this.policyWarned = true;
+      this.warn('sirius tracing: the sampling policy threw; the blocks it was deciding were kept');
+    }
+    const now = this.o.nowTicks() / 1e6;
+    if (c.keptBlocks + c.discardedBlocks === 0 || (!report && now - c.lastReport < SAMPLING_REPORT_MS)) return;
+    c.lastReport = now;
+    const t = Math.max(0, Math.round(this.o.nowTicks()));
+    this.encoder.intMetric(0, KEPT_BLOCKS_METRIC, 'count', 'sirius.tracing', c.keptBlocks);
+    this.encoder.intMetric(0, DISCARDED_BLOCKS_METRIC, 'count', 'sirius.tracing', c.discardedBlocks);
+    this.encoder.intMetric(0, KEPT_BYTES_METRIC, 'bytes', 'sirius.tracing', c.keptBytes);
+    this.encoder.intMetric(0, DISCARDED_BYTES_METRIC, 'bytes', 'sirius.tracing', c.discardedBytes);
+    this.uploader.enqueue(this.blockJob(this.o.metricsStreamId, this.encoder.finish(), t, t, 4));
+    c.keptBlocks = c.discardedBlocks = c.keptBytes = c.discardedBytes = 0;
+  }
+
+  private emptyCpuBatch(thread: string): Batch {
+    return { type: 'batch', thread, stream: 'cpu', f64: new Float64Array(0), slots: 0, events: 0, bytes: 0, descriptors: [] };
+  }
+
+  /** Cuts a cpu batch at frame boundaries (once the program records frames) and holds the blocks for the policy. */
+  private sampledCpuBatch(b: Batch, table: SenderThread, segmenter: CpuSegmenter): void {
+    const sampler = this.sampler!;
+    for (const d of b.descriptors) {
+      table.descriptors[d.id] = d;
+      if (d.kind === 'span' && d.name === FRAME_SPAN && d.target === FRAME_TARGET) table.frameDesc = d.id;
+    }
+    const segments = segmenter.process(b.f64, b.slots, table.originOffsetMs, () => sampler.engaged);
+    for (const seg of segments) {
+      const sub: Batch = { ...b, f64: seg.f64, slots: seg.slots, events: seg.events, descriptors: [] };
+      if (!sampler.engaged) {
+        const e = encodeBatch(sub, table, this.encoder);
+        this.uploader.enqueue(this.blockJob(table.cpuStreamId, e.payload, e.beginTicks, e.endTicks, e.events));
+      } else {
+        this.holdSegment(b.thread, table, seg, sub);
+      }
+    }
+  }
+
+  private holdSegment(thread: string, table: SenderThread, seg: { begin: number; end: number; events: number; frames: number; selfContained: boolean }, sub: Batch): void {
+    const sampler = this.sampler!;
+    const e = encodeBatch(sub, table, this.encoder);
+    const job = this.blockJob(table.cpuStreamId, e.payload, e.beginTicks, e.endTicks, e.events);
+    sampler.hold({ thread, begin: seg.begin, end: seg.end, events: seg.events, bytes: job.bytes, frames: seg.frames }, job, !seg.selfContained);
+    if (this.samplingTimer === undefined) {
+      const every = Math.max(10, Math.min(250, this.sampling!.windowMs / 4));
+      this.samplingTimer = setInterval(() => this.decide(this.o.nowTicks() / 1e6), every);
+      (this.samplingTimer as { unref?: () => void }).unref?.();
+    }
+    // a full window decides its oldest blocks now rather than holding more than its bound
+    if (sampler.heldBytes > sampler.maxWindowBytes) this.decide(this.o.nowTicks() / 1e6);
+  }
+
+  /** error/fatal logs and keepTrace calls ask the sampler to keep the trace around them */
+  private collectMarks(b: Batch, table: ThreadTable, sampler: TailSampler<Job>): void {
+    const a = b.f64;
+    const msgs = b.msgs ?? [];
+    const index = b.msgIndex;
+    for (let p = 0, k = 0; p < b.slots; p += LOG_SLOTS, k++) {
+      const code = a[p]!;
+      const level = code % 8;
+      const d = table.descriptors[Math.floor(code / 8)];
+      const keep = d !== undefined && d.kind === 'log' && d.target === KEEP_TRACE_TARGET;
+      if (level > 2 && !keep) continue;
+      const reason = index === undefined ? '' : (msgs[index[k]!] ?? '');
+      sampler.addMark({ kind: keep ? 'keep' : 'error', time: a[p + 1]! + table.originOffsetMs, reason });
+    }
   }
 
   private streamOf(kind: StreamKind, cpu: string): string {
     return kind === 'log' ? this.o.logStreamId : kind === 'metrics' ? this.o.metricsStreamId : cpu;
   }
 
-  private queueBlock(streamId: string, payload: Uint8Array, beginTicks: number, endTicks: number, events: number): void {
+  /** Compresses a block and charges it to the memory bound; the caller queues it or holds it for sampling. */
+  private blockJob(streamId: string, payload: Uint8Array, beginTicks: number, endTicks: number, events: number): Job {
     const body = encodeBlock(
       {
         block_id: this.o.newId(),
@@ -125,10 +288,10 @@ export class Sender {
       this.o.codec,
     );
     this.o.budget.charge(body.length);
-    this.uploader.enqueue({
+    return {
       kind: 'block', path: '/ingestion/insert_block', body, contentType: 'application/octet-stream',
       bytes: body.length, events, streamId, priority: this.priorityOf(streamId),
-    });
+    };
   }
 
   /** Called after a block is stored: the server is reachable, so say how many events were lost. */
@@ -137,7 +300,7 @@ export class Sender {
     if (n <= 0) return;
     const t = Math.max(0, Math.round(this.o.nowTicks()));
     this.encoder.intMetric(0, DROPPED_METRIC, 'count', 'sirius.tracing', n);
-    this.queueBlock(this.o.metricsStreamId, this.encoder.finish(), t, t, 1);
+    this.uploader.enqueue(this.blockJob(this.o.metricsStreamId, this.encoder.finish(), t, t, 1));
   }
 
   /** logs before metrics before spans: what a short deadline keeps */

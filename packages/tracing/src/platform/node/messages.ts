@@ -1,6 +1,7 @@
 /** Messages between calling threads and the Node sender worker. */
 import type { ProcessInfo } from '@sirius/transit';
 import type { Batch, ThreadHello } from '../../core/records.js';
+import type { SamplingSettings } from '../../core/sampling-settings.js';
 
 /** `workerData` of the sender worker. */
 export interface SenderConfig {
@@ -18,6 +19,8 @@ export interface SenderConfig {
   processTimeOrigin: number;
   concurrency: number;
   backoff: { baseMs: number; capMs: number };
+  /** tail sampling of cpu streams, or false */
+  sampling: SamplingSettings | false;
 }
 
 export type ToSender = Batch | ThreadHello | { type: 'flush'; id: number } | { type: 'stop' };

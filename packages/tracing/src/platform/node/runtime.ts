@@ -1,4 +1,12 @@
 /**
+ * Platform runtime interface (core/platform.ts `PlatformRuntime`, which this module satisfies; the browser
+ * runtime exports the same names):
+ *   recorder: Recorder
+ *   init(options: RuntimeInitOptions): void          // options.sampling → resolveSampling → Sender({ sampling })
+ *   flush(timeoutMs: number): Promise<boolean>
+ *   shutdown(timeoutMs: number): Promise<boolean>
+ *   configuredShutdownTimeoutMs(): number
+ *
  * Node wiring: one {@link Recorder} per thread (created when this module loads), a sender worker started by
  * `init()` on the main thread, worker threads attached automatically through worker_threads environment
  * data, a 1 s flush timer, and flushes on `beforeExit` and SIGTERM — all unref'd or time-bounded so that
@@ -7,23 +15,18 @@
 import { randomUUID } from 'node:crypto';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import { Budget } from '../../core/budget.js';
+import type { PlatformRuntime, RuntimeInitOptions } from '../../core/platform.js';
 import { Recorder } from '../../core/recorder.js';
+import { resolveSampling } from '../../core/sampling-settings.js';
 import { ChannelSink } from './channel-sink.js';
 import { clock, timeOrigin } from './clock.js';
 import { ENV_KEY, type SharedConfig } from './messages.js';
 import { collectProcessInfo } from './process-info.js';
+import { startRuntimeHealth, type RuntimeHealth } from './runtime-health.js';
 import { WorkerSink } from './worker-sink.js';
-import type { Properties } from '@sirius/transit';
 
-export interface NodeInitOptions {
-  url?: string;
-  exe?: string;
-  properties?: Properties;
-  maxBufferBytes?: number;
-  threadName?: string;
+export interface NodeInitOptions extends RuntimeInitOptions {
   flushIntervalMs?: number;
-  apiKey?: string;
-  shutdownTimeoutMs?: number;
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:9000';
@@ -35,6 +38,10 @@ const WORKER_EXIT_DEADLINE_MS = 5000;
 
 /** this thread's recorder; events written before `init()` wait in its buffers (a full buffer is dropped and counted) */
 export const recorder = new Recorder({ clock, thread: `t${threadId}`, spanIdBase: threadId * 2 ** 32 });
+
+/** the main thread's GC pauses (runtime health), a `cpu` stream of its own named `gc`, never tail-sampled */
+const gcRecorder = new Recorder({ clock, thread: 'gc', spanIdBase: 0, cpuEvents: 4096, logEvents: 16, metricEvents: 16 });
+let health: RuntimeHealth | undefined;
 
 let sink: WorkerSink | ChannelSink | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
@@ -69,6 +76,7 @@ export function init(o: NodeInitOptions = {}): void {
   const url = o.url ?? process.env.SIRIUS_TELEMETRY_URL ?? DEFAULT_URL;
   if (!/^https?:\/\//.test(url)) throw new TypeError(`sirius tracing: url must be http(s)://…, got ${JSON.stringify(url)}`);
   const timeout = resolveShutdownTimeout(o.shutdownTimeoutMs);
+  const sampling = resolveSampling(o.sampling);
   const apiKey = o.apiKey ?? process.env.SIRIUS_INGESTION_KEY ?? '';
   if (typeof apiKey !== 'string') throw new TypeError('sirius tracing: apiKey must be a string');
   const info = collectProcessInfo({ exe: o.exe, properties: o.properties });
@@ -92,12 +100,18 @@ export function init(o: NodeInitOptions = {}): void {
       processTimeOrigin: shared.processTimeOrigin,
       concurrency: 2,
       backoff: { baseMs: 50, capMs: 1000 },
+      sampling,
     },
     budget,
   );
   shutdownTimeoutMs = timeout;
   setEnvironmentData(ENV_KEY, shared);
   attach(ws, o.threadName ?? (isMainThread ? 'main' : `worker-${threadId}`), 0, o.flushIntervalMs);
+  if (o.runtimeHealth !== false && isMainThread) {
+    ws.hello({ type: 'thread', thread: gcRecorder.thread, threadName: 'gc', threadId, originOffsetMs: 0, cpuStreamId: randomUUID(), sampled: false });
+    gcRecorder.sink = ws;
+    health = startRuntimeHealth(recorder, gcRecorder);
+  }
   process.on('beforeExit', onBeforeExit);
   process.once('SIGTERM', onSigterm);
 }
@@ -120,13 +134,18 @@ function attach(s: WorkerSink | ChannelSink, threadName: string, originOffsetMs:
   sink = s;
   s.hello({ type: 'thread', thread: recorder.thread, threadName, threadId, originOffsetMs, cpuStreamId: randomUUID() });
   recorder.sink = s;
-  timer = setInterval(() => recorder.flushAll(), intervalMs ?? 1000);
+  timer = setInterval(flushBuffers, intervalMs ?? 1000);
   timer.unref();
+}
+
+function flushBuffers(): void {
+  recorder.flushAll();
+  if (gcRecorder.sink !== undefined) gcRecorder.flushAll();
 }
 
 /** Hands this thread's buffers over and, on the thread that called init(), waits until the server stored everything. */
 export async function flush(timeoutMs: number): Promise<boolean> {
-  recorder.flushAll();
+  flushBuffers();
   const s = sink;
   if (s instanceof WorkerSink) return s.flush(timeoutMs);
   return s === undefined ? true : s.settle(timeoutMs);
@@ -135,8 +154,11 @@ export async function flush(timeoutMs: number): Promise<boolean> {
 export async function shutdown(timeoutMs: number): Promise<boolean> {
   const s = sink;
   if (s === undefined) return true;
+  health?.stop();
+  health = undefined;
   const ok = await flush(timeoutMs);
   if (timer !== undefined) clearInterval(timer);
+  gcRecorder.sink = undefined;
   process.off('beforeExit', onBeforeExit);
   process.off('SIGTERM', onSigterm);
   recorder.sink = undefined;
@@ -148,7 +170,7 @@ export async function shutdown(timeoutMs: number): Promise<boolean> {
 function onBeforeExit(): void {
   const s = sink;
   if (!(s instanceof WorkerSink)) return;
-  recorder.flushAll();
+  flushBuffers();
   // nothing new since a flush that already timed out: let the process exit
   if (s.unflushed === 0 || s.unflushed === exitFlushFailedAt) return;
   void s.flush(shutdownTimeoutMs).then((ok) => {
@@ -163,3 +185,5 @@ function onSigterm(): void {
 }
 
 autoAttach();
+
+({ recorder, init, flush, shutdown, configuredShutdownTimeoutMs }) satisfies PlatformRuntime;

@@ -34,6 +34,7 @@ const sender = new Sender({
   concurrency: cfg.concurrency,
   backoff: cfg.backoff,
   warn: (m) => process.stderr.write(m + '\n'),
+  sampling: cfg.sampling,
 });
 
 function handle(m: ToSender, fromParent: boolean): void {
