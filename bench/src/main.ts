@@ -19,6 +19,8 @@ const suites = [
   'key-check',
   'time-range',
   'cli-startup',
+  'lake-scale',
+  'scale-out',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
