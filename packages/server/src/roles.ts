@@ -62,7 +62,7 @@ export async function createAnalyticsRole(ctx: RoleContext): Promise<AnalyticsRo
   const app = new Hono();
   app.route('/', analytics.app);
   app.route('/', createNotebookRoutes({ objects: ctx.lake.objects }));
-  app.route('/', createPerfettoRoutes({ engine: analytics.engine }));
+  app.route('/', createPerfettoRoutes({ engine: analytics.engine, quiet: ctx.config.quiet }));
   return { app, engine: analytics.engine, close: () => analytics.close() };
 }
 

@@ -13,7 +13,7 @@
  */
 import { Hono } from 'hono';
 import { parseTimeArg, TimeArgError } from '@sirius/client/time-arg';
-import { openTraceExport, TraceExportError, type TraceExportOptions } from '../analytics/perfetto/trace-export.js';
+import { openTraceExport, TraceExportError, type TraceExport, type TraceExportOptions } from '../analytics/perfetto/trace-export.js';
 import type { QueryEngine } from '../analytics/query-engine.js';
 import { BUSY_RETRY_AFTER_SECONDS, QueryError } from '../analytics/query-error.js';
 import { findUnavailable } from '../lake/unavailable.js';
@@ -22,14 +22,37 @@ import { createLog, type Log } from '../log.js';
 
 export interface PerfettoRoutesDeps {
   engine: QueryEngine;
-  /** window, batch and piece sizes of the streamed export (tests make them small) */
+  /** window, batch and piece sizes of the streamed export (default: `exportOptionsFromEnv()`) */
   exportOptions?: Omit<TraceExportOptions, 'signal'>;
   log?: Log;
+  /** no info lines (errors still go to the log) */
+  quiet?: boolean;
+}
+
+/**
+ * `SIRIUS_PERFETTO_WINDOW_MS` (time window per query, default 60 000), `SIRIUS_PERFETTO_BATCH_ROWS` (rows per
+ * streamed batch, default 16 384) and `SIRIUS_PERFETTO_PIECE_BYTES` (bytes gathered per write, default 1 MiB).
+ */
+export function exportOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<TraceExportOptions, 'signal'> {
+  const int = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}=${v}: want a positive integer`);
+    return n;
+  };
+  const windowMs = int('SIRIUS_PERFETTO_WINDOW_MS');
+  return {
+    windowNs: windowMs === undefined ? undefined : BigInt(windowMs) * 1_000_000n,
+    batchRows: int('SIRIUS_PERFETTO_BATCH_ROWS'),
+    pieceBytes: int('SIRIUS_PERFETTO_PIECE_BYTES'),
+  };
 }
 
 export function createPerfettoRoutes(deps: PerfettoRoutesDeps): Hono {
   const app = new Hono();
-  const log = deps.log ?? createLog('perfetto');
+  const log = deps.log ?? createLog('perfetto', deps.quiet);
+  const exportOptions = deps.exportOptions ?? exportOptionsFromEnv();
   app.get('/perfetto/:process_id', async (c) => {
     const processId = c.req.param('process_id');
     let begin: bigint;
@@ -45,8 +68,9 @@ export function createPerfettoRoutes(deps: PerfettoRoutesDeps): Hono {
     const abort = new AbortController();
     let pieces: AsyncGenerator<Uint8Array> | undefined;
     let first: IteratorResult<Uint8Array> | undefined;
+    let exp: TraceExport;
     try {
-      const exp = await openTraceExport(deps.engine, { processId, begin, end }, { ...deps.exportOptions, signal: abort.signal });
+      exp = await openTraceExport(deps.engine, { processId, begin, end }, { ...exportOptions, signal: abort.signal });
       pieces = exp.pieces();
       // the first piece before the status: what fails this early still gets a status and a reason
       first = await pieces.next();
@@ -63,7 +87,11 @@ export function createPerfettoRoutes(deps: PerfettoRoutesDeps): Hono {
         try {
           const r = pending ?? (await it.next());
           pending = undefined;
-          if (r.done) controller.close();
+          if (r.done) {
+            controller.close();
+            // what the export held at most, next to what it wrote: the memory bound, visible in the log
+            log.info(`exported process ${processId}: ${JSON.stringify(exp.stats)}`);
+          }
           else controller.enqueue(r.value);
         } catch (err) {
           log.error(`export of process ${processId} failed after the first bytes; the response is aborted`, err);
