@@ -3,7 +3,22 @@
  * data (the flame graph's spans, the log viewer's row count) without scraping pixels.
  */
 export interface SiriusDebug {
-  timeline?: { count: number; names: string[]; spans(): { name: string; depth: number; begin: number; end: number }[] };
+  /** the thread timeline's loaded window: spans one by one (`mode` 'spans') or per-pixel aggregates of `n` spans */
+  timeline?: {
+    count: number;
+    names: string[];
+    mode?: 'spans' | 'aggregates';
+    /** spans in the loaded window */
+    total?: number;
+    /** windows loaded so far, and ms the last one took from request to layout */
+    loads?: number;
+    loadMs?: number;
+    /** the loaded window, ns relative to the thread's first span */
+    window?: { begin: number; end: number };
+    spans(): { name: string; depth: number; begin: number; end: number; n?: number }[];
+  };
+  /** the Frames tab: frame counts and the slowest frames with their linked spans */
+  frames?: { frames: number; slow: number; budget: number; buckets: number; rows: { ms: number; streamId: string; beginNs: string; endNs: string; time: number }[] };
   flame?: { count: number; nodes(): { name: string; depth: number; value: number; calls: number }[] };
   logs?: { total: number; loadedPages: number };
   /** ms per frame of the last flame-graph draws */

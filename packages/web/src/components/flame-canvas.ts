@@ -21,6 +21,8 @@ export interface FlameCanvas {
   setView(begin: number, end: number): void;
   /** draws now; returns ms spent */
   draw(): number;
+  /** new spans in the same place (a new window of the same timeline): the view and extent stay */
+  setSpans(spans: SpanColumns): void;
   destroy(): void;
 }
 
@@ -40,8 +42,8 @@ export function flameCanvas(opts: {
   /** draw a time axis on top (labels relative to the start of the data) */
   axis?: boolean;
 }): FlameCanvas {
-  const s = opts.spans;
-  const layout: LaneLayout = layoutLanes(s);
+  let s = opts.spans;
+  let layout: LaneLayout = layoutLanes(s);
   const rects = new RectBuffer();
   const canvas = h('canvas', { class: 'flame-canvas', tabindex: '0', role: 'img', 'aria-label': opts.label, 'data-testid': opts.testId, 'data-span-count': String(s.count) });
   const tip = h('div', { class: 'flame-tip', role: 'tooltip', hidden: true });
@@ -54,7 +56,8 @@ export function flameCanvas(opts: {
   let axisColor = '#888';
   let width = 0;
   const top = opts.axis ? AXIS : 0;
-  const height = Math.max(1, layout.lanes.length) * ROW + 4 + top;
+  const heightOf = () => Math.max(1, layout.lanes.length) * ROW + 4 + top;
+  let height = heightOf();
 
   const palette = () => {
     const dark = document.documentElement.dataset.theme === 'dark';
@@ -226,6 +229,18 @@ export function flameCanvas(opts: {
     draw() {
       if (width === 0) resize();
       return draw();
+    },
+    setSpans(spans) {
+      s = spans;
+      layout = layoutLanes(s);
+      canvas.setAttribute('data-span-count', String(s.count));
+      palette();
+      const h2 = heightOf();
+      if (h2 !== height) {
+        height = h2;
+        resize();
+      }
+      schedule();
     },
     destroy() {
       ro.disconnect();

@@ -20,6 +20,8 @@ export interface ChartSeries {
   width?: number;
   /** draw as bars (counts per bucket) */
   bars?: boolean;
+  /** marks at the values, no line (events on a curve: slow frames) */
+  pointsOnly?: boolean;
 }
 
 export interface TimeChart {
@@ -72,8 +74,8 @@ export function timeChart(opts: {
         width: s.width ?? (s.bars ? 0 : 1.5),
         dash: s.dash ? [4, 3] : undefined,
         fill: s.bars ? color + 'cc' : undefined,
-        paths: s.bars ? bars : undefined,
-        points: { show: !s.bars && present > 0 && present < 40, size: 5, fill: color },
+        paths: s.bars ? bars : s.pointsOnly ? () => null : undefined,
+        points: s.pointsOnly ? { show: true, size: 8, fill: color, stroke: color } : { show: !s.bars && present > 0 && present < 40, size: 5, fill: color },
         spanGaps: false,
         value: (_u, v) => (v === null || v === undefined ? '—' : formatNumber(v)),
       });

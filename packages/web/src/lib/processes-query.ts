@@ -7,7 +7,7 @@ import { logCountRowsSql, type MsRange } from './log-query.js';
 export function processesSql(range: MsRange): string {
   const counts = logCountRowsSql(range, { maxLevel: 6, search: '', target: '' }, ['process_id', 'level']);
   return `
-SELECT p.process_id, p.exe, p.computer, p.username, p.start_time, p.last_update_time,
+SELECT p.process_id, p.exe, p.computer, p.username, p.start_time, p.last_update_time, p.properties,
        coalesce(s.errors, 0) AS errors, coalesce(s.warnings, 0) AS warnings, coalesce(s.logs, 0) AS logs
 FROM processes p
 LEFT JOIN (

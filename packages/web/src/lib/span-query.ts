@@ -14,10 +14,10 @@ export function spansSql(streamId: string, limit = MAX_SPANS): string {
   return `SELECT "begin", "end", depth, name FROM view_instance('thread_spans', ${lit(streamId)}) ORDER BY "begin", depth LIMIT ${limit}`;
 }
 
-/** Columns plus the origin (ns since the epoch) the relative times count from. */
-export function spansFromTable(t: Table): SpanColumns & { originNs: bigint } {
+/** Columns plus the origin (ns since the epoch) the relative times count from: `origin`, else the first begin. */
+export function spansFromTable(t: Table, origin?: bigint): SpanColumns & { originNs: bigint } {
   const b = col(t, 'begin');
-  const originNs = minTimeNs(b);
+  const originNs = origin ?? minTimeNs(b);
   const begin = timeColumnRelNs(b, originNs);
   const end = timeColumnRelNs(col(t, 'end'), originNs);
   const depthF = numberColumn(col(t, 'depth'));

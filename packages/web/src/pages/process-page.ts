@@ -1,6 +1,6 @@
 /**
- * One process: who it is (exe, computer, properties, streams), then tabs for its logs, metrics and thread
- * timeline. The tab is in the URL (`?tab=logs`).
+ * One process: who it is (exe, computer, or for a browser its browser and device; properties, streams), then
+ * tabs for its logs, metrics, frames and thread timeline. The tab is in the URL (`?tab=logs`).
  */
 import { h, setChildren, statusBox } from '../lib/dom.js';
 import { query, describeError, isAbort } from '../app/api.js';
@@ -13,11 +13,14 @@ import { logViewer } from '../components/log-viewer.js';
 import { metricsPanel } from './process/metrics-panel.js';
 import { asyncPanel } from './process/async-panel.js';
 import { timelinePanel, type ThreadStream } from './process/timeline-panel.js';
+import { framesPanel } from './process/frames-panel.js';
+import { deviceFacts } from '../lib/device-info.js';
 import { shortExe } from './processes-page.js';
 
 const TABS = [
   ['logs', 'Logs'],
   ['metrics', 'Metrics'],
+  ['frames', 'Frames'],
   ['timeline', 'Timeline'],
   ['async', 'Async spans'],
   ['details', 'Details'],
@@ -83,9 +86,15 @@ export async function processPage(root: HTMLElement, ctx: PageContext): Promise<
       title.textContent = shortExe(get('exe'));
       title.title = get('exe');
       const fact = (k: string, v: string) => h('div', { class: 'fact' }, h('span', { class: 'fact-k' }, k), h('span', { class: 'fact-v' }, v || '—'));
+      // a browser process: its device and browser say more than a computer name and user
+      const device = deviceFacts(propertiesToObject(col(p, 'properties')?.get(0)));
       setChildren(facts,
-        fact('Computer', get('computer')), fact('User', get('username')), fact('Started', formatTime(start)),
-        fact('Last activity', Number.isFinite(lastAct) ? formatTime(lastAct) : '—'), fact('CPU', get('cpu_brand')), fact('OS', get('distro')));
+        device.length > 0
+          ? device.map(([k, v]) => fact(k, v))
+          : [fact('Computer', get('computer')), fact('User', get('username'))],
+        fact('Started', formatTime(start)), fact('Last activity', Number.isFinite(lastAct) ? formatTime(lastAct) : '—'),
+        device.length > 0 ? null : [fact('CPU', get('cpu_brand')), fact('OS', get('distro'))]);
+      facts.dataset.testid = device.length > 0 ? 'device-facts' : 'process-facts';
       if (tab === 'details') renderDetails(content, p, streams);
     }
   } catch (err) {
@@ -96,11 +105,11 @@ export async function processPage(root: HTMLElement, ctx: PageContext): Promise<
   if (tab === 'logs') setChildren(content, logViewer(ctx, id));
   else if (tab === 'metrics') setChildren(content, metricsPanel(ctx, id));
   else if (tab === 'async') setChildren(content, asyncPanel(ctx, id));
-  else if (tab === 'timeline') {
+  else if (tab === 'timeline' || tab === 'frames') {
     const threads: ThreadStream[] = streams.filter((s) => s.tags.includes('cpu')).map((s, i) => ({
       streamId: s.id, name: s.properties.thread_name || s.properties['thread-name'] || `thread ${i + 1}`,
     }));
-    setChildren(content, timelinePanel(ctx, threads));
+    setChildren(content, tab === 'frames' ? framesPanel(ctx, id, threads) : timelinePanel(ctx, threads));
   } else if (!content.hasChildNodes()) setChildren(content, statusBox('empty', 'No details for this process in this time range.'));
 }
 

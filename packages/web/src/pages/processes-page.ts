@@ -1,5 +1,6 @@
 /**
- * Processes active in the time range: searchable, sortable, with their error counts; refreshed every few
+ * Processes active in the time range: searchable (by properties too: `browser:chrome`), sortable, with their
+ * error counts; browser processes show their browser and OS; refreshed every few
  * seconds while the range is live. Search and sort live in the URL.
  */
 import { h, setChildren, statusBox, debounce } from '../lib/dom.js';
@@ -10,6 +11,8 @@ import { col, timeColumnMs, numberColumn, stringColumn } from '../lib/arrow-colu
 import { dataTable } from '../components/data-table.js';
 import { formatTime } from '../lib/time-range.js';
 import { processesSql } from '../lib/processes-query.js';
+import { deviceSummary, matchesTerms, parseSearch } from '../lib/device-info.js';
+import { propertiesToObject } from '../lib/arrow-columns.js';
 
 export interface ProcessRow {
   id: string;
@@ -21,6 +24,9 @@ export interface ProcessRow {
   errors: number;
   warnings: number;
   logs: number;
+  properties: Record<string, string>;
+  /** browser and OS, for browser processes */
+  device: string;
 }
 
 
@@ -29,17 +35,17 @@ export function shortExe(exe: string): string {
   return parts[parts.length - 1] || exe;
 }
 
+/** Plain words match the exe, computer, user, id or a property value; `key:value` a property (`browser:chrome`). */
 export function matchesSearch(r: ProcessRow, q: string): boolean {
   if (!q) return true;
-  const needle = q.toLowerCase();
-  return [r.exe, r.computer, r.username, r.id].some((s) => s.toLowerCase().includes(needle));
+  return matchesTerms([r.exe, r.computer, r.username, r.id], r.properties, parseSearch(q));
 }
 
 export async function processesPage(root: HTMLElement, ctx: PageContext): Promise<void> {
   const params = ctx.route.params;
   let search = params.get('q') ?? '';
   const input = h('input', {
-    type: 'search', class: 'search', placeholder: 'Search exe, computer, user, id…', value: search,
+    type: 'search', class: 'search', placeholder: 'Search exe, computer, user, id, properties (browser:chrome os:android)…', value: search,
     'aria-label': 'Search processes', 'data-testid': 'process-search',
   });
   const summary = h('span', { class: 'muted', 'aria-live': 'polite' });
@@ -59,7 +65,8 @@ export async function processesPage(root: HTMLElement, ctx: PageContext): Promis
     columns: [
       { key: 'exe', label: 'Executable', sort: (r) => shortExe(r.exe).toLowerCase(), cell: (r) =>
         h('a', { href: linkTo(`/process/${encodeURIComponent(r.id)}`), title: r.exe, class: 'exe-link' }, shortExe(r.exe)) },
-      { key: 'computer', label: 'Computer', sort: (r) => r.computer.toLowerCase(), cell: (r) => r.computer },
+      { key: 'computer', label: 'Computer', sort: (r) => (r.device || r.computer).toLowerCase(), cell: (r) =>
+        r.device ? h('span', { title: r.computer, 'data-testid': 'process-device' }, r.device) : r.computer },
       { key: 'username', label: 'User', sort: (r) => r.username.toLowerCase(), cell: (r) => r.username, secondary: true },
       { key: 'start', label: 'Started', sort: (r) => r.start, cell: (r) => formatTime(r.start), secondary: true },
       { key: 'last', label: 'Last activity', sort: (r) => r.last || 0, cell: (r) => (r.last ? formatTime(r.last) : '—') },
@@ -104,10 +111,14 @@ export async function processesPage(root: HTMLElement, ctx: PageContext): Promis
       const errors = numberColumn(col(t, 'errors'));
       const warnings = numberColumn(col(t, 'warnings'));
       const logs = numberColumn(col(t, 'logs'));
-      rows = ids.map((id, i) => ({
-        id, exe: exe[i]!, computer: computer[i]!, username: user[i]!, start: start[i]!, last: last[i]!,
-        errors: errors[i]!, warnings: warnings[i]!, logs: logs[i]!,
-      }));
+      const props = col(t, 'properties');
+      rows = ids.map((id, i) => {
+        const properties = propertiesToObject(props?.get(i));
+        return {
+          id, exe: exe[i]!, computer: computer[i]!, username: user[i]!, start: start[i]!, last: last[i]!,
+          errors: errors[i]!, warnings: warnings[i]!, logs: logs[i]!, properties, device: deviceSummary(properties),
+        };
+      });
       loaded = true;
       show();
     } catch (err) {

@@ -1,13 +1,19 @@
 /**
  * A thread's spans over the time range: the timeline (time × depth) and the flame graph of the part the
  * timeline shows (call paths merged, width = total time). Both are canvases; the laid-out spans are on
- * `window.__sirius` for tests.
+ * `window.__sirius` for tests. One thread is read window by window (`lib/timeline-window.ts`): only the
+ * visible stretch, as spans when zoomed in and as per-pixel aggregates computed by the server when zoomed
+ * out; the view is in the URL (`?zoom=<begin ns>-<end ns>`).
  */
 import { h, setChildren, statusBox, debounce } from '../../lib/dom.js';
 import { query, describeError, download, isAbort } from '../../app/api.js';
 import { resolved, type PageContext } from '../../app/page.js';
 import { patchParams } from '../../app/router.js';
 import { spansSql, spansFromTable, MAX_SPANS } from '../../lib/span-query.js';
+import { extentSql, windowSql, paddedWindow, needsReload, slackNs, DETAIL_LIMIT, type Loaded } from '../../lib/timeline-window.js';
+import { parseZoom, formatZoom } from '../../lib/frames-query.js';
+import { col, numberColumn } from '../../lib/arrow-columns.js';
+import type { Table } from 'apache-arrow';
 import { buildFlameGraph, type SpanColumns } from '../../lib/flame-layout.js';
 import { flameCanvas, type FlameCanvas } from '../../components/flame-canvas.js';
 import { debugState } from '../../app/debug.js';
@@ -65,52 +71,75 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     canvases = [];
     setChildren(body, statusBox('loading', 'Loading spans…'));
     try {
-      const t = await query(spansSql(streamId), resolved(ctx), ctx.signal);
-      const spans = spansFromTable(t);
-      if (spans.count === 0) {
+      const ext = await query(extentSql(streamId), resolved(ctx), ctx.signal);
+      const count = Number(col(ext, 'n')?.get(0) ?? 0);
+      if (count === 0) {
         setChildren(body, statusBox('empty', 'No spans on this thread in this time range.'));
         info.textContent = '';
         return;
       }
-      info.textContent = `${spans.count.toLocaleString()} spans${spans.count >= MAX_SPANS ? ' (first million)' : ''}`;
-      show(spans);
+      const originNs = BigInt(String(col(ext, 'b')!.get(0)));
+      const lastNs = BigInt(String(col(ext, 'e')!.get(0)));
+      const zoom = parseZoom(ctx.route.params.get('zoom'));
+      showWindowed(streamId, originNs, Number(lastNs - originNs), count,
+        zoom ? { begin: Number(zoom.begin - originNs), end: Number(zoom.end - originNs) } : null);
     } catch (err) {
       if (!isAbort(err)) setChildren(body, statusBox('error', `Could not load spans: ${describeError(err)}`));
     }
   };
 
-  const show = (spans: SpanColumns & { originNs: bigint }) => {
+  /**
+   * One thread, read by window: the canvas keeps what it has while the next window loads (debounced after
+   * pan and zoom); a window with more than DETAIL_LIMIT spans comes back as per-pixel aggregates.
+   */
+  const showWindowed = (streamId: string, originNs: bigint, lastRel: number, count: number, zoomView: { begin: number; end: number } | null) => {
     const dbg = debugState();
     dbg.frameTimes = [];
-    dbg.timeline = {
-      count: spans.count,
-      names: spans.names,
-      spans: () => Array.from({ length: spans.count }, (_, i) => ({
-        name: spans.names[spans.name[i]!]!, depth: spans.depth[i]!, begin: spans.begin[i]!, end: spans.end[i]!,
-      })),
-    };
+    const extent = { begin: 0, end: lastRel > 0 ? lastRel : 1 };
+    let current: WindowSpans = emptySpans();
+    let loaded: Loaded | null = null;
+    let pending: AbortController | null = null;
+    let loads = 0;
     const flameSlot = h('div', { class: 'flame-slot' });
     const flameInfo = h('span', { class: 'muted' });
     let flame: FlameCanvas | null = null;
     const timeline = flameCanvas({
-      spans, label: `Timeline of ${spans.count} spans`, testId: 'timeline-canvas', axis: true,
-      describe: (i) => `${formatDuration(spans.end[i]! - spans.begin[i]!)} · depth ${spans.depth[i]}`,
+      spans: current, label: `Timeline of ${count} spans`, testId: 'timeline-canvas', axis: true, extent,
+      view: zoomView ?? extent,
+      describe: (i) => current.n[i]! > 1
+        ? `${current.n[i]!.toLocaleString()} spans · longest ${formatDuration(current.longest[i]!)} · depth ${current.depth[i]}`
+        : `${formatDuration(current.end[i]! - current.begin[i]!)} · depth ${current.depth[i]}`,
       onFrame: (ms) => {
         const f = dbg.frameTimes!;
         f.push(ms);
         if (f.length > 600) f.shift();
       },
-      onViewChange: debounce((v: { begin: number; end: number }) => rebuildFlame(v), 250),
+      onViewChange: debounce((v: { begin: number; end: number }) => {
+        // the view is in the URL, so a zoomed timeline is a link (the Frames tab links here this way)
+        const whole = v.begin <= extent.begin && v.end >= extent.end;
+        patchParams({ zoom: whole ? null : formatZoom({ begin: originNs + BigInt(Math.round(v.begin)), end: originNs + BigInt(Math.round(v.end)) }) });
+        rebuildFlame(v);
+        void fetchWindow(v);
+      }, 200),
     });
     dbg.timelineView = { view: timeline.view, setView: timeline.setView, draw: timeline.draw };
     const rebuildFlame = (v: { begin: number; end: number }) => {
-      const sub = subset(spans, v.begin, v.end);
+      flame?.destroy();
+      flame = null;
+      canvases = [timeline];
+      if (!loaded) return;
+      if (!loaded.detail) {
+        dbg.flame = undefined;
+        flameInfo.textContent = '';
+        setChildren(flameSlot, statusBox('empty', `The flame graph needs every span: zoom in to ${DETAIL_LIMIT.toLocaleString()} spans or fewer.`));
+        return;
+      }
+      const sub = subset(current, v.begin, v.end);
       const fg = buildFlameGraph(sub);
       dbg.flame = {
         count: fg.count,
         nodes: () => Array.from({ length: fg.count }, (_, i) => ({ name: fg.names[fg.name[i]!]!, depth: fg.depth[i]!, value: fg.end[i]! - fg.begin[i]!, calls: fg.calls[i]! })),
       };
-      flame?.destroy();
       flame = flameCanvas({
         spans: fg, label: `Flame graph of ${fg.count} call paths`, testId: 'flame-canvas',
         describe: (i) => `${formatDuration(fg.end[i]! - fg.begin[i]!)} total · ${fg.calls[i]!.toLocaleString()} call${fg.calls[i] === 1 ? '' : 's'}`,
@@ -119,11 +148,62 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       flameInfo.textContent = `${sub.count.toLocaleString()} spans in view, ${fg.count.toLocaleString()} call paths`;
       setChildren(flameSlot, flame.el);
     };
+    const fetchWindow = async (view: { begin: number; end: number }) => {
+      const v = { begin: Math.max(extent.begin, view.begin), end: Math.min(extent.end, view.end) };
+      if (!(v.end > v.begin) || !needsReload(v, loaded)) return;
+      pending?.abort();
+      const ac = new AbortController();
+      pending = ac;
+      const abort = () => ac.abort();
+      ctx.signal.addEventListener('abort', abort);
+      const win = paddedWindow(v, extent);
+      const widthPx = (timeline.el.clientWidth || 1200) * ((win.end - win.begin) / (v.end - v.begin));
+      const b = originNs + BigInt(Math.floor(win.begin));
+      const e = originNs + BigInt(Math.ceil(win.end)) + 1n;
+      // the lakehouse selects spans by begin: start the range early enough for spans running into the window
+      const qBegin = b - slackNs(e - b);
+      const qRange = { begin: Number(qBegin / 1_000_000n), end: Number(e / 1_000_000n) + 1 };
+      const t0 = performance.now();
+      info.textContent = `${info.textContent?.replace(/ · loading…$/, '') ?? ''} · loading…`;
+      try {
+        const t = await query(windowSql(streamId, { begin: b, end: e, widthPx }), qRange, ac.signal);
+        if (pending !== ac) return;
+        current = windowSpans(t, originNs);
+        const total = Number(col(t, 'total')?.get(0) ?? 0);
+        const detail = total <= DETAIL_LIMIT;
+        loaded = { begin: win.begin, end: win.end, detail, viewWidth: v.end - v.begin };
+        loads++;
+        timeline.setSpans(current);
+        const spans = current;
+        dbg.timeline = {
+          count: spans.count,
+          names: spans.names,
+          mode: detail ? 'spans' : 'aggregates',
+          total,
+          loads,
+          loadMs: performance.now() - t0,
+          window: { begin: loaded.begin, end: loaded.end },
+          spans: () => Array.from({ length: spans.count }, (_, i) => ({
+            name: spans.names[spans.name[i]!]!, depth: spans.depth[i]!, begin: spans.begin[i]!, end: spans.end[i]!, n: spans.n[i]!,
+          })),
+        };
+        info.textContent = detail
+          ? `${total.toLocaleString()} spans in this window (${count.toLocaleString()} in the range)`
+          : `${total.toLocaleString()} spans in this window, drawn as ${spans.count.toLocaleString()} per-pixel aggregates · zoom in for single spans`;
+        rebuildFlame(timeline.view());
+      } catch (err) {
+        if (isAbort(err)) return;
+        info.textContent = `Could not load spans: ${describeError(err)}`;
+      } finally {
+        ctx.signal.removeEventListener('abort', abort);
+        if (pending === ac) pending = null;
+      }
+    };
     setChildren(body,
       h('h3', { class: 'sub' }, 'Timeline'), timeline.el,
       h('h3', { class: 'sub' }, 'Flame graph ', flameInfo), flameSlot);
     canvases = [timeline];
-    rebuildFlame(timeline.view());
+    void fetchWindow(timeline.view());
   };
 
   /**
@@ -209,5 +289,23 @@ function subset(s: SpanColumns, b: number, e: number): SpanColumns {
     depth: pick(s.depth, new Uint16Array(keep.length)),
     name: pick(s.name, new Int32Array(keep.length)),
     names: s.names,
+  };
+}
+
+/** A window's rows: spans, or per-pixel aggregates (`n` spans each, the longest `longest` ns). */
+interface WindowSpans extends SpanColumns {
+  n: Float64Array;
+  longest: Float64Array;
+}
+
+function windowSpans(t: Table, originNs: bigint): WindowSpans {
+  const s = spansFromTable(t, originNs);
+  return { ...s, n: numberColumn(col(t, 'n')), longest: numberColumn(col(t, 'longest')) };
+}
+
+function emptySpans(): WindowSpans {
+  return {
+    count: 0, begin: new Float64Array(0), end: new Float64Array(0), depth: new Uint16Array(0), name: new Int32Array(0), names: [],
+    n: new Float64Array(0), longest: new Float64Array(0),
   };
 }
