@@ -19,7 +19,8 @@ import { createObjectCache, type ObjectCache } from './object-cache.js';
 import { scanSql, SqlScanError, type ScannedSql } from './sql-scan.js';
 import { loadMetadataView, type MetadataView } from './metadata-views.js';
 import { arrowTypeOf, ArrowBatchReader, resultToArrow, ResultTooLargeError, streamSchemaOf } from './arrow-from-duckdb.js';
-import { openQueryStream, type QueryStream } from './query-stream.js';
+import { openQueryStream, type QueryStream, type ServeBatches } from './query-stream.js';
+import { loadTraceChunks } from './perfetto/trace-chunks-table.js';
 export type { QueryStream } from './query-stream.js';
 import { locateError } from './error-position.js';
 import { QueryError } from './query-error.js';
@@ -213,7 +214,7 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
   }
 
   /** Plans `sql` into a sandbox, prepares it, and hands it to `consume`, which decides how it runs. */
-  async function run<T>(sql: string, range: TimeRange, qopts: QueryOptions, budgetMs: number, consume: (q: PreparedQuery) => Promise<T>): Promise<T> {
+  async function run<T>(sql: string, range: TimeRange, qopts: QueryOptions, budgetMs: number, consume: (q: PreparedQuery) => Promise<T>, describeOnly = false): Promise<T> {
     const started = performance.now();
     let scanned: ScannedSql;
     try {
@@ -310,6 +311,11 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
         await unlessStopped(loadMetadataView(conn, opts.lake.sql, g as MetadataView, range));
         views.push(g);
       }
+      // table functions computed by the engine itself, their queries running within this query's slot
+      for (const ref of scanned.traceChunks) {
+        await unlessStopped(loadTraceChunks(conn, ref, nested, { signal: stop.signal, describeOnly }));
+        views.push(`perfetto_trace_chunks(${ref.processId})`);
+      }
       checkBudget();
       refuseIntrospection(scanned.sql);
       const prepared = await prepareWithInstants(conn, scanned.sql);
@@ -398,29 +404,45 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     }
   }
 
+  async function toTable(q: PreparedQuery): Promise<QueryOutput> {
+    const result = await q.prepared.stream();
+    // an interrupt that landed before DuckDB started executing was a no-op: look again
+    q.checkBudget();
+    const { table, sqlTypes, bytes } = await resultToArrow(result, { maxRows, signal: q.checkBudget, reserve: q.reserve });
+    q.checkBudget();
+    return { table, sqlTypes, stats: q.stats(table.numRows, bytes) };
+  }
+
+  async function toBatches(q: PreparedQuery, qopts: StreamOptions, serve: ServeBatches): Promise<void> {
+    const result = await q.prepared.stream();
+    q.checkBudget();
+    const reader = new ArrowBatchReader(result, { batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, signal: q.checkBudget, reserve: q.reserve });
+    // the batch handed out last has left the engine's hands when the next is asked for
+    await serve(reader, q.signal, q.releaseReserved);
+  }
+
+  /** Queries a table function runs for the query that called it: in that query's slot, not another one. */
+  const nested: Pick<QueryEngine, 'query' | 'stream'> = {
+    async query(sql, rangeIn, qopts = {}) {
+      const range = await ranges.resolve(sql, rangeIn);
+      return run(sql, range, qopts, Math.max(1, qopts.timeoutMs ?? timeoutMs), toTable);
+    },
+    async stream(sql, rangeIn, qopts = {}) {
+      const range = await ranges.resolve(sql, rangeIn);
+      return openQueryStream((serve) => run(sql, range, qopts, Math.max(1, qopts.timeoutMs ?? timeoutMs), (q) => toBatches(q, qopts, serve)));
+    },
+  };
+
   return {
     async query(sql, rangeIn, qopts = {}) {
-      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, async (q) => {
-        const result = await q.prepared.stream();
-        // an interrupt that landed before DuckDB started executing was a no-op: look again
-        q.checkBudget();
-        const { table, sqlTypes, bytes } = await resultToArrow(result, { maxRows, signal: q.checkBudget, reserve: q.reserve });
-        q.checkBudget();
-        return { table, sqlTypes, stats: q.stats(table.numRows, bytes) };
-      }));
+      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, toTable));
     },
     async describe(sql, rangeIn, qopts = {}) {
-      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, async ({ prepared }) => describePrepared(prepared)));
+      return withSlot(sql, rangeIn, qopts, (range, budgetMs) => run(sql, range, qopts, budgetMs, async ({ prepared }) => describePrepared(prepared), true));
     },
     async stream(sql, rangeIn, qopts = {}) {
       return withSlot(sql, rangeIn, qopts, (range, budgetMs, releaseSlot) =>
-        openQueryStream((serve) => run(sql, range, qopts, budgetMs, async (q) => {
-          const result = await q.prepared.stream();
-          q.checkBudget();
-          const reader = new ArrowBatchReader(result, { batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, signal: q.checkBudget, reserve: q.reserve });
-          // the batch handed out last has left the engine's hands when the next is asked for
-          await serve(reader, q.signal, q.releaseReserved);
-        }).finally(releaseSlot)), true);
+        openQueryStream((serve) => run(sql, range, qopts, budgetMs, (q) => toBatches(q, qopts, serve)).finally(releaseSlot)), true);
     },
     async close() {
       if (closed) return;

@@ -25,9 +25,19 @@ export interface InstanceRef {
   alias: string;
 }
 
+export interface TraceChunksRef {
+  processId: string;
+  /** time bounds as written (ISO-8601, a duration back from now, or now) */
+  begin: string;
+  end: string;
+  alias: string;
+}
+
 export interface ScannedSql {
   globals: Set<GlobalView>;
   instances: InstanceRef[];
+  /** `perfetto_trace_chunks(process_id, begin, end)` calls, each rewritten to its alias (a table the engine fills) */
+  traceChunks: TraceChunksRef[];
   /** the SQL with every `view_instance(...)` call replaced by its alias */
   sql: string;
   /** maps a 0-based offset in `sql` back to a 0-based offset in the original text */
@@ -118,6 +128,7 @@ export function scanSql(sql: string): ScannedSql {
   const toks = [...sqlTokens(sql)];
   const globals = new Set<GlobalView>();
   const instances: InstanceRef[] = [];
+  const traceChunks: TraceChunksRef[] = [];
   const edits: { start: number; end: number; replacement: string }[] = [];
   const aliases = new Map<string, string>();
   for (let k = 0; k < toks.length; k++) {
@@ -173,6 +184,20 @@ export function scanSql(sql: string): ScannedSql {
       k += 5;
       continue;
     }
+    if (t.value === 'perfetto_trace_chunks' && toks[k + 1]?.value === '(') {
+      const args = [toks[k + 2], toks[k + 4], toks[k + 6]];
+      const seps = [toks[k + 3], toks[k + 5]];
+      const close = toks[k + 7];
+      if (args.some((a) => a?.kind !== 'string') || seps.some((c) => c?.value !== ',') || close?.value !== ')') {
+        throw new SqlScanError(`perfetto_trace_chunks takes three string literals: perfetto_trace_chunks('<process_id>', '<begin>', '<end>')`, t.start);
+      }
+      const [pid, begin, end] = args.map((a) => a!.value) as [string, string, string];
+      const alias = `__ptc_${traceChunks.length}`;
+      traceChunks.push({ processId: pid, begin, end, alias });
+      edits.push({ start: t.start, end: close!.end, replacement: `"${alias}"` });
+      k += 7;
+      continue;
+    }
     if ((GLOBAL_VIEWS as readonly string[]).includes(t.value)) globals.add(t.value as GlobalView);
   }
   let out = '';
@@ -192,6 +217,7 @@ export function scanSql(sql: string): ScannedSql {
   return {
     globals,
     instances,
+    traceChunks,
     sql: out,
     originalOffset(offset: number): number {
       let d = 0;
