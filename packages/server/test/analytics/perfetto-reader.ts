@@ -75,6 +75,8 @@ export interface Slice {
 export interface Decoded {
   tracks: Map<number, { name: string; parent?: number; pid?: number; tid?: number; processName?: string; threadName?: string }>;
   slices: Slice[];
+  /** packets that cleared the sequence's incremental state (the first one included) */
+  stateClears: number;
 }
 
 /** decodes a trace the way a trace viewer would: tracks, interned strings, slice stacks per track */
@@ -86,12 +88,22 @@ export function decodeTrace(bytes: Uint8Array): Decoded {
   const stacks = new Map<number, Omit<Slice, 'end'>[]>();
   const slices: Slice[] = [];
   const packets = all(readMessage(bytes), TRACE_PACKET);
+  let clears = 0;
   assert.ok(packets.length > 0);
   let lastTs = -1n;
   packets.forEach((f, i) => {
     const p = readMessage(f.v as Uint8Array);
     assert.equal(num(p, PKT.seq), 1, 'one packet sequence');
-    assert.equal(num(p, PKT.flags), i === 0 ? 1 : 2, 'first packet clears incremental state, the rest need it');
+    const flags = num(p, PKT.flags);
+    if (i === 0) assert.equal(flags, 1, 'the first packet clears incremental state');
+    else assert.ok(flags === 1 || flags === 2, 'every packet clears incremental state or needs it');
+    if (flags === 1) {
+      // SEQ_INCREMENTAL_STATE_CLEARED: interned data defined before is gone; tracks stay
+      names.clear();
+      categories.clear();
+      locations.clear();
+      clears++;
+    }
     const interned = sub(p, PKT.interned);
     if (interned) {
       for (const e of all(interned, INTERNED.names)) {
@@ -147,5 +159,5 @@ export function decodeTrace(bytes: Uint8Array): Decoded {
     }
   });
   for (const s of stacks.values()) assert.equal(s.length, 0, 'every slice ends');
-  return { tracks, slices };
+  return { tracks, slices, stateClears: clears };
 }

@@ -49,8 +49,8 @@ export class PerfettoTraceWriter {
   /** async spans begun and not yet off their lane (or not yet placed), by span id */
   private readonly live = new Map<bigint, AsyncSpan>();
   private readonly unplaced: AsyncSpan[] = [];
-  private lastAsyncTime = 0n;
-  private lastWritten = 0n;
+  /** the latest time of any input: where a span whose end never comes ends */
+  private lastTime = 0n;
   private readonly interner: Interner;
   private headerDone = false;
   private finished = false;
@@ -69,15 +69,17 @@ export class PerfettoTraceWriter {
   threadSpan(thread: number, begin: bigint, end: bigint, depth: number, info: SliceInfo): void {
     const packer = this.threads[thread];
     if (packer === undefined) throw new RangeError(`no thread ${thread}`);
+    if (end > this.lastTime) this.lastTime = end;
+    if (begin > this.lastTime) this.lastTime = begin;
     packer.place({ begin, end: end < begin ? begin : end, depth, info, preferredLane: -1, lane: -1 });
   }
 
   /**
    * An `async_events` row, in time order. Begin and end pair by span id; an end without a begin is left out;
-   * a span whose end never comes ends at the last time written.
+   * a span whose end never comes ends at the latest time of the trace's input.
    */
   asyncEvent(time: bigint, type: string, spanId: bigint, parentSpanId: bigint, depth: number, info: SliceInfo): void {
-    if (time > this.lastAsyncTime) this.lastAsyncTime = time;
+    if (time > this.lastTime) this.lastTime = time;
     if (type === 'begin') {
       if (this.live.has(spanId)) return;
       const s: AsyncSpan = { begin: time, end: undefined, depth, info, preferredLane: -1, lane: -1, parentId: parentSpanId, placed: false };
@@ -101,7 +103,7 @@ export class PerfettoTraceWriter {
     return this.emit(t);
   }
 
-  /** The rest of the trace: every open span ends (an async span with no end at the last time written). */
+  /** The rest of the trace: every open span ends (an async span with no end at the trace's latest time). */
   finish(): Uint8Array {
     const out = this.emit(undefined);
     this.finished = true;
@@ -122,9 +124,8 @@ export class PerfettoTraceWriter {
       placed++;
     }
     this.unplaced.splice(0, placed);
-    const lastTime = this.lastAsyncTime > this.lastWritten ? this.lastAsyncTime : this.lastWritten;
-    for (const p of this.threads) p.flush(t, lastTime);
-    this.asyncLanes.flush(t, lastTime);
+    for (const p of this.threads) p.flush(t, this.lastTime);
+    this.asyncLanes.flush(t, this.lastTime);
     // spans off their lanes no longer need to be found by id (an end or a child may still refer to open ones)
     for (const [id, s] of this.live) if (s.placed && s.end !== undefined && (t === undefined || s.end < t)) this.live.delete(id);
     if (t === undefined) this.live.clear();
@@ -149,7 +150,6 @@ export class PerfettoTraceWriter {
     for (const tr of tracks) for (const ev of tr.events) all.push({ uuid: tr.uuid, ev });
     all.sort((a, b) => (a.ev.ts < b.ev.ts ? -1 : a.ev.ts > b.ev.ts ? 1 : 0));
     for (const { uuid, ev } of all) this.event(uuid, ev);
-    if (all.length > 0) this.lastWritten = all[all.length - 1]!.ev.ts;
     return this.w.take();
   }
 
