@@ -4,7 +4,7 @@
 // an installed @sirius/server serves it. `npm ci` runs this through the root `prepare` script.
 //
 //   node scripts/build.mjs                     everything (`npm run build`)
-//   node scripts/build.mjs --web --if-stale    only the web app, and only when its sources are newer than its build
+//   node scripts/build.mjs --web --if-stale    only the web app and the browser SDK, and only when their sources are newer than their build
 //                                              (`npm start` and `npm test`: cheap when nothing changed)
 //   --keep-going                               a failed step warns and the rest goes on, exit code 0 (`prepare`:
 //                                              an `npm install` in a tree with a type error still installs;
@@ -101,11 +101,19 @@ function bundleWebIntoServer() {
   if (existsSync(join(WEB_DIST, 'index.html'))) cpSync(WEB_DIST, to, { recursive: true });
 }
 
+/** the browser SDK that `sirius serve` serves at /sdk/tracing.js (its script checks staleness itself) */
+function buildSdk() {
+  const flags = [...(ifStale ? ['--if-stale'] : []), ...(quiet ? ['--quiet'] : [])];
+  run('browser SDK (esbuild)', process.execPath, [join(root, 'packages/tracing/scripts/build-browser.mjs'), ...flags]);
+}
+
 if (webOnly) {
   buildWeb();
+  buildSdk();
 } else {
   run('packages (tsc -b tsconfig.build.json)', process.execPath, [binOf('typescript', 'tsc'), '-b', 'tsconfig.build.json']);
   copyServerAssets();
   buildWeb();
+  buildSdk();
   bundleWebIntoServer();
 }

@@ -24,6 +24,7 @@ import { explainListenError } from './port-in-use.js';
 import { startSelfTelemetry } from './self-telemetry.js';
 import { createAnalyticsRole, startDaemonRole, startSqlProtocols, type RoleContext } from './roles.js';
 import { webHandler } from './web-static.js';
+import { createSdkRoutes } from './endpoints/sdk-route.js';
 
 export type { ServeOptions, Role } from './config.js';
 
@@ -91,6 +92,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (daemon) closers.push(() => daemon.stop());
       else log.info('daemon role: not available in this build');
     }
+
+    // the browser SDK (a public script) wherever pages send to or are served from
+    if (config.roles.includes('ingestion') || config.roles.includes('web')) app.route('/sdk', createSdkRoutes());
 
     // last: the web app answers GETs that no other route took
     if (config.roles.includes('web')) app.get('*', webHandler(config.webDistDir));
