@@ -125,6 +125,11 @@ export class Sender {
     const table = this.threads.get(b.thread);
     try {
       if (table === undefined) throw new Error(`batch from unknown thread ${b.thread}`);
+      // descriptors ride with whichever stream's batch goes first: register them before any record needs one
+      for (const d of b.descriptors) {
+        table.descriptors[d.id] = d;
+        if (d.kind === 'span' && d.name === FRAME_SPAN && d.target === FRAME_TARGET) table.frameDesc = d.id;
+      }
       if (b.events === 0) return;
       if (b.stream === 'cpu' && table.segmenter !== undefined) {
         this.sampledCpuBatch(b, table, table.segmenter);
@@ -221,10 +226,6 @@ export class Sender {
   /** Cuts a cpu batch at frame boundaries (once the program records frames) and holds the blocks for the policy. */
   private sampledCpuBatch(b: Batch, table: SenderThread, segmenter: CpuSegmenter): void {
     const sampler = this.sampler!;
-    for (const d of b.descriptors) {
-      table.descriptors[d.id] = d;
-      if (d.kind === 'span' && d.name === FRAME_SPAN && d.target === FRAME_TARGET) table.frameDesc = d.id;
-    }
     const segments = segmenter.process(b.f64, b.slots, table.originOffsetMs, () => sampler.engaged);
     for (const seg of segments) {
       const sub: Batch = { ...b, f64: seg.f64, slots: seg.slots, events: seg.events, descriptors: [] };

@@ -4,14 +4,19 @@
  * thread spans on a recorder of their own (the process's `gc` stream), timed by the GC entries themselves.
  * The timer is unref'd and the histogram is read and reset once per sample, so the cost is a few µs a second.
  */
-import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Recorder } from '../../core/recorder.js';
 import { BEGIN_THREAD, END_THREAD } from '../../core/records.js';
 
 export const RUNTIME_TARGET = 'sirius.runtime';
 
-/** GC kinds of `PerformanceEntry.detail.kind` (perf_hooks constants NODE_PERFORMANCE_GC_*) */
-const GC_KINDS: Record<number, string> = { 1: 'gc minor', 2: 'gc major', 4: 'gc incremental', 8: 'gc weakcb' };
+/** span names by `PerformanceEntry.detail.kind` */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'gc minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'gc major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'gc incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'gc weakcb',
+};
 
 export interface RuntimeHealth {
   stop(): void;
