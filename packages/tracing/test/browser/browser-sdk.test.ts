@@ -202,6 +202,48 @@ for (const backend of pgBackends) {
       assert.ok(dropped > 0 && stored > 0, `stored ${stored}, dropped ${dropped}`);
     });
 
+    test('trackAnimationFrames makes each animation frame a frame; a hitch is a Long Animation Frame span with its script', async () => {
+      proxy.up = true;
+      const page = await openPage('/frames');
+      await page.evaluate(() => {
+        globalThis.sdk.init({ sampling: false, properties: { test_run: 'frames' } });
+        globalThis.sdk.trackAnimationFrames();
+      });
+      // a named function run by a timer: the browser attributes the long frame to it
+      await page.addScriptTag({ content: 'function deliberateHitch() { const t = performance.now(); while (performance.now() - t < 150) {} }\nsetTimeout(deliberateHitch, 50);' });
+      // a string: tsx would wrap the inner functions of a callback in a helper the page does not have
+      const frames = await page.evaluate(`(async () => {
+        let n = 0;
+        await new Promise((resolve) => {
+          const count = () => (++n >= 40 ? resolve() : requestAnimationFrame(count));
+          requestAnimationFrame(count);
+        });
+        await new Promise((r) => setTimeout(r, 300)); // Long Animation Frame entries are reported after the frame
+        return globalThis.sdk.flush({ timeoutMs: 30000 });
+      })()`);
+      assert.equal(frames, true);
+      await page.close();
+      const proc = await waitFor('the frames page\'s process', () => processOf('frames'));
+      const streams = await waitFor('a long animation frame span', async () => {
+        const all = await streamsOf(proc.process_id);
+        const loaf = all.find((s) => s.properties.thread_name === 'long-animation-frames');
+        return loaf !== undefined && loaf.events.some((e) => e.kind === 'begin_thread_span' && e.name === 'long-animation-frame') ? all : undefined;
+      });
+      const main = streams.find((s) => s.tags.includes('cpu') && s.properties.thread_name === 'main')!;
+      const frameSpans = main.events.filter((e) => e.kind === 'begin_thread_span' && e.name === 'frame').length;
+      assert.ok(frameSpans >= 39, `${frameSpans} frames`);
+      const frameTimes = streams.flatMap((s) => s.events).flatMap((e) => (isMetric(e) && e.name === 'frame_time' ? [e] : []));
+      const frameEnds = main.events.filter((e) => e.kind === 'end_thread_span' && e.name === 'frame').length;
+      assert.equal(frameTimes.length, frameEnds, 'one frame_time per ended frame');
+      assert.ok(frameTimes.some((e) => Number(e.value) >= 100), 'the hitch is a long frame');
+      const loaf = streams.find((s) => s.properties.thread_name === 'long-animation-frames')!;
+      const begins = loaf.events.flatMap((e) => (e.kind === 'begin_thread_span' ? [e] : []));
+      const hitch = begins.find((e) => e.name === 'deliberateHitch');
+      assert.ok(hitch, `the hitch's script by its function name: ${JSON.stringify(begins.map((e) => [e.name, e.target]))}`);
+      // an inline script has no URL of its own: the target is then how it was invoked
+      assert.match(hitch.target, /\/frames$|^user-callback$/, 'its target is the script\'s URL, else its invoker type');
+    });
+
     test('a page whose CSP forbids workers sends from its main thread', async () => {
       proxy.up = true;
       const page = await openPage('/csp/game');
