@@ -1,12 +1,14 @@
 /**
  * `npm run demo`: a 60 fps game loop instrumented with @sirius/tracing, sending to SIRIUS_TELEMETRY_URL
- * (default http://127.0.0.1:9000, i.e. `npm start`). Per frame: a `frame` span with update → physics/ai and
- * render → culling/draw spans, frame time (fmetric, ms) and entity count (imetric); a few logs per second
- * at varied levels and targets; a worker thread doing spanned path-finding work.
+ * (default http://127.0.0.1:9000, i.e. `npm start`). Each turn is a `frame()` (the `frame` span and its
+ * `frame_time` measure) with update → physics/ai and render → culling/draw spans, plus the entity count
+ * (imetric); every 10 s a deliberate hitch; a few logs per second at varied levels and targets; a worker
+ * thread doing spanned path-finding work. Tail sampling (on by default) uploads the trace of slow frames and
+ * their neighbours, of errors, and 1 % of the rest; `--no-sampling` sends every frame.
  *
- *   npm run demo -- --seconds 10
+ *   npm run demo -- --seconds 10 [--no-sampling]
  */
-import { debug, error, fmetric, imetric, info, init, shutdown, span, spanAsync, startWorker, trace, warn } from '@sirius/tracing';
+import { debug, error, frame as gameFrame, imetric, info, init, shutdown, span, spanAsync, startWorker, trace, warn } from '@sirius/tracing';
 import { World } from './world.js';
 
 const arg = process.argv.indexOf('--seconds');
@@ -17,7 +19,8 @@ if (!(seconds > 0)) {
 }
 const url = process.env.SIRIUS_TELEMETRY_URL ?? 'http://127.0.0.1:9000';
 
-init({ exe: 'game-loop', properties: { demo: 'game-loop', fps: '60' } });
+const sampling = !process.argv.includes('--no-sampling');
+init({ exe: 'game-loop', properties: { demo: 'game-loop', fps: '60' }, ...(sampling ? {} : { sampling: false }) });
 info(`game loop starting for ${seconds} s, sending to ${url}`, { target: 'game' });
 
 const world = new World(1234);
@@ -32,7 +35,7 @@ let framesSinceReport = 0;
 
 function tick(): void {
   const t0 = performance.now();
-  span('frame', () => {
+  gameFrame(() => {
     span('update', () => {
       span('input', () => world.input(frame));
       span('physics', () => world.physics(FRAME_MS / 1000));
@@ -41,10 +44,10 @@ function tick(): void {
     span('render', () => {
       const visible = span('culling', () => world.cull());
       span('draw', () => world.draw(visible));
+      if (frame % 600 === 300) span('hitch', () => busy(40)); // a deliberate slow frame every 10 s
     });
   });
   const dt = performance.now() - t0;
-  fmetric('frame_time', 'ms', dt, { target: 'game/loop' });
   imetric('entities', 'count', world.size, { target: 'game/world' });
   if (frame % 60 === 0) {
     pathfinder.postMessage({ frame, entities: world.size });
@@ -64,6 +67,11 @@ function tick(): void {
   } else {
     void finish();
   }
+}
+
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* a stall the frame chart and tail sampling should catch */ }
 }
 
 /** a few logs per second, at every level, from several targets */
