@@ -1,10 +1,11 @@
 /**
  * An instrumented "browser game" for the Frames tab test, run from Node: the process carries the properties
- * the browser SDK sets (browser, os, device…), and it renders `FRAMES` frames (frame > update, render), each
- * recorded as a `frame` span and a `frame_time` measure, one of which (`HITCH_AT`) hitches for `HITCH_MS`
- * inside a `hitch` span, so the slowest frame is known.
+ * the browser SDK sets (browser, os, device…), and it renders `frames` frames with `frame()` (update, render),
+ * so each has a `frame_time` measure and, under the default tail sampling, only slow frames and their
+ * neighbours keep their `frame` span. One frame (`hitchAt`) hitches for `hitchMs` inside a `hitch` span, so
+ * the slowest frame is known.
  */
-import { init, shutdown, span, fmetric } from '@sirius/tracing';
+import { init, shutdown, span, frame } from '@sirius/tracing';
 
 export const FRAMES_RUN = {
   exe: 'e2e-frames',
@@ -26,15 +27,13 @@ function busy(ms: number): void {
 }
 
 async function main(): Promise<void> {
-  init({ exe: FRAMES_RUN.exe, properties: { ...FRAMES_RUN.properties } });
+  init({ exe: FRAMES_RUN.exe, properties: { ...FRAMES_RUN.properties }, runtimeHealth: false });
   for (let i = 0; i < FRAMES_RUN.frames; i++) {
-    const t0 = performance.now();
-    span('frame', () => {
+    frame(() => {
       span('update', () => busy(0.5));
       if (i === FRAMES_RUN.hitchAt) span('hitch', () => busy(FRAMES_RUN.hitchMs));
       span('render', () => busy(0.3));
     });
-    fmetric('frame_time', 'ms', performance.now() - t0);
     await new Promise((r) => setTimeout(r, 4));
   }
   if (!(await shutdown({ timeoutMs: 20_000 }))) {

@@ -38,7 +38,7 @@ function busy(us: number): void {
 
 async function main(): Promise<void> {
   // SIRIUS_E2E_EXE names a second, otherwise identical run (the live-refresh test)
-  init({ exe: process.env.SIRIUS_E2E_EXE ?? SCRIPT.exe, properties: { build: 'e2e', scenario: 'web' } });
+  init({ exe: process.env.SIRIUS_E2E_EXE ?? SCRIPT.exe, properties: { build: 'e2e', scenario: 'web' }, runtimeHealth: false });
   for (let i = 0; i < SCRIPT.frames; i++) {
     span('frame', () => {
       span('update', () => busy(100));

@@ -15,7 +15,7 @@ function busy(us: number): void {
 }
 
 async function main(): Promise<void> {
-  init({ exe: THREADS.exe, properties: { scenario: 'threads' } });
+  init({ exe: THREADS.exe, properties: { scenario: 'threads' }, runtimeHealth: false });
   const worker = startWorker(new URL('./threads-run-worker.ts', import.meta.url), { workerData: { jobs: THREADS.jobs } });
   for (let i = 0; i < THREADS.frames; i++) {
     span('frame', () => span('update', () => busy(200)));

@@ -22,21 +22,23 @@ describe('all-threads timeline in Chromium', { skip: BROWSER_SKIP }, () => {
     const worker = threads.names.find((n) => /^worker-\d+$/.test(n));
     assert.ok(worker, `a worker thread among ${threads.names.join(', ')}`);
     assert.equal(byName.get(worker), THREADS.jobs * 3, 'job > step, step on the worker');
-    // one time axis: the main thread's first frame is its origin, the worker (started after it) begins later
+    // one time axis: the worker (started after the main thread's first frame) begins later on it
     const first = (name: string) => threads.firstBegins[threads.names.indexOf(name)]!;
-    assert.equal(first('main'), 0);
-    assert.ok(first(worker) > 0, `the worker's first span at ${first(worker)} ns on the common axis`);
+    assert.ok(first('main') >= 0);
+    assert.ok(first(worker) > first('main'), `the worker's first span at ${first(worker)} ns on the common axis, main's at ${first('main')}`);
     const counts = await page.locator('[data-testid=thread-canvas]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-span-count'))));
-    assert.deepEqual(counts.sort((a, b) => a - b), [THREADS.frames * 2, THREADS.jobs * 3].sort((a, b) => a - b));
+    // one canvas per lane; lanes other than main and the worker are the runtime's own (gc pauses)
+    assert.deepEqual(counts, threads.counts);
+    assert.deepEqual(threads.names.filter((n) => n !== 'main' && n !== worker && n !== 'gc'), []);
     assert.equal(await page.locator('[data-testid=thread-select]').inputValue(), '*');
     await screenshot(page, 'process-all-threads');
     // zoom in and pan on the first timeline: every timeline shows the same stretch of time
     await page.locator('[data-testid=thread-canvas]').first().focus();
     for (const key of ['+', '+', 'ArrowRight']) await page.keyboard.press(key);
     const views = await page.evaluate(() => window.__sirius!.threads!.views());
-    assert.equal(views.length, 2);
-    assert.ok(views[0]!.end - views[0]!.begin < views[1]!.end - views[1]!.begin + 1e-6 && views[0]!.end - views[0]!.begin > 0);
-    assert.deepEqual(views[1], views[0], 'the other timeline followed');
+    assert.equal(views.length, threads.names.length);
+    assert.ok(views[0]!.end - views[0]!.begin > 0);
+    for (const v of views.slice(1)) assert.deepEqual(v, views[0], 'the other timelines followed');
     await page.close();
     assert.deepEqual(app.errors, []);
   });

@@ -33,6 +33,8 @@ export interface FixtureOptions {
   spans?: number;
   /** how far back the data goes, ms (ends now) */
   spanMs?: number;
+  /** duration of one frame on the main thread, ns (default 16 ms); frames are packed at the end of the range */
+  frameNs?: number;
   /** the web app's dist folder (default packages/web/dist) */
   distDir?: string;
 }
@@ -111,7 +113,7 @@ export async function startFixtureServer(opts: FixtureOptions = {}): Promise<Fix
     ORDER BY time) TO '${f('measures')}' (FORMAT parquet)`);
   // spans of the main thread: frames of ~16 ms with update/physics/render/draw children, packed at the end of the range
   const frames = Math.max(1, Math.floor(spans / 6));
-  const frameNs = 16_000_000n;
+  const frameNs = BigInt(Math.round(opts.frameNs ?? 16_000_000));
   const spanBegin = endNs - BigInt(frames) * frameNs;
   await c.run(`COPY (
     WITH f AS (SELECT i, ${spanBegin}::BIGINT + i * ${frameNs}::BIGINT AS b FROM range(${frames}) t(i)),

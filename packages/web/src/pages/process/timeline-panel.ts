@@ -28,7 +28,8 @@ export interface ThreadStream {
 const ALL_THREADS = '*';
 
 export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLElement {
-  const chosen = ctx.route.params.get('thread');
+  // by default the main thread (runtimes add threads of their own, such as `gc`), else the first one
+  const chosen = ctx.route.params.get('thread') ?? (threads.find((t) => t.name === 'main') ?? threads[0])?.streamId;
   const select = h('select', { 'aria-label': 'Thread', 'data-testid': 'thread-select' },
     threads.length > 1 ? h('option', { value: ALL_THREADS, selected: chosen === ALL_THREADS }, 'All threads') : null,
     threads.map((t) => h('option', { value: t.streamId, selected: t.streamId === chosen }, t.name)));
