@@ -6,6 +6,7 @@
 const suites = [
   'tracing-overhead',
   'tracing-sustained',
+  'browser-tracing',
   'span-storage',
   'ingestion-throughput',
   'otlp-ingestion',

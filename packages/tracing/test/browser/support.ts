@@ -55,11 +55,18 @@ function tracked(server: Server): Set<Socket> {
   return sockets;
 }
 
-/** Empty HTML pages at any path; `/csp/…` pages forbid workers (`worker-src 'none'`). */
+/**
+ * Empty HTML pages at any path; `/csp/…` pages forbid workers (`worker-src 'none'`); `/isolated/…` pages are
+ * cross-origin isolated (COOP + COEP: SharedArrayBuffer, and Chromium's finer `performance.now()`).
+ */
 export async function pageServer(): Promise<Loopback> {
   const server = http.createServer((req, res) => {
     const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8' };
     if (req.url?.startsWith('/csp')) headers['content-security-policy'] = "worker-src 'none'";
+    if (req.url?.startsWith('/isolated')) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
     res.writeHead(200, headers).end(`<!doctype html><title>${req.url}</title><body>page ${req.url}</body>`);
   });
   const sockets = tracked(server);
