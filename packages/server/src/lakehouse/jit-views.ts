@@ -21,6 +21,7 @@ import { HOUR, floorTo } from './block-view-materializer.js';
 import { checkAborted, raceAbort, yieldTurn } from './abort.js';
 import { asyncEventsView, processSpansView, threadSpansView } from './span-views.js';
 import { writeParquet } from './parquet-writer.js';
+import { isSpanTable, writeSpanParquet } from './span-table.js';
 import { fileStats, partitionKey, type FileStats, removeFile, scratchPath, uploadPartition, discardPartitionObjects } from './partition-files.js';
 import { insertPartition, lock, retirePartitions, toPartitionRecord, type PartitionRecord } from './partition-repository.js';
 import { blocksByEventTime, blocksHash, loadAllColumns, type BlockColumns, type SourceBlock } from './source-blocks.js';
@@ -360,7 +361,9 @@ async function resolveSegment(
       parts.forEach((rows, i) => made.push({ rows, range: i === 0 ? seg : { begin: seg.begin, end: seg.begin }, path: scratchPath(dataDir, view.name) }));
       for (const m of made) {
         checkAborted(signal);
-        await writeParquet(m.rows, m.path, { orderBy: `"${view.timeColumn}"` });
+        // span tables come in begin order and write themselves from typed columns
+        if (isSpanTable(m.rows)) await writeSpanParquet(m.rows, m.path);
+        else await writeParquet(m.rows, m.path, { orderBy: `"${view.timeColumn}"` });
         checkAborted(signal);
         m.stats = await fileStats(m.path, view.timeColumn, view.timeEndColumn);
         checkAborted(signal);

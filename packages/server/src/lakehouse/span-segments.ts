@@ -20,10 +20,11 @@
  * segment and every rebuild, and unique within a stream unless two block ids of the stream share a digest
  * (about 1 in 10^4 for a day-long stream of one-second blocks).
  */
+import type { TransitColumns } from '@sirius/transit';
 import type { RowBatch } from './row-batch.js';
 import { CallSiteTable } from './span-hash.js';
-import { nsPerTick, orderBlocks, type DecodedBlock, type SpanProcess } from './span-blocks.js';
-import { THREAD_SPANS_COLUMNS } from './thread-spans.js';
+import { nsPerTick, type SpanProcess } from './span-blocks.js';
+import { SpanTableBuilder, type SpanTable } from './span-table.js';
 import type { TimeRange } from './lakehouse.js';
 
 /** length of a span segment: one minute of event time */
@@ -61,47 +62,72 @@ export function spanId(base: bigint, index: number): bigint {
   return base | BigInt(index);
 }
 
+/** A block of a stream as the replay reads it: its bounds and its decoded columns (null: unreadable, skipped). */
+export interface SpanBlock {
+  block_id: string;
+  begin_time: bigint;
+  begin_ticks: bigint;
+  end_time: bigint;
+  columns: TransitColumns | null;
+}
+
 export interface ThreadSegmentRows {
   /** spans beginning in the segment, sorted by begin */
-  owned: RowBatch;
+  owned: SpanTable;
   /** spans begun before the segment and still open at its start (their end ≥ its start), sorted by begin */
-  open: RowBatch;
+  open: SpanTable;
+}
+
+/** Blocks in stream order (begin_ticks, then block id), each block id once (a retried upload is read once). */
+export function orderSpanBlocks<T extends { block_id: string; begin_ticks: bigint }>(blocks: readonly T[]): T[] {
+  const seen = new Set<string>();
+  const out = blocks.filter((b) => (seen.has(b.block_id) ? false : (seen.add(b.block_id), true)));
+  return out.sort((a, b) => (a.begin_ticks !== b.begin_ticks ? (a.begin_ticks < b.begin_ticks ? -1 : 1) : a.block_id < b.block_id ? -1 : a.block_id > b.block_id ? 1 : 0));
 }
 
 /**
- * Replays one stream's blocks for a segment. `before` holds the decoded blocks beginning before `seg.end`
- * (lookback and the segment itself); `more()` hands out the next later blocks (lookahead), in stream order, and
- * an empty list once there are none: it is called only while a span of interest is still open.
+ * Replays one stream's blocks for a segment. `before` holds the blocks beginning before `seg.end` (lookback and
+ * the segment itself); `more()` hands out the next later blocks (lookahead), in stream order, and an empty list
+ * once there are none: it is called only while a span of interest is still open.
  */
 export async function threadSegmentRows(
-  before: readonly DecodedBlock[],
-  more: () => Promise<readonly DecodedBlock[]>,
+  before: readonly SpanBlock[],
+  more: () => Promise<readonly SpanBlock[]>,
   seg: TimeRange,
   process: SpanProcess,
 ): Promise<ThreadSegmentRows> {
   const replay = new SegmentReplay(nsPerTick(process), seg);
-  for (const b of orderBlocks(before)) replay.feed(b);
+  for (const b of orderSpanBlocks(before)) replay.feed(b);
   while (replay.waitsForEnds()) {
     const next = await more();
     if (next.length === 0) break;
-    for (const b of orderBlocks(next)) replay.feed(b);
+    for (const b of orderSpanBlocks(next)) replay.feed(b);
   }
   return replay.finish();
+}
+
+/** Grows a typed array by doubling. */
+function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 /** The forward replay; times are float64 ns relative to the segment's begin (see span-blocks.ts). */
 class SegmentReplay {
   private readonly table = new CallSiteTable();
   private readonly seen = new Set<string>();
-  private idBase: bigint[] = [];
-  private idIndex: number[] = [];
-  private parentSlot: number[] = [];
-  private depth: number[] = [];
-  private beginT: number[] = [];
-  private endT: number[] = [];
-  private site: number[] = [];
-  private closed: number[] = [];
-  private stack: number[] = [];
+  private n = 0;
+  private idHi = new Int32Array(1024);
+  private idLo = new Int32Array(1024);
+  private parentSlot = new Int32Array(1024);
+  private depth = new Int32Array(1024);
+  private beginT = new Float64Array(1024);
+  private endT = new Float64Array(1024);
+  private site = new Int32Array(1024);
+  private stack = new Int32Array(256);
+  private sp = 0;
   private lastT = -Infinity;
   private readonly segEnd: number;
 
@@ -112,100 +138,87 @@ class SegmentReplay {
     this.segEnd = Number(seg.end - seg.begin);
   }
 
-  feed(block: DecodedBlock): void {
-    if (this.seen.has(block.meta.block_id)) return;
-    this.seen.add(block.meta.block_id);
-    const base = blockIdBase(block.meta.block_id);
-    const off = Number(block.meta.begin_time - this.seg.begin);
-    const sites = this.table.sites;
-    const stack = this.stack;
-    const events = block.events;
-    for (let e = 0; e < events.length; e++) {
-      const ev = events[e]!;
-      if (ev.kind === 'begin_thread_span') {
-        const t = off + Math.round(ev.ticks * this.factor);
-        const slot = this.beginT.length;
-        this.idBase.push(base);
-        this.idIndex.push(e);
-        this.parentSlot.push(stack.length > 0 ? stack[stack.length - 1]! : -1);
-        this.depth.push(stack.length);
-        this.beginT.push(t);
-        this.endT.push(t);
-        this.site.push(this.table.intern(ev.name, ev.target, ev.filename, ev.line));
-        this.closed.push(0);
-        stack.push(slot);
-        if (t > this.lastT) this.lastT = t;
-      } else if (ev.kind === 'end_thread_span') {
-        const t = off + Math.round(ev.ticks * this.factor);
-        if (t > this.lastT) this.lastT = t;
-        let k = stack.length - 1;
-        for (; k >= 0; k--) {
-          const s = sites[this.site[stack[k]!]!]!;
-          if (s.name === ev.name && s.line === ev.line && s.filename === ev.filename && s.target === ev.target) break;
+  feed(block: SpanBlock): void {
+    if (this.seen.has(block.block_id)) return;
+    this.seen.add(block.block_id);
+    const off = Number(block.begin_time - this.seg.begin);
+    const blockEnd = Number(block.end_time - this.seg.begin);
+    const c = block.columns?.threadSpans;
+    if (c && c.count > 0) {
+      const tables = block.columns!.tables;
+      // the block's span descriptors as call sites of the replay
+      const siteOfDesc = new Int32Array(tables.spanName.length).fill(-1);
+      const base = blockIdBase(block.block_id);
+      const top = Number(base >> 22n); // 41 bits
+      const hi = Math.floor(top / 1024);
+      const loBase = (top % 1024) * 4194304;
+      const need = this.n + c.count;
+      this.idHi = grow(this.idHi, need);
+      this.idLo = grow(this.idLo, need);
+      this.parentSlot = grow(this.parentSlot, need);
+      this.depth = grow(this.depth, need);
+      this.beginT = grow(this.beginT, need);
+      this.endT = grow(this.endT, need);
+      this.site = grow(this.site, need);
+      const { ticks, begin, desc } = c;
+      const factor = this.factor;
+      for (let e = 0; e < c.count; e++) {
+        const d = desc[e]!;
+        let g = siteOfDesc[d]!;
+        if (g < 0) {
+          const str = tables.strings;
+          g = siteOfDesc[d] = this.table.intern(str[tables.spanName[d]!]!, str[tables.spanTarget[d]!]!, str[tables.spanFilename[d]!]!, tables.spanLine[d]!);
         }
-        if (k < 0) continue; // its begin is before the replay, or was lost
-        while (stack.length > k) this.close(stack.pop()!, t);
+        const t = off + Math.round(ticks[e]! * factor);
+        if (t > this.lastT) this.lastT = t;
+        if (begin[e] === 1) {
+          const slot = this.n++;
+          this.idHi[slot] = hi;
+          this.idLo[slot] = (loBase + e) | 0;
+          this.parentSlot[slot] = this.sp > 0 ? this.stack[this.sp - 1]! : -1;
+          this.depth[slot] = this.sp;
+          this.beginT[slot] = t;
+          this.endT[slot] = t;
+          this.site[slot] = g;
+          if (this.sp === this.stack.length) this.stack = grow(this.stack, this.sp + 1);
+          this.stack[this.sp++] = slot;
+        } else {
+          let k = this.sp - 1;
+          for (; k >= 0; k--) if (this.site[this.stack[k]!] === g) break;
+          if (k < 0) continue; // its begin is before the replay, or was lost
+          while (this.sp > k) this.close(this.stack[--this.sp]!, t);
+        }
       }
     }
-    const blockEnd = Number(block.meta.end_time - this.seg.begin);
     if (blockEnd > this.lastT) this.lastT = blockEnd;
   }
 
   /** whether a span begun before the segment's end is still open (the stack is ordered by begin) */
   waitsForEnds(): boolean {
-    return this.stack.length > 0 && this.beginT[this.stack[0]!]! < this.segEnd;
+    return this.sp > 0 && this.beginT[this.stack[0]!]! < this.segEnd;
   }
 
   private close(slot: number, t: number): void {
     this.endT[slot] = t < this.beginT[slot]! ? this.beginT[slot]! : t;
-    this.closed[slot] = 1;
   }
 
   finish(): ThreadSegmentRows {
-    while (this.stack.length > 0) this.close(this.stack.pop()!, this.lastT);
-    const owned: number[] = [];
-    const open: number[] = [];
-    for (let slot = 0; slot < this.beginT.length; slot++) {
+    while (this.sp > 0) this.close(this.stack[--this.sp]!, this.lastT);
+    const owned = new SpanTableBuilder(this.seg.begin, this.table.sites);
+    const open = new SpanTableBuilder(this.seg.begin, this.table.sites);
+    // slots are in begin order already (events replayed in stream order)
+    for (let slot = 0; slot < this.n; slot++) {
       const b = this.beginT[slot]!;
-      if (b >= 0 && b < this.segEnd) owned.push(slot);
-      else if (b < 0 && this.endT[slot]! >= 0) open.push(slot);
-    }
-    return { owned: this.rows(owned), open: this.rows(open) };
-  }
-
-  private rows(slots: number[]): RowBatch {
-    slots.sort((a, b) => this.beginT[a]! - this.beginT[b]! || a - b);
-    const id: bigint[] = [];
-    const parent: bigint[] = [];
-    const depth: number[] = [];
-    const hash: bigint[] = [];
-    const begin: bigint[] = [];
-    const end: bigint[] = [];
-    const duration: bigint[] = [];
-    const name: string[] = [];
-    const target: string[] = [];
-    const filename: string[] = [];
-    const line: number[] = [];
-    const sites = this.table.sites;
-    const origin = this.seg.begin;
-    for (const slot of slots) {
-      const s = sites[this.site[slot]!]!;
-      const b = this.beginT[slot]!;
-      const e = this.endT[slot]!;
+      const into = b >= 0 && b < this.segEnd ? owned : b < 0 && this.endT[slot]! >= 0 ? open : null;
+      if (!into) continue;
       const ps = this.parentSlot[slot]!;
-      id.push(spanId(this.idBase[slot]!, this.idIndex[slot]!));
-      parent.push(ps < 0 ? 0n : spanId(this.idBase[ps]!, this.idIndex[ps]!));
-      depth.push(this.depth[slot]!);
-      hash.push(s.hash);
-      begin.push(origin + BigInt(b));
-      end.push(origin + BigInt(e));
-      duration.push(BigInt(e - b));
-      name.push(s.name);
-      target.push(s.target);
-      filename.push(s.filename);
-      line.push(s.line);
+      into.push(
+        this.idHi[slot]!, this.idLo[slot]!,
+        ps < 0 ? 0 : this.idHi[ps]!, ps < 0 ? 0 : this.idLo[ps]!,
+        this.depth[slot]!, b, this.endT[slot]!, this.site[slot]!,
+      );
     }
-    return { columns: THREAD_SPANS_COLUMNS, values: [id, parent, depth, hash, begin, end, duration, name, target, filename, line], length: slots.length };
+    return { owned: owned.finish(), open: open.finish() };
   }
 }
 

@@ -14,11 +14,13 @@ import { blobKey, ObjectNotFoundError, type ObjectStore } from '../lake/object-s
 import { createLog } from '../log.js';
 import { mapLimit } from './abort.js';
 import { asyncEventsRows, ASYNC_EVENTS_COLUMNS } from './async-events.js';
-import { blocksByEventTime, type SourceBlock } from './source-blocks.js';
-import { pickRows, SPAN_REACH, SPAN_SEGMENT, spanSegmentOf, spanWindow, threadSegmentRows } from './span-segments.js';
+import { blocksByEventTime, loadAllColumns, type SourceBlock } from './source-blocks.js';
+import { pickRows, SPAN_REACH, SPAN_SEGMENT, spanSegmentOf, spanWindow, threadSegmentRows, type SpanBlock } from './span-segments.js';
+import { concatSpanTables, PROCESS_SPANS_COLUMNS, spanTable, tagSpanTable, type SpanTable } from './span-table.js';
+import { CallSiteTable } from './span-hash.js';
 import { THREAD_SPANS_COLUMNS } from './thread-spans.js';
 import type { JitView, SegmentRows } from './jit-views.js';
-import type { ColumnSpec, RowBatch } from './row-batch.js';
+import type { RowBatch } from './row-batch.js';
 import type { DecodedBlock } from './span-blocks.js';
 import type { TimeRange } from './lakehouse.js';
 import type { Lake } from '../lake/lake.js';
@@ -28,12 +30,7 @@ const log = createLog('lakehouse');
 /** A block claiming to span more than this counts only in the segments of its two ends (its bounds are the client's word). */
 const WIDE = 3_600_000_000_000n;
 
-export const PROCESS_SPANS_COLUMNS: readonly ColumnSpec[] = [
-  ...THREAD_SPANS_COLUMNS,
-  { name: 'stream_id', type: 'VARCHAR' },
-  { name: 'thread_name', type: 'VARCHAR' },
-  { name: 'kind', type: 'VARCHAR' },
-];
+export { PROCESS_SPANS_COLUMNS };
 
 /**
  * The segments of `range` a span view visits: the one holding range.begin when any block overlaps it or the
@@ -94,13 +91,19 @@ function spanProcess(b: SourceBlock) {
   return { tsc_frequency: b.tsc_frequency, start_time: b.start_time, start_ticks: b.start_ticks };
 }
 
+/** Blocks with their decoded columns, eight fetches at a time; an unreadable block is skipped (logged once). */
+async function spanBlocks(objects: ObjectStore, blocks: readonly SourceBlock[], signal: AbortSignal | undefined): Promise<SpanBlock[]> {
+  const cols = await loadAllColumns(objects, blocks, 8, signal);
+  return blocks.map((b, i) => ({ block_id: b.block_id, begin_time: b.begin_time, begin_ticks: b.begin_ticks, end_time: b.end_time, columns: cols[i] ?? null }));
+}
+
 /** The thread spans of one stream's segment; the blocks after the segment are decoded a few at a time, only while needed. */
-async function streamSegment(objects: ObjectStore, blocks: readonly SourceBlock[], seg: TimeRange, signal: AbortSignal | undefined, ready?: Map<string, DecodedBlock>) {
+async function streamSegment(objects: ObjectStore, blocks: readonly SourceBlock[], seg: TimeRange, signal: AbortSignal | undefined, ready?: Map<string, SpanBlock>) {
   const before = blocks.filter((b) => b.begin_time < seg.end);
   const after = blocks.filter((b) => b.begin_time >= seg.end);
   const load = async (list: readonly SourceBlock[]) => {
-    if (ready) return list.map((b) => ready.get(b.block_id)).filter((b): b is DecodedBlock => b !== undefined);
-    return decoded(objects, list, signal);
+    if (ready) return list.map((b) => ready.get(b.block_id)).filter((b): b is SpanBlock => b !== undefined);
+    return spanBlocks(objects, list, signal);
   };
   let next = 0;
   return threadSegmentRows(
@@ -168,62 +171,40 @@ export const processSpansView: JitView = {
     return blocksByEventTime(sql, 'cpu', 'process', processId, w.begin, w.end);
   },
   async rows(objects, blocks, seg, signal): Promise<SegmentRows> {
-    const all = await decoded(objects, blocks, signal);
-    const ready = new Map(all.map((d) => [d.meta.block_id, d]));
+    const columns = await spanBlocks(objects, blocks, signal);
+    const ready = new Map(columns.map((d) => [d.block_id, d]));
     const byStream = new Map<string, SourceBlock[]>();
     for (const b of blocks) {
       const l = byStream.get(b.stream_id);
       if (l) l.push(b);
       else byStream.set(b.stream_id, [b]);
     }
-    const owned: RowBatch[] = [];
-    const open: RowBatch[] = [];
+    const owned: SpanTable[] = [];
+    const open: SpanTable[] = [];
     for (const [streamId, list] of byStream) {
       const thread = list[0]!.thread_name ?? '';
       const r = await streamSegment(objects, list, seg, signal, ready);
-      owned.push(tagged(r.owned, streamId, thread, 'thread'));
-      open.push(tagged(r.open, streamId, thread, 'thread'));
+      owned.push(tagSpanTable(r.owned, streamId, thread, 'thread'));
+      open.push(tagSpanTable(r.open, streamId, thread, 'thread'));
     }
     const threadNames = new Map([...byStream].map(([id, l]) => [id, l[0]!.thread_name ?? '']));
-    const spans = asyncSpans(await processAsyncRows(objects, blocks, signal, ready), blocks, threadNames, seg);
+    const spans = asyncSpans(await processAsyncRows(objects, blocks, signal), blocks, threadNames, seg);
     owned.push(spans.owned);
     open.push(spans.open);
-    return { owned: concat(owned), open: concat(open) };
+    return { owned: concatSpanTables(seg.begin, owned), open: concatSpanTables(seg.begin, open) };
   },
 };
-
-function tagged(batch: RowBatch, streamId: string, thread: string, kind: string): RowBatch {
-  const n = batch.length;
-  return {
-    columns: PROCESS_SPANS_COLUMNS,
-    values: [...batch.values, new Array<string>(n).fill(streamId), new Array<string>(n).fill(thread), new Array<string>(n).fill(kind)],
-    length: n,
-  };
-}
-
-function concat(batches: readonly RowBatch[]): RowBatch {
-  const values: unknown[][] = PROCESS_SPANS_COLUMNS.map(() => []);
-  let length = 0;
-  for (const b of batches) {
-    b.values.forEach((col, i) => {
-      const out = values[i]!;
-      for (const v of col) out.push(v);
-    });
-    length += b.length;
-  }
-  return { columns: PROCESS_SPANS_COLUMNS, values, length };
-}
 
 /**
  * Async spans from the time-ordered async events of the window: a span begins at its begin event and ends at
  * its first end event after it (or at the window's last known time when none is in the window); a span whose
  * begin is not in the window is left to the segment that has it. Its stream is the one of its begin event.
  */
-function asyncSpans(events: RowBatch, blocks: readonly SourceBlock[], threadNames: Map<string, string>, seg: TimeRange): { owned: RowBatch; open: RowBatch } {
+function asyncSpans(events: RowBatch, blocks: readonly SourceBlock[], threadNames: Map<string, string>, seg: TimeRange): { owned: SpanTable; open: SpanTable } {
   const col = (name: string) => events.values[ASYNC_EVENTS_COLUMNS.findIndex((c) => c.name === name)]!;
-  const [stream, time, type, span, parentSpan, depth, hash, name, filename, target, line] = [
-    'stream_id', 'time', 'event_type', 'span_id', 'parent_span_id', 'depth', 'hash', 'name', 'filename', 'target', 'line',
-  ].map(col) as [string[], bigint[], string[], bigint[], bigint[], number[], bigint[], string[], string[], string[], number[]];
+  const [stream, time, type, span, parentSpan, depth, name, filename, target, line] = [
+    'stream_id', 'time', 'event_type', 'span_id', 'parent_span_id', 'depth', 'name', 'filename', 'target', 'line',
+  ].map(col) as [string[], bigint[], string[], bigint[], bigint[], number[], string[], string[], string[], number[]];
   let lastTime = seg.begin;
   for (const b of blocks) if (b.end_time > lastTime) lastTime = b.end_time;
   const beginAt = new Map<bigint, number>();
@@ -233,16 +214,46 @@ function asyncSpans(events: RowBatch, blocks: readonly SourceBlock[], threadName
       if (!beginAt.has(span[i]!)) beginAt.set(span[i]!, i);
     } else if (beginAt.has(span[i]!) && !endOf.has(span[i]!)) endOf.set(span[i]!, time[i]!);
   }
-  const out = { owned: PROCESS_SPANS_COLUMNS.map(() => [] as unknown[]), open: PROCESS_SPANS_COLUMNS.map(() => [] as unknown[]) };
+  const sites = new CallSiteTable();
+  const make = () => ({ rows: [] as number[], ends: [] as bigint[] });
+  const owned = make();
+  const open = make();
   for (const [id, i] of beginAt) {
     const b = time[i]!;
     let e = endOf.get(id) ?? lastTime;
     if (e < b) e = b;
-    const into = b >= seg.begin && b < seg.end ? out.owned : b < seg.begin && e >= seg.begin ? out.open : null;
+    const into = b >= seg.begin && b < seg.end ? owned : b < seg.begin && e >= seg.begin ? open : null;
     if (!into) continue;
-    const row = [id, parentSpan[i]!, depth[i]!, hash[i]!, b, e, e - b, name[i]!, target[i]!, filename[i]!, line[i]!, stream[i]!, threadNames.get(stream[i]!) ?? '', 'async'];
-    row.forEach((v, c) => into[c]!.push(v));
+    into.rows.push(i);
+    into.ends.push(e);
   }
-  const batch = (values: unknown[][]): RowBatch => ({ columns: PROCESS_SPANS_COLUMNS, values, length: values[0]!.length });
-  return { owned: batch(out.owned), open: batch(out.open) };
+  const table = (part: ReturnType<typeof make>): SpanTable => {
+    const n = part.rows.length;
+    const cols = {
+      idHi: new Int32Array(n), idLo: new Int32Array(n), parentHi: new Int32Array(n), parentLo: new Int32Array(n),
+      depth: new Int32Array(n), begin: new Float64Array(n), end: new Float64Array(n), site: new Int32Array(n),
+    };
+    const dictionary: string[] = [];
+    const dictIndex = new Map<string, number>();
+    const tag = (s: string) => {
+      let k = dictIndex.get(s);
+      if (k === undefined) dictIndex.set(s, (k = dictionary.push(s) - 1));
+      return k;
+    };
+    const tags = { dictionary, stream: new Int32Array(n), thread: new Int32Array(n), kind: new Int32Array(n) };
+    part.rows.forEach((i, r) => {
+      const words = (v: bigint) => [Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asIntN(32, v))] as const;
+      [cols.idHi[r], cols.idLo[r]] = words(span[i]!);
+      [cols.parentHi[r], cols.parentLo[r]] = words(parentSpan[i]!);
+      cols.depth[r] = depth[i]!;
+      cols.begin[r] = Number(time[i]! - seg.begin);
+      cols.end[r] = Number(part.ends[r]! - seg.begin);
+      cols.site[r] = sites.intern(name[i]!, target[i]!, filename[i]!, line[i]!);
+      tags.stream[r] = tag(stream[i]!);
+      tags.thread[r] = tag(threadNames.get(stream[i]!) ?? '');
+      tags.kind[r] = tag('async');
+    });
+    return spanTable(seg.begin, sites.sites, cols, tags);
+  };
+  return { owned: table(owned), open: table(open) };
 }

@@ -10,7 +10,8 @@ import { rng } from './span-fixtures.js';
 
 /** an event with an absolute tick (2 ticks per ns, the fixtures' clock) */
 export type SpanEvent =
-  | { k: 'b' | 'e'; tick: number; name: string; line: number }
+  | { k: 'b'; tick: number; name: string; line: number }
+  | { k: 'e'; tick: number; name: string; line: number }
   | { k: 'ab' | 'ae'; tick: number; id: number; parent: number; name: string; line: number };
 
 export interface StreamBlock {

@@ -1,0 +1,182 @@
+/**
+ * One minute of thread spans inside streams of 10 min, 1 h and 6 h at 50,000 spans/s: the first query (segments
+ * built from blocks) and the same query again (cached partitions), through the query engine, with the same
+ * minute in the middle of each stream. Target: < 1 s first, flat as the stream grows; < 100 ms repeated.
+ *
+ * The lake is made directly, not by a live process: a block row for every second of the stream (real
+ * metadata, in PostgreSQL or PGlite), and a payload object only for the blocks within 2 minutes of the queried
+ * minute (one encoded second of frames, 100,000 events, reused: event times are relative to their block, so the
+ * same payload is correct at any block position). The object store counts every block it is asked for, and the
+ * run fails if a query asks for a block outside the minute and its reach: a block without a payload would
+ * otherwise be skipped (and logged) rather than slow the query down, and the figures would flatter.
+ * Runs alone: `node --conditions=sirius-source --import tsx bench/src/trace-range.ts [minutes…]`.
+ * PostgreSQL when SIRIUS_BENCH_PG (or SIRIUS_TEST_PG) is set, else PGlite.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlockEncoder, encodeBlock, type BlockMeta } from '@sirius/transit';
+import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
+import { openLake } from '../../packages/server/src/lake/open-lake.js';
+import { insertProcess } from '../../packages/server/src/lake/process-repository.js';
+import { insertStream } from '../../packages/server/src/lake/stream-repository.js';
+import { insertBlocks, type BlockRecord } from '../../packages/server/src/lake/block-repository.js';
+import { blobKey, type ObjectStore } from '../../packages/server/src/lake/object-store.js';
+import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
+import { SPAN_REACH } from '../../packages/server/src/lakehouse/span-segments.js';
+import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
+import { createDatabase } from './ingestion-server.js';
+
+const SPANS_PER_SECOND = 50_000;
+const SEC = 1_000_000_000n;
+const TSC = 1_000_000_000; // ticks per second: one tick per ns
+const T0 = 1_764_000_000_000_000_000n;
+const WITH_PAYLOAD = 120n * SEC;
+
+/** One second of a 60 fps game: per frame 1 frame span, 8 systems, 103 leaves each (833 spans, 1,666 events). */
+function secondOfFrames(): { payload: Uint8Array; events: number } {
+  const enc = new BlockEncoder();
+  let events = 0;
+  const frames = 60;
+  const leaves = Math.round((SPANS_PER_SECOND / frames - 9) / 8);
+  for (let f = 0; f < frames; f++) {
+    const t0 = Math.floor((f * 1e9) / frames);
+    enc.beginThreadSpan(t0, 'frame', 'game', 'loop.ts', 1);
+    let t = t0 + 1000;
+    for (let s = 0; s < 8; s++) {
+      enc.beginThreadSpan(t, `system${s}`, 'game', 'systems.ts', 10 + s);
+      for (let l = 0; l < leaves; l++) {
+        enc.beginThreadSpan(t + 1, 'entity', 'game', 'entity.ts', 40);
+        enc.endThreadSpan(t + 15, 'entity', 'game', 'entity.ts', 40);
+        t += 16;
+      }
+      enc.endThreadSpan(t + 5, `system${s}`, 'game', 'systems.ts', 10 + s);
+      t += 10;
+      events += 2 + leaves * 2;
+    }
+    enc.endThreadSpan(t + 100, 'frame', 'game', 'loop.ts', 1);
+    events += 2;
+  }
+  return { payload: enc.finish(), events };
+}
+
+/** The object store, counting the block payloads asked for. */
+function counting(objects: ObjectStore, asked: string[]): ObjectStore {
+  return new Proxy(objects, {
+    get(target, prop, receiver) {
+      if (prop === 'get') {
+        return (key: string) => {
+          if (key.startsWith('blobs/')) asked.push(key);
+          return target.get(key);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+const ms = (t: number) => Math.round(t * 10) / 10;
+
+export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<string, number | string>> {
+  const base = process.env.SIRIUS_BENCH_PG ?? process.env.SIRIUS_TEST_PG;
+  const db = base ? await createDatabase(base) : undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'sirius-bench-trace-range-'));
+  const lake = await openLake({ sqlConnectionString: db?.url, dataDir: dir, objectStoreUri: `file://${join(dir, 'objects')}` });
+  const asked: string[] = [];
+  const counted = { sql: lake.sql, objects: counting(lake.objects, asked) };
+  const out: Record<string, number | string> = { metadata: db ? 'PostgreSQL' : 'PGlite', 'spans per second': SPANS_PER_SECOND };
+  try {
+    const { payload, events } = secondOfFrames();
+    out['events per 1 s block'] = events;
+    const engine = await createQueryEngine({ lake: counted, lakehouse: createLakehouse({ lake: counted, dataDir: dir }), cacheDir: join(dir, 'cache'), limits: { timeoutMs: 600_000 } });
+    const firsts: number[] = [];
+    try {
+      for (const minutes of lengthsMin) {
+        const processId = randomUUID();
+        const streamId = randomUUID();
+        await insertProcess(lake.sql, {
+          process_id: processId, exe: 'bench-game', username: 'bench', realname: 'bench', computer: 'bench', distro: 'debian',
+          cpu_brand: 'bench', tsc_frequency: TSC, start_time: String(T0), start_ticks: '0', parent_process_id: null, properties: {},
+        });
+        await insertStream(lake.sql, { stream_id: streamId, process_id: processId, tags: ['cpu'], properties: { thread_name: 'main' } });
+        const seconds = minutes * 60;
+        // the queried minute: in the middle, not on a segment edge
+        const q = { begin: T0 + BigInt(Math.floor(seconds / 2)) * SEC + 17n * SEC, end: 0n };
+        q.end = q.begin + 60n * SEC;
+        const genStart = performance.now();
+        let objects = 0;
+        let batch: BlockRecord[] = [];
+        for (let s = 0; s < seconds; s++) {
+          const meta: BlockMeta = {
+            block_id: randomUUID(), stream_id: streamId, process_id: processId,
+            begin_time: T0 + BigInt(s) * SEC, begin_ticks: BigInt(s) * SEC, end_time: T0 + BigInt(s + 1) * SEC, end_ticks: BigInt(s + 1) * SEC,
+            nb_objects: events,
+          };
+          let size = 0;
+          if (meta.end_time > q.begin - WITH_PAYLOAD && meta.begin_time < q.end + WITH_PAYLOAD) {
+            const body = encodeBlock(meta, payload, lz4Codec);
+            await lake.objects.put(blobKey(processId, streamId, meta.block_id), body);
+            size = body.byteLength;
+            objects++;
+          }
+          batch.push({ ...meta, object_offset: 0n, payload_size: size });
+          if (batch.length === 2000) (await insertBlocks(lake.sql, batch), (batch = []));
+        }
+        await insertBlocks(lake.sql, batch);
+        out[`${minutes} min: blocks (rows / with payload)`] = `${seconds} / ${objects}`;
+        out[`${minutes} min: lake made in (s)`] = ms((performance.now() - genStart) / 1000);
+        const sql = `SELECT count(*) AS n, max(depth) AS d FROM view_instance('thread_spans', '${streamId}')`;
+        asked.length = 0;
+        let t = performance.now();
+        const first = await engine.query(sql, q);
+        const firstMs = performance.now() - t;
+        const spans = Number(first.table.getChild('n')!.get(0));
+        const reach = SPAN_REACH + SEC;
+        const outside: string[] = [];
+        // every block asked for must be within the minute and its reach (blocks are one second each, in order)
+        const blockTimes = new Map<string, bigint>();
+        const rows = await lake.sql.query<{ block_id: string; begin_time: string }>(
+          `SELECT block_id, begin_time FROM blocks WHERE stream_id = $1 AND begin_time >= $2 AND begin_time < $3`,
+          [streamId, q.begin - WITH_PAYLOAD, q.end + WITH_PAYLOAD],
+        );
+        for (const r of rows) blockTimes.set(r.block_id, BigInt(r.begin_time));
+        for (const key of asked) {
+          const at = blockTimes.get(key.split('/').pop()!);
+          if (at === undefined || at < q.begin - SEC * 60n - reach || at >= q.end + SEC * 60n + reach) outside.push(key);
+        }
+        if (outside.length > 0) throw new Error(`${minutes} min: the first query asked for ${outside.length} blocks far from its minute`);
+        out[`${minutes} min: spans in the minute`] = spans;
+        out[`${minutes} min: blocks read by the first query`] = asked.length;
+        out[`${minutes} min: first query (ms)`] = ms(firstMs);
+        firsts.push(firstMs);
+        const again: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          t = performance.now();
+          await engine.query(sql, q);
+          again.push(performance.now() - t);
+        }
+        again.sort((a, b) => a - b);
+        out[`${minutes} min: same query again, median of 5 (ms)`] = ms(again[2]!);
+        // the peer: DuckDB over the same partitions, with no lakehouse lookup (what a cached query cannot beat)
+        t = performance.now();
+        await engine.query(`SELECT count(*) FROM (SELECT 1) x`, q);
+        out[`${minutes} min: an empty query through the engine (ms)`] = ms(performance.now() - t);
+      }
+    } finally {
+      await engine.close();
+    }
+    if (firsts.length > 1) out['first query: longest stream / shortest stream (ratio)'] = Math.round((firsts[firsts.length - 1]! / firsts[0]!) * 100) / 100;
+    return out;
+  } finally {
+    await lake.close();
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const lengths = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  console.log(await run(lengths.length > 0 ? lengths : undefined));
+}
