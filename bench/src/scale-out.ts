@@ -33,9 +33,11 @@ const MAIN = fileURLToPath(new URL('../../packages/server/src/cli/main.ts', impo
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BLOCKS = Number(process.env.SCALE_OUT_BLOCKS ?? 600);
 const IN_FLIGHT = 16;
+/** event times are recent: the daemons' retention (90 days by default) would expire older blocks */
+const NOW = BigInt(Date.now()) * 1_000_000n;
 const CONFIGS: [ingestion: number, daemons: number][] = [[1, 1], [2, 1], [3, 1], [1, 2], [2, 2], [3, 2]];
 
-async function startRole(role: 'ingestion' | 'daemon', dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+async function startRole(role: 'ingestion' | 'daemon', dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output(): string }> {
   const child = spawn(process.execPath, ['--conditions=sirius-source', '--import', 'tsx', MAIN, 'serve', '--roles', role, '--http-port', '0', '--data-dir', dir], {
     cwd: ROOT,
     env,
@@ -47,7 +49,7 @@ async function startRole(role: 'ingestion' | 'daemon', dir: string, env: NodeJS.
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-    if (url) return { child, url };
+    if (url) return { child, url, output: () => out };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -81,8 +83,8 @@ function buildBlock(processId: string, streamId: string, events: number, kinds: 
     }
   }
   const meta: BlockMeta = {
-    block_id: randomUUID(), stream_id: streamId, process_id: processId, begin_time: 1763890000000000000n, begin_ticks: 0n,
-    end_time: 1763890000000000000n + BigInt(ticks), end_ticks: BigInt(ticks), nb_objects: events,
+    block_id: randomUUID(), stream_id: streamId, process_id: processId, begin_time: NOW, begin_ticks: 0n,
+    end_time: NOW + BigInt(ticks), end_ticks: BigInt(ticks), nb_objects: events,
   };
   return { body: encodeBlock(meta, enc.finish(), lz4SectionsCodec(lz4Codec)), logs, metrics };
 }
@@ -134,7 +136,7 @@ async function runConfig(base: string, ingestionCount: number, daemonCount: numb
     const ids = { process_id: randomUUID(), stream_id: randomUUID() };
     await postJson(first.url, 'insert_process', {
       process_id: ids.process_id, exe: 'bench', username: 'bench', realname: 'bench', computer: 'bench', distro: 'linux',
-      cpu_brand: 'cpu', tsc_frequency: 1e9, start_time: '1763890000000000000', start_ticks: '0', parent_process_id: null, properties: {},
+      cpu_brand: 'cpu', tsc_frequency: 1e9, start_time: NOW.toString(), start_ticks: '0', parent_process_id: null, properties: {},
     });
     await postJson(first.url, 'insert_stream', { stream_id: ids.stream_id, process_id: ids.process_id, tags: ['log', 'metrics'], properties: {} });
     const probe = buildBlock(ids.process_id, ids.stream_id, 2000, 'mixed');
@@ -148,7 +150,7 @@ async function runConfig(base: string, ingestionCount: number, daemonCount: numb
     await send(ingestion.map((i) => i.url), template.body, BLOCKS);
     const ingestSeconds = (performance.now() - t0) / 1000;
     const ingestCpu = (await cpu(ingestion)) - ingestCpu0;
-    const deadline = Date.now() + 300_000;
+    const deadline = Date.now() + Number(process.env.SCALE_OUT_DEADLINE_MS ?? 300_000);
     for (;;) {
       const { rows } = await sql.query<{ n: string | null }>(
         `SELECT sum(num_rows)::text AS n FROM lakehouse_partitions WHERE view_set IN ('log_entries', 'measures') AND view_instance = 'global'`,
@@ -158,7 +160,7 @@ async function runConfig(base: string, ingestionCount: number, daemonCount: numb
         if (n !== events) throw new Error(`materialized ${n} events of ${events}: some twice`);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`only ${n} of ${events} events materialized after 300 s`);
+      if (Date.now() > deadline) throw new Error(`only ${n} of ${events} events materialized in time; daemon said: ${daemons.map((d) => d.output().slice(-3000)).join('\n---\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const etlSeconds = (performance.now() - t0) / 1000;
