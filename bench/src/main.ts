@@ -14,6 +14,7 @@ const suites = [
   'query-vs-duckdb',
   'flight-stream',
   'web-render',
+  'web-timeline',
   'hostile-clients',
   'hostile-queries',
   'pg-wire-rows',
