@@ -41,7 +41,7 @@ export async function loadTraceChunks(
     if (err instanceof TraceExportError) throw new QueryError('bad_request', `perfetto_trace_chunks: ${err.message}`);
     throw err;
   }
-  const appender = await conn.createAppender(ref.alias, 'temp');
+  const appender = await conn.createAppender(ref.alias, 'main', 'temp');
   try {
     let id = 0;
     for await (const piece of exp.pieces()) {
