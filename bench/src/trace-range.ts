@@ -129,9 +129,11 @@ export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<
         out[`${minutes} min: lake made in (s)`] = ms((performance.now() - genStart) / 1000);
         const sql = `SELECT count(*) AS n, max(depth) AS d FROM view_instance('thread_spans', '${streamId}')`;
         asked.length = 0;
+        const cpu0 = process.cpuUsage();
         let t = performance.now();
         const first = await engine.query(sql, q);
         const firstMs = performance.now() - t;
+        const cpu = process.cpuUsage(cpu0);
         const spans = Number(first.table.getChild('n')!.get(0));
         const reach = SPAN_REACH + SEC;
         const outside: string[] = [];
@@ -150,6 +152,9 @@ export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<
         out[`${minutes} min: spans in the minute`] = spans;
         out[`${minutes} min: blocks read by the first query`] = asked.length;
         out[`${minutes} min: first query (ms)`] = ms(firstMs);
+        // on a shared host the wall clock waits for other processes: this process's CPU time (DuckDB's threads
+        // and, with PGlite, the metadata store included) is the steadier figure
+        out[`${minutes} min: first query, CPU time of this process (ms)`] = ms((cpu.user + cpu.system) / 1000);
         firsts.push(firstMs);
         const again: number[] = [];
         for (let i = 0; i < 5; i++) {
@@ -167,7 +172,7 @@ export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<
     } finally {
       await engine.close();
     }
-    if (firsts.length > 1) out['first query: longest stream / shortest stream (ratio)'] = Math.round((firsts[firsts.length - 1]! / firsts[0]!) * 100) / 100;
+    if (firsts.length > 1) out['first query wall time: longest stream / shortest stream (ratio)'] = Math.round((firsts[firsts.length - 1]! / firsts[0]!) * 100) / 100;
     return out;
   } finally {
     await lake.close();

@@ -158,6 +158,15 @@ for (const backend of pgBackends) {
       assert.deepEqual(got, want);
     });
 
+    test('with no range given, the range comes from the bounds on "begin"', async () => {
+      const begin = new Date(Number((T0 + 60_000_000_000n) / 1_000_000n)).toISOString();
+      const end = new Date(Number((T0 + 90_000_000_000n) / 1_000_000n)).toISOString();
+      const out = await engine.query(`SELECT count(*) AS n FROM process_spans('${p.process_id}', 'thread') WHERE "begin" >= '${begin}' AND "begin" < '${end}'`, {});
+      assert.equal(out.stats.begin, String(T0 + 60_000_000_000n - ((T0 + 60_000_000_000n) % 1_000_000n)));
+      assert.equal(out.stats.end, String(T0 + 90_000_000_000n - ((T0 + 90_000_000_000n) % 1_000_000n)));
+      assert.ok(Number(out.table.getChild('n')!.get(0)) > 100);
+    });
+
     test('a bad kind or process id is refused with the reason', async () => {
       await assert.rejects(engine.query(`SELECT * FROM process_spans('${p.process_id}', 'threads')`, ALL), (e: unknown) => e instanceof QueryError && /unknown kind 'threads'/.test(e.message));
       await assert.rejects(engine.query(`SELECT * FROM process_spans('', 'both')`, ALL), (e: unknown) => e instanceof QueryError && /process id is empty/.test(e.message));
