@@ -24,6 +24,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./query-command.js')).queryCommand,
   },
   {
+    name: 'perfetto',
+    summary: "download a process's CPU trace over a time range as a Perfetto trace file",
+    load: async () => (await import('./perfetto-command.js')).perfettoCommand,
+  },
+  {
     name: 'admin',
     summary: 'lakehouse maintenance and API keys: partitions, expiry, keys create|list|revoke',
     load: async () => (await import('./admin-command.js')).adminCommand,
