@@ -8,18 +8,16 @@
  *   ?hitches=N     exactly N stalls, 1.5 s after the start and then every 2.5 s (no random ones)
  *   ?seconds=S     stop after S seconds, flush, and set `window.game.stats.done`
  *   ?sampling=off  send every frame's spans (`init({ sampling: false })`)
+ *   ?budget=MS     frames slower than this are slow (default 25 ms: 1.5 frames at 60 fps)
+ *   ?run=label     the process property `run`, to find this run with SQL
  * and `window.game.hitch()` stalls the next frame, `window.game.stop()` stops and flushes.
  *
  * The page is told where the Sirius server is by `window.SIRIUS_GAME` (serve.ts writes it into the HTML).
  */
+import { FIRST_HITCH_MS, HITCH_EVERY_MS, HITCH_MS } from './hitches.js';
 import { draw } from './render.js';
 import { loadSdk } from './sdk.js';
 import { seededRandom, World } from './world.js';
-
-/** how long a deliberate stall lasts */
-export const HITCH_MS = 150;
-const FIRST_HITCH_MS = 1500;
-const HITCH_EVERY_MS = 2500;
 
 interface GameConfig {
   telemetryUrl: string;
@@ -58,14 +56,17 @@ async function main(): Promise<void> {
   const forced = params.has('hitches') ? Number(params.get('hitches')) : undefined;
   const seconds = params.has('seconds') ? Number(params.get('seconds')) : undefined;
   const sampling = params.get('sampling') !== 'off';
+  const budget = params.has('budget') ? Number(params.get('budget')) : undefined;
 
   const sirius = await loadSdk(config.telemetryUrl);
   sirius.init({
     url: config.telemetryUrl,
     apiKey: config.apiKey || undefined,
     exe: 'browser-game',
-    properties: { example: 'browser-game', sampling: sampling ? 'on' : 'off' },
-    ...(sampling ? {} : { sampling: false }),
+    // `?run=<label>` tells runs apart in queries (tests, benchmarks)
+    properties: { example: 'browser-game', sampling: sampling ? 'on' : 'off', run: params.get('run') ?? '' },
+    // the default policy; `?budget=` only moves what counts as slow (a loaded test machine misses 60 fps)
+    ...(sampling ? (budget === undefined ? {} : { sampling: { frameBudgetMs: budget } }) : { sampling: false }),
   });
 
   const canvas = document.querySelector('canvas')!;
