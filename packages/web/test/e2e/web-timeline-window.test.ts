@@ -53,7 +53,7 @@ describe('windowed timeline in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.ok(zoomed.win.end - zoomed.win.begin < (view.end - view.begin) / 10, 'only the window around the view was read');
     assert.ok(zoomed.win.begin <= mid - w / 2 && zoomed.win.end >= mid + w / 2, 'the window holds the view');
     assert.match(new URL(page.url()).searchParams.get('zoom') ?? '', /^\d+-\d+$/, 'the view is in the URL');
-    await page.waitForFunction(() => (window.__sirius.flame?.count ?? 0) > 0, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (window.__sirius.flame?.count ?? 0) > 0, undefined, { timeout: 30_000 });
     await page.close();
     assert.deepEqual(app.errors, []);
   });
