@@ -13,7 +13,9 @@ import { cutBlocks, nestedSpans, shuffled, type StreamBlock } from './segment-fi
 import { createLakehouse } from '../../src/lakehouse/index.js';
 import { listPartitions } from '../../src/lakehouse/partition-repository.js';
 import { threadSpansRows } from '../../src/lakehouse/thread-spans.js';
-import { SPAN_REACH, SPAN_SEGMENT, spanSegmentOf } from '../../src/lakehouse/span-segments.js';
+import { SPAN_REACH, SPAN_SEGMENT, spanSegmentOf, spanWindow, threadSegmentRows, type SpanBlock } from '../../src/lakehouse/span-segments.js';
+import { decodeStoredBlock } from '../../src/lakehouse/source-blocks.js';
+import type { SpanTable } from '../../src/lakehouse/span-table.js';
 import { createQueryEngine, type QueryEngine } from '../../src/analytics/query-engine.js';
 import type { TimeRange } from '../../src/lakehouse/lakehouse.js';
 
@@ -56,6 +58,73 @@ function assertSameSpans(actual: Span[], expected: Span[], what: string): void {
     else assert.equal(keyOf(byId.get(s.parent)!), keyOf(expById.get(want.parent)!), `${what}: parent of ${keyOf(s)}`);
   }
 }
+
+/** The spans of every segment holding a block, replayed from the blocks of its window (as the view builds them). */
+async function segmented(blocks: readonly StreamBlock[]): Promise<Map<bigint, Span[]>> {
+  const spanBlocks: SpanBlock[] = blocks.map((b) => ({ ...b.meta, columns: decodeStoredBlock(b.body) }));
+  const starts = new Set(blocks.map((b) => spanSegmentOf(b.meta.begin_time).begin));
+  const out = new Map<bigint, Span[]>();
+  for (const begin of starts) {
+    const seg = { begin, end: begin + SPAN_SEGMENT };
+    const w = spanWindow(seg);
+    const inWindow = spanBlocks.filter((b) => b.begin_time < w.end && b.end_time >= w.begin);
+    // the lookahead as the view feeds it: the later blocks of the window, then nothing
+    let later = inWindow.filter((b) => b.begin_time >= seg.end);
+    const more = async () => {
+      const next = later;
+      later = [];
+      return next;
+    };
+    const r = await threadSegmentRows(inWindow.filter((b) => b.begin_time < seg.end), more, seg, PROCESS);
+    out.set(begin, spansOf(r.owned));
+  }
+  return out;
+}
+
+function spansOf(t: SpanTable): Span[] {
+  const [id, parent, depth, , begin, end, , name, , , line] = t.values as [bigint[], bigint[], number[], bigint[], bigint[], bigint[], bigint[], string[], string[], string[], number[]];
+  return id.map((_, i) => ({ id: id[i]!, parent: parent[i]!, depth: depth[i]!, begin: begin[i]!, end: end[i]!, name: name[i]!, line: line[i]! }));
+}
+
+describe('gaps left by tail sampling', () => {
+  const p = makeProcess();
+  const cpu = makeStream(p.process_id, ['cpu']);
+  const blocks = cutBlocks(nestedSpans(41, 300), cpu, T0, 43);
+  // two runs of three discarded blocks, in the second and fourth minutes
+  const dropped = new Set([...blocks.slice(70, 73), ...blocks.slice(190, 193)].map((b) => b.meta.block_id));
+  const kept = blocks.filter((b) => !dropped.has(b.meta.block_id));
+  const gaps = blocks.filter((b) => dropped.has(b.meta.block_id));
+
+  test('the tree stays sound: parents enclose their children one level up, ids are unique', async () => {
+    const all = [...(await segmented(kept)).values()].flat();
+    assert.ok(all.length > 500, `${all.length} spans`);
+    assert.equal(new Set(all.map((s) => s.id)).size, all.length);
+    const byId = new Map(all.map((s) => [s.id, s]));
+    for (const s of all) {
+      assert.ok(s.end >= s.begin);
+      if (s.parent === 0n) continue;
+      const up = byId.get(s.parent);
+      assert.ok(up, `the parent of ${keyOf(s)} is a span of the stream`);
+      assert.equal(up.depth + 1, s.depth);
+      assert.ok(up.begin <= s.begin && up.end >= s.end, `${keyOf(up)} encloses ${keyOf(s)}`);
+    }
+  });
+
+  test('segments away from the gaps are what they are without the gaps', async () => {
+    const withGaps = await segmented(kept);
+    const complete = await segmented(blocks);
+    const near = (seg: bigint) => gaps.some((g) => g.meta.end_time >= seg - SPAN_REACH && g.meta.begin_time < seg + SPAN_SEGMENT + SPAN_REACH);
+    let compared = 0;
+    for (const [seg, spans] of withGaps) {
+      if (near(seg)) continue;
+      assert.deepEqual(spans, complete.get(seg), `segment ${seg - T0}`);
+      compared++;
+    }
+    assert.ok(compared >= 2, `${compared} segments compared`);
+    // and without gaps, the segments together are the full rebuild
+    assertSameSpans([...complete.values()].flat(), reference(blocks), 'all segments against the full rebuild');
+  });
+});
 
 for (const backend of pgBackends) {
   describe(`thread_spans by segments (${backend.name})`, { skip: backend.skip }, () => {
