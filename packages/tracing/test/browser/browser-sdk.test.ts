@@ -47,7 +47,7 @@ for (const backend of pgBackends) {
       db = await backend.create();
       pages = await pageServer();
       server = await startServer({
-        roles: ['ingestion'], httpPort: 0, dataDir: dir, sqlConnectionString: db.connectionString ?? 'memory://', objectStoreUri: 'memory://',
+        roles: ['ingestion', 'analytics'], httpPort: 0, dataDir: dir, sqlConnectionString: db.connectionString ?? 'memory://', objectStoreUri: 'memory://',
         quiet: true, ingestionOrigins: [pages.origin],
       });
       proxy = await switchProxy(server.url);
@@ -71,6 +71,17 @@ for (const backend of pgBackends) {
         globalThis.sdk = (await import(url)) as Sdk;
       }, `${server.url}/sdk/tracing.js`);
       return page;
+    }
+
+    /** SQL through the query API (analytics role) */
+    async function sql(query: string): Promise<Record<string, unknown>[]> {
+      const r = await fetch(`${server.url}/api/query`, {
+        method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ sql: query, begin: '1d', end: 'now' }),
+      });
+      const body = (await r.json()) as { rows?: Record<string, unknown>[]; error?: string };
+      assert.equal(r.status, 200, body.error);
+      return body.rows!;
     }
 
     async function processOf(session: string): Promise<ProcessRow | undefined> {
@@ -139,6 +150,16 @@ for (const backend of pgBackends) {
       const spanNames = main.events.flatMap((e) => (e.kind === 'begin_thread_span' ? [e.name] : []));
       assert.deepEqual(spanNames, ['update', 'physics', 'collide']);
       assert.ok(main.events.some((e) => e.kind === 'begin_async_span' && e.name === 'load-level'));
+
+      // and in SQL, by the browser's process properties
+      const byBrowser = await sql(`SELECT count(*) AS n, min(exe) AS exe FROM log_entries
+        WHERE property_get(process_properties, 'runtime') = 'browser' AND property_get(process_properties, 'test_run') = 'basic'
+          AND property_get(process_properties, 'page_path') = '/game/level-1' AND target = 'game/loop'`);
+      assert.equal(Number(byBrowser[0]!.n), 500);
+      assert.equal(byBrowser[0]!.exe, `${pages.origin}/game/level-1`);
+      const speedRows = await sql(`SELECT count(*) AS n, max(value) AS top FROM measures
+        WHERE name = 'speed' AND property_get(process_properties, 'os') = 'Linux' AND property_get(process_properties, 'test_run') = 'basic'`);
+      assert.deepEqual([Number(speedRows[0]!.n), Number(speedRows[0]!.top)], [100, 49.5]);
     });
 
     test('leaving the page mid-run still delivers what it held (keepalive requests)', async () => {
@@ -242,6 +263,16 @@ for (const backend of pgBackends) {
       assert.ok(hitch, `the hitch's script by its function name: ${JSON.stringify(begins.map((e) => [e.name, e.target]))}`);
       // an inline script has no URL of its own: the target is then how it was invoked
       assert.match(hitch.target, /\/frames$|^user-callback$/, 'its target is the script\'s URL, else its invoker type');
+
+      // the queries docs/frames.md shows
+      const perFrame = await sql(`SELECT count(*) AS n, max(value) AS worst FROM measures
+        WHERE name = 'frame_time' AND property_get(process_properties, 'test_run') = 'frames'`);
+      assert.equal(Number(perFrame[0]!.n), frameEnds);
+      assert.ok(Number(perFrame[0]!.worst) >= 100);
+      const blamed = await sql(`SELECT s.name AS script, count(*) AS times, sum(s.duration) / 1e6 AS total_ms
+        FROM view_instance('thread_spans', '${loaf.stream_id}') AS s WHERE s.depth = 1 GROUP BY script ORDER BY total_ms DESC`);
+      const top = blamed.find((r) => r.script === 'deliberateHitch');
+      assert.ok(top !== undefined && Number(top.total_ms) >= 100, JSON.stringify(blamed));
     });
 
     test('a page whose CSP forbids workers sends from its main thread', async () => {
