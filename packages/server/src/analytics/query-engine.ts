@@ -413,12 +413,14 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
     return { table, sqlTypes, stats: q.stats(table.numRows, bytes) };
   }
 
-  async function toBatches(q: PreparedQuery, qopts: StreamOptions, serve: ServeBatches): Promise<void> {
+  async function toBatches(q: PreparedQuery, qopts: StreamOptions, serve: ServeBatches): Promise<QueryStats> {
     const result = await q.prepared.stream();
     q.checkBudget();
     const reader = new ArrowBatchReader(result, { batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, signal: q.checkBudget, reserve: q.reserve });
     // the batch handed out last has left the engine's hands when the next is asked for
-    await serve(reader, q.signal, q.releaseReserved);
+    const rows = await serve(reader, q.signal, q.releaseReserved);
+    // what a streamed query read and how long it ran, as for a whole result (and its query_duration)
+    return q.stats(rows, 0);
   }
 
   /** Queries a table function runs for the query that called it: in that query's slot, not another one. */
@@ -476,11 +478,13 @@ export function parquetViewSql(name: string, paths: readonly string[], src: Pick
   const t = src.timeColumn ? quoteIdent(src.timeColumn) : '';
   const begin = `make_timestamp_ns(${range.begin}::BIGINT)`;
   const end = `make_timestamp_ns(${range.end}::BIGINT)`;
-  // intervals (spans) overlapping the range, those begun before it included
+  // intervals (spans) overlapping the range, those begun before it included; the `end >= begin` conjunct is
+  // implied (an interval ends at or after it begins) but, unlike the OR, prunes row groups by their statistics
+  const te = src.timeEndColumn ? quoteIdent(src.timeEndColumn) : '';
   const where = !src.timeColumn
     ? ''
     : src.timeEndColumn
-      ? ` WHERE ${t} < ${end} AND (${t} >= ${begin} OR ${quoteIdent(src.timeEndColumn)} > ${begin})`
+      ? ` WHERE ${t} < ${end} AND ${te} >= ${begin} AND (${t} >= ${begin} OR ${te} > ${begin})`
       : ` WHERE ${t} >= ${begin} AND ${t} < ${end}`;
   return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM read_parquet(${files}, union_by_name = true)${where}`;
 }
