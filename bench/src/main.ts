@@ -23,6 +23,7 @@ const suites = [
   'cli-startup',
   'lake-scale',
   'scale-out',
+  'trace-range',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
