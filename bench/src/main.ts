@@ -14,6 +14,7 @@ const suites = [
   'query-vs-duckdb',
   'flight-stream',
   'web-render',
+  'browser-game-bytes',
   'web-timeline',
   'hostile-clients',
   'hostile-queries',

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   let secondStart = started;
   let secondFrames = 0;
   const hud = { fps: 0, frames: 0, hitches: 0 };
+  const wornThisSecond: number[] = [];
   stats.running = true;
 
   const hitch = (): void => {
@@ -108,10 +109,9 @@ async function main(): Promise<void> {
       sirius.span('physics', () => world.move(dt));
       const hits = sirius.span('collisions', () => world.collide());
       stats.collisions += hits;
-      for (const id of sirius.span('wear', () => world.wearOut())) {
-        stats.respawned++;
-        sirius.info(`sprite ${id} worn out, respawned`, { target: 'game/sprites' });
-      }
+      const worn = sirius.span('wear', () => world.wearOut());
+      stats.respawned += worn.length;
+      wornThisSecond.push(...worn);
     });
     const elapsed = performance.now() - started;
     const due = forced === undefined ? random() < 1 / 1500 : nextForced < forced && elapsed >= FIRST_HITCH_MS + nextForced * HITCH_EVERY_MS;
@@ -126,6 +126,11 @@ async function main(): Promise<void> {
       hud.fps = (secondFrames * 1000) / (now - secondStart);
       sirius.fmetric('fps', 'hz', hud.fps, { target: 'game' });
       sirius.imetric('collisions', 'count', stats.collisions, { target: 'game' });
+      // one line a second, not one per sprite: a log per event at 60 fps would outweigh the sampled traces
+      if (wornThisSecond.length > 0) {
+        sirius.info(`${wornThisSecond.length} sprites worn out and respawned: ${wornThisSecond.join(', ')}`, { target: 'game/sprites' });
+        wornThisSecond.length = 0;
+      }
       secondStart = now;
       secondFrames = 0;
     }
