@@ -1,6 +1,6 @@
 /**
- * The timeline reads only what it shows. One query over the page's range gives the thread's extent and span
- * count; after that each view (pan, zoom) asks for its visible window alone. When the window holds more spans
+ * The timeline reads only what it shows. The thread's extent comes from its blocks' metadata; after that each
+ * view (pan, zoom) asks for its visible window alone. When the window holds more spans
  * than `DETAIL_LIMIT`, the server answers per-pixel aggregates instead of spans (one row per depth and pixel:
  * count, first begin, last end, longest duration, most frequent name), so an hour at 60 fps costs as many rows
  * as the canvas has pixels per lane; zoomed in to `DETAIL_LIMIT` spans or fewer, it answers the spans
@@ -14,10 +14,13 @@ import { lit } from './sql.js';
 /** the most spans a window loads one by one; more, and it loads per-pixel aggregates */
 export const DETAIL_LIMIT = 100_000;
 
-/** Extent and count of a thread's spans: epoch ns as text (exact) and the count. */
+/**
+ * Extent of a thread's trace from its blocks' metadata (no span is decoded for it): epoch ns as text (exact),
+ * and how many blocks; null bounds when the thread sent nothing in the range.
+ */
 export function extentSql(streamId: string): string {
-  return `SELECT CAST(epoch_ns(min("begin")) AS VARCHAR) AS b, CAST(epoch_ns(max("end")) AS VARCHAR) AS e, count(*) AS n
-FROM view_instance('thread_spans', ${lit(streamId)})`;
+  return `SELECT CAST(epoch_ns(min(begin_time)) AS VARCHAR) AS b, CAST(epoch_ns(max(end_time)) AS VARCHAR) AS e, count(*) AS n
+FROM blocks WHERE stream_id = ${lit(streamId)}`;
 }
 
 export interface WindowRequest {

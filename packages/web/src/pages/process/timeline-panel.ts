@@ -73,8 +73,8 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     setChildren(body, statusBox('loading', 'Loading spans…'));
     try {
       const ext = await query(extentSql(streamId), resolved(ctx), ctx.signal);
-      const count = Number(col(ext, 'n')?.get(0) ?? 0);
-      if (count === 0) {
+      const blocks = Number(col(ext, 'n')?.get(0) ?? 0);
+      if (blocks === 0 || col(ext, 'b')?.get(0) == null) {
         setChildren(body, statusBox('empty', 'No spans on this thread in this time range.'));
         info.textContent = '';
         return;
@@ -82,7 +82,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       const originNs = BigInt(String(col(ext, 'b')!.get(0)));
       const lastNs = BigInt(String(col(ext, 'e')!.get(0)));
       const zoom = parseZoom(ctx.route.params.get('zoom'));
-      showWindowed(streamId, originNs, Number(lastNs - originNs), count,
+      showWindowed(streamId, originNs, Number(lastNs - originNs),
         zoom ? { begin: Number(zoom.begin - originNs), end: Number(zoom.end - originNs) } : null);
     } catch (err) {
       if (!isAbort(err)) setChildren(body, statusBox('error', `Could not load spans: ${describeError(err)}`));
@@ -93,7 +93,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
    * One thread, read by window: the canvas keeps what it has while the next window loads (debounced after
    * pan and zoom); a window with more than DETAIL_LIMIT spans comes back as per-pixel aggregates.
    */
-  const showWindowed = (streamId: string, originNs: bigint, lastRel: number, count: number, zoomView: { begin: number; end: number } | null) => {
+  const showWindowed = (streamId: string, originNs: bigint, lastRel: number, zoomView: { begin: number; end: number } | null) => {
     const dbg = debugState();
     dbg.frameTimes = [];
     const extent = { begin: 0, end: lastRel > 0 ? lastRel : 1 };
@@ -105,7 +105,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     const flameInfo = h('span', { class: 'muted' });
     let flame: FlameCanvas | null = null;
     const timeline = flameCanvas({
-      spans: current, label: `Timeline of ${count} spans`, testId: 'timeline-canvas', axis: true, extent,
+      spans: current, label: 'Thread timeline', testId: 'timeline-canvas', axis: true, extent,
       view: zoomView ?? extent,
       describe: (i) => current.n[i]! > 1
         ? `${current.n[i]!.toLocaleString()} spans · longest ${formatDuration(current.longest[i]!)} · depth ${current.depth[i]}`
@@ -169,12 +169,19 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       try {
         const t = await query(windowSql(streamId, { begin: b, end: e, widthPx }), qRange, ac.signal);
         if (pending !== ac) return;
-        current = windowSpans(t, originNs);
         const total = Number(col(t, 'total')?.get(0) ?? 0);
+        if (total === 0 && loaded === null && zoomView === null) {
+          // blocks but no span in them (a stream of another kind of event, or only begins and ends outside the range)
+          setChildren(body, statusBox('empty', 'No spans on this thread in this time range.'));
+          info.textContent = '';
+          return;
+        }
+        current = windowSpans(t, originNs);
         const detail = total <= DETAIL_LIMIT;
         loaded = { begin: win.begin, end: win.end, detail, viewWidth: v.end - v.begin };
         loads++;
         timeline.setSpans(current);
+        timeline.canvas.setAttribute('aria-label', `Timeline: ${total.toLocaleString()} spans in view`);
         const spans = current;
         dbg.timeline = {
           count: spans.count,
@@ -189,7 +196,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
           })),
         };
         info.textContent = detail
-          ? `${total.toLocaleString()} spans in this window (${count.toLocaleString()} in the range)`
+          ? `${total.toLocaleString()} spans in this window`
           : `${total.toLocaleString()} spans in this window, drawn as ${spans.count.toLocaleString()} per-pixel aggregates · zoom in for single spans`;
         rebuildFlame(timeline.view());
       } catch (err) {
