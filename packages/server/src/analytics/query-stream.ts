@@ -13,6 +13,7 @@
  *   }
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
+import type { QueryStats } from './query-engine.js';
 
 export interface QueryStream extends AsyncIterable<RecordBatch> {
   /** the result's Arrow schema, known before the first batch */
@@ -21,6 +22,8 @@ export interface QueryStream extends AsyncIterable<RecordBatch> {
   readonly sqlTypes: string[];
   /** rows handed out so far */
   readonly rows: number;
+  /** what the query read and how long it ran: set once the query has ended (read to the end or closed) */
+  readonly stats: QueryStats | undefined;
   /** the next record batch, undefined at the end; a failure of the query rejects here */
   next(): Promise<RecordBatch | undefined>;
   /** stops the query (if still running) and releases what it holds; safe to call at any time, more than once */
@@ -39,13 +42,14 @@ export interface BatchSource {
  * (end, close), throws when the query must stop (`signal` aborted while waiting for the reader).
  * `beforeRead` runs before each batch is read (the previous one has then left the engine's hands).
  */
-export type ServeBatches = (source: BatchSource, signal: AbortSignal, beforeRead?: () => void) => Promise<void>;
+export type ServeBatches = (source: BatchSource, signal: AbortSignal, beforeRead?: () => void) => Promise<number>;
 
 /**
  * Starts `run`, which must call the `serve` it is given once (or fail before); resolves with the stream
- * when `serve` is called, rejects with `run`'s error when it fails first.
+ * when `serve` is called, rejects with `run`'s error when it fails first. `serve` resolves with the rows
+ * handed out; what `run` resolves with becomes the stream's `stats`.
  */
-export function openQueryStream(run: (serve: ServeBatches) => Promise<void>): Promise<QueryStream> {
+export function openQueryStream(run: (serve: ServeBatches) => Promise<QueryStats | void>): Promise<QueryStream> {
   return new Promise<QueryStream>((resolveOpen, rejectOpen) => {
     let opened = false;
     let closed = false;
@@ -74,23 +78,25 @@ export function openQueryStream(run: (serve: ServeBatches) => Promise<void>): Pr
       opened = true;
       resolveOpen(stream);
       for (;;) {
-        if (!(await waitForReader())) return;
+        if (!(await waitForReader())) return rows;
         beforeRead?.();
         const batch = await source.read();
         if (batch) rows += batch.numRows;
         delivered?.(batch);
-        if (!batch) return;
+        if (!batch) return rows;
       }
     };
 
     let schema: Schema | undefined;
+    let stats: QueryStats | undefined;
     let sqlTypes: string[] = [];
     const done = run(async (source, signal, beforeRead) => {
       schema = source.schema;
       sqlTypes = source.sqlTypes;
       return serve(source, signal, beforeRead);
     }).then(
-      () => {
+      (s) => {
+        if (s) stats = s;
         finished = true;
         pending?.resolve(undefined);
         pending = undefined;
@@ -113,6 +119,9 @@ export function openQueryStream(run: (serve: ServeBatches) => Promise<void>): Pr
       },
       get rows() {
         return rows;
+      },
+      get stats() {
+        return stats;
       },
       next() {
         if (pending) return Promise.reject(new Error('next() called again before the previous batch arrived'));

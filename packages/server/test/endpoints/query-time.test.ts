@@ -96,6 +96,20 @@ describe('time as UTC instants, and the range a query bounds itself to', () => {
             return out;
           };
         }
+        if (prop === 'stream') {
+          // a streamed result's stats are known once it is read to the end (or closed)
+          return async (...args: Parameters<QueryEngine['stream']>) => {
+            const stream = await target.stream(...args);
+            const close = stream.close.bind(stream);
+            return Object.assign(Object.create(stream) as typeof stream, {
+              close: async () => {
+                const had = stream.stats !== undefined;
+                await close();
+                if (!had && stream.stats) seen.push(stream.stats);
+              },
+            });
+          };
+        }
         const v = Reflect.get(target, prop) as unknown;
         return typeof v === 'function' ? v.bind(target) : v;
       },

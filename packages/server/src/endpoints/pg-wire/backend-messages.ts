@@ -6,6 +6,7 @@
  *   socket.write(readyForQuery('I'));
  */
 import type { PgType } from './pg-types.js';
+import type { DirectTextWriter } from './text-cells.js';
 
 export type TransactionStatus = 'I' | 'T' | 'E';
 
@@ -132,6 +133,15 @@ export const copyDone = () => message('c', Buffer.alloc(0));
 
 const ROW_CHUNK = 256 * 1024;
 
+/** what a DataRow needs of a column: its cell, and a direct writer when it has one (text-cells.ts) */
+/** marks a cell its column's direct writer puts in place */
+const DIRECT = 0;
+
+export interface RowCellSource {
+  cell(row: number): string | Uint8Array | null;
+  direct?: DirectTextWriter;
+}
+
 /**
  * DataRow messages written straight into large buffers: one allocation per chunk rather than several per
  * row, text cells encoded to UTF-8 in place. `take()` hands over what is written so far.
@@ -141,19 +151,25 @@ export class DataRowWriter {
   private at = 0;
   private done: Buffer[] = [];
   private doneBytes = 0;
-  private readonly cells: (string | Uint8Array | null)[] = [];
+  private readonly cells: (string | Uint8Array | null | typeof DIRECT)[] = [];
 
   /** bytes written and not yet taken */
   get size(): number {
     return this.doneBytes + this.at;
   }
 
-  row(encoders: readonly { cell(row: number): string | Uint8Array | null }[], r: number): void {
+  row(encoders: readonly RowCellSource[], r: number): void {
     const n = encoders.length;
     const cells = this.cells;
     let bound = 7;
     for (let c = 0; c < n; c++) {
-      const v = encoders[c]!.cell(r);
+      const e = encoders[c]!;
+      if (e.direct !== undefined) {
+        cells[c] = DIRECT;
+        bound += e.direct.bound(r);
+        continue;
+      }
+      const v = e.cell(r);
       cells[c] = v;
       bound += 4 + (v === null ? 0 : typeof v === 'string' ? v.length * 3 : v.length);
     }
@@ -165,7 +181,9 @@ export class DataRowWriter {
     let at = start + 7;
     for (let c = 0; c < n; c++) {
       const v = cells[c]!;
-      if (v === null) {
+      if (v === DIRECT) {
+        at = encoders[c]!.direct!.write(buf, at, r);
+      } else if (v === null) {
         buf.writeInt32BE(-1, at);
         at += 4;
       } else if (typeof v === 'string') {

@@ -6,7 +6,7 @@
  *   const rows = staticRows(['search_path'], [['"$user", public']]);
  *   rows.encoders(['text'])[0]!.encode(0) // Buffer '"$user", public'
  */
-import type { Table } from 'apache-arrow';
+import type { Table, Vector } from 'apache-arrow';
 import { PG_TYPES, pgTypeFor, type PgType } from './pg-types.js';
 import { columnEncoder, type ColumnEncoder, type WireFormat } from './value-format.js';
 
@@ -17,8 +17,11 @@ export interface RowSource {
   encoders(formats: readonly WireFormat[]): ColumnEncoder[];
 }
 
+/** what arrowRows reads: a whole Arrow table, or one record batch of a streamed result */
+export type ArrowColumns = Pick<Table, 'schema' | 'numRows'> & { getChildAt(i: number): Vector | null };
+
 /** `names` replaces the engine's column names (PostgreSQL's naming, column-names.ts) when given */
-export function arrowRows(table: Table, sqlTypes: readonly string[], names?: readonly string[]): RowSource {
+export function arrowRows(table: ArrowColumns, sqlTypes: readonly string[], names?: readonly string[]): RowSource {
   const columns = table.schema.fields.map((f, i) => ({ name: names?.[i] ?? f.name, type: pgTypeFor(sqlTypes[i] ?? 'VARCHAR') }));
   return {
     columns,

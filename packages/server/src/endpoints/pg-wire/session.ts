@@ -22,7 +22,8 @@ import { copyWriter } from './copy-out.js';
 import { CursorStore } from './cursors.js';
 import { bindParameters, countParameters, decodeBinaryParameter, ParameterError } from './parameters.js';
 import { PG_TYPES } from './pg-types.js';
-import { resultFormats } from './row-source.js';
+import { resultFormats, type RowSource } from './row-source.js';
+import type { RowStream } from './row-stream.js';
 import { SessionSettings, SettingError, type TimeRangeText } from './session-settings.js';
 import { codeTokens, SqlLexError, splitStatements } from './sql-lexer.js';
 import { runStatement, StatementError, type Outcome, type SqlText, type StatementContext } from './statement-runner.js';
@@ -63,6 +64,18 @@ interface Portal {
   outcome?: Outcome;
   encoders?: ColumnEncoder[];
   sent: number;
+  /** where a streamed result stands between Executes (maxRows) */
+  streamed?: StreamPosition;
+}
+
+interface StreamPosition {
+  chunk?: RowSource;
+  encoders?: ColumnEncoder[];
+  /** the next row of `chunk` to send */
+  offset: number;
+  /** rows sent so far, for the `SELECT n` tag */
+  total: number;
+  done: boolean;
 }
 
 const FLUSH_BYTES = 256 * 1024;
@@ -181,6 +194,7 @@ export class PgSession {
     clearTimeout(this.authTimer);
     this.current?.abort();
     this.cursors.clear();
+    this.dropPortals();
     this.socket.destroy();
     this.opts.onClose();
   }
@@ -369,7 +383,7 @@ export class PgSession {
       case 'H': return this.flush();
       case 'S':
         this.skipUntilSync = false;
-        if (this.tx.status === 'I') this.portals.clear();
+        if (this.tx.status === 'I') this.dropPortals();
         this.send(msg.readyForQuery(this.tx.status));
         return this.flush();
       case 'd': case 'c': case 'f':
@@ -442,7 +456,7 @@ export class PgSession {
         let outcome: Outcome;
         try {
           // the simple protocol has no parameters: a `$1` here is an error, as in PostgreSQL
-          outcome = await runStatement(bindParameters(part.text, [], []), this.context());
+          outcome = await runStatement(bindParameters(part.text, [], []), this.context(), { stream: true });
         } catch (err) {
           this.reportError(err, part.start);
           break;
@@ -465,6 +479,10 @@ export class PgSession {
     }
     if (outcome.kind === 'command') {
       this.send(msg.commandComplete(outcome.tag));
+      return;
+    }
+    if (outcome.kind === 'stream') {
+      await this.sendStream(outcome.rows, portal, maxRows, describe);
       return;
     }
     if (outcome.kind === 'copy') {
@@ -501,6 +519,67 @@ export class PgSession {
     else this.send(msg.commandComplete(outcome.tag));
   }
 
+  /**
+   * A streamed result's rows, batch by batch as the engine makes them: all of them, or up to `maxRows` and
+   * then PortalSuspended, the position kept in the portal for the next Execute. The stream is closed once
+   * read to the end or on failure (and with its portal otherwise).
+   */
+  private async sendStream(rows: RowStream, portal: Portal | undefined, maxRows: number, describe: boolean): Promise<void> {
+    const formats = resultFormats(portal?.formatCodes ?? [], rows.columns.length);
+    if (describe) this.send(msg.rowDescription(rows.describe(formats)));
+    const at: StreamPosition = portal ? (portal.streamed ??= { offset: 0, total: 0, done: false }) : { offset: 0, total: 0, done: false };
+    const writer = new msg.DataRowWriter();
+    let sent = 0;
+    try {
+      while (!at.done) {
+        if (at.chunk === undefined || at.offset >= at.chunk.rowCount) {
+          at.chunk = await rows.next();
+          at.offset = 0;
+          if (at.chunk === undefined) {
+            at.done = true;
+            at.encoders = undefined;
+            break;
+          }
+          at.encoders = at.chunk.encoders(formats);
+        }
+        const encoders = at.encoders!;
+        const end = maxRows > 0 ? Math.min(at.chunk.rowCount, at.offset + (maxRows - sent)) : at.chunk.rowCount;
+        for (let r = at.offset; r < end; r++) {
+          writer.row(encoders, r);
+          if (this.outBytes + writer.size >= FLUSH_BYTES) {
+            for (const b of writer.take()) this.send(b);
+            await this.flush();
+          }
+        }
+        sent += end - at.offset;
+        at.total += end - at.offset;
+        at.offset = end;
+        if (maxRows > 0 && sent >= maxRows) break;
+      }
+    } catch (err) {
+      at.done = true;
+      await rows.close();
+      for (const b of writer.take()) this.send(b);
+      throw err;
+    }
+    for (const b of writer.take()) this.send(b);
+    if (at.done) {
+      await rows.close();
+      this.send(msg.commandComplete(`SELECT ${at.total}`));
+    } else {
+      this.send(msg.portalSuspended());
+    }
+  }
+
+  /** forgets portals, stopping the queries of streamed results not read to the end */
+  private dropPortals(names?: string[]): void {
+    for (const name of names ?? [...this.portals.keys()]) {
+      const p = this.portals.get(name);
+      if (p?.outcome?.kind === 'stream') void p.outcome.rows.close();
+      this.portals.delete(name);
+    }
+  }
+
   // ---- extended protocol ------------------------------------------------------------------------------
 
   private parse(body: Buffer): void {
@@ -529,13 +608,14 @@ export class PgSession {
     });
     const text = bindParameters(statement.sql, texts, statement.paramTypes);
     if (b.portal !== '' && this.portals.has(b.portal)) throw new StatementError('42P03', `cursor "${b.portal}" already exists`);
+    this.dropPortals([b.portal]);
     this.portals.set(b.portal, { statement, text, formatCodes: b.resultFormats, sent: 0 });
     this.send(msg.bindComplete());
   }
 
   private async ensureRun(portal: Portal): Promise<Outcome> {
     if (!portal.outcome) {
-      portal.outcome = await runStatement(portal.text, this.context());
+      portal.outcome = await runStatement(portal.text, this.context(), { stream: true });
       if (portal.outcome.kind === 'rows') {
         const rows = portal.outcome.rows;
         portal.encoders = rows.encoders(resultFormats(portal.formatCodes, rows.columns.length));
@@ -557,7 +637,8 @@ export class PgSession {
         return;
       }
       const outcome = await this.ensureRun(portal);
-      if (outcome.kind !== 'rows') this.send(msg.noData());
+      if (outcome.kind === 'stream') this.send(msg.rowDescription(outcome.rows.describe(resultFormats(portal.formatCodes, outcome.rows.columns.length))));
+      else if (outcome.kind !== 'rows') this.send(msg.noData());
       else {
         const enc = portal.encoders!;
         this.send(msg.rowDescription(outcome.rows.columns.map((c, i) => ({ name: c.name, type: enc[i]!.type, format: enc[i]!.format }))));
@@ -599,7 +680,7 @@ export class PgSession {
     const kind = r.byte();
     const name = r.cstring();
     if (kind === 'S') this.statements.delete(name);
-    else if (kind === 'P') this.portals.delete(name);
+    else if (kind === 'P') this.dropPortals([name]);
     else throw new ProtocolError(`invalid Close target '${kind}'`);
     this.send(msg.closeComplete());
   }

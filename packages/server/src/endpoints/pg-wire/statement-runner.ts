@@ -19,12 +19,15 @@ import { pgColumnNames } from './column-names.js';
 import { parseCopy, type CopyOptions } from './copy-out.js';
 import type { CursorStore } from './cursors.js';
 import { arrowRows, staticRows, type RowSource } from './row-source.js';
+import { openRowStream, type RowStream } from './row-stream.js';
 import { rangeFromComment, SettingError, type SessionSettings } from './session-settings.js';
 import { codeTokens, lexSql, type Token } from './sql-lexer.js';
 import { sqlStateFor } from './sqlstate.js';
 
 export type Outcome =
   | { kind: 'rows'; rows: RowSource; tag: string }
+  /** a query's rows as the engine produces them (row-stream.ts), tagged `SELECT n` once all are sent */
+  | { kind: 'stream'; rows: RowStream }
   | { kind: 'command'; tag: string }
   | { kind: 'empty' }
   /** COPY … TO STDOUT: the rows go out as CopyData, tagged `COPY n` */
@@ -67,6 +70,11 @@ export interface SqlText {
 export interface RunOptions {
   /** only the result's shape is needed (Describe of a statement): run it with LIMIT 0 */
   describeOnly?: boolean;
+  /**
+   * a query's rows may come back as a stream (kind 'stream') rather than whole: for the session's own
+   * results; cursors and COPY, which count or window the rows, take them whole
+   */
+  stream?: boolean;
 }
 
 export async function runStatement(text: SqlText, ctx: StatementContext, opts: RunOptions = {}): Promise<Outcome> {
@@ -137,6 +145,9 @@ export async function runStatement(text: SqlText, ctx: StatementContext, opts: R
   return runQuery(text, ctx, opts);
 }
 
+/** small batches: the first DataRows leave soon, and DuckDB computes the next batch while they are sent */
+const STREAM_BATCH_BYTES = 512 * 1024;
+
 async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions): Promise<Outcome> {
   const rewritten = rewriteCatalogCalls(text.sql, ctx.catalog);
   const session = ctx.settings.range();
@@ -154,6 +165,11 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
     prefix = head.length;
   }
   try {
+    // EXPLAIN's tag carries no count and its plan is small: only plain queries stream
+    if (opts.stream && !catalog && !opts.describeOnly && /^\s*(select|with|values|from|table)\b/i.test(stripLeadingComments(text.sql))) {
+      const stream = await ctx.engine.stream(sql, range, { signal: ctx.signal, batchBytes: STREAM_BATCH_BYTES });
+      return { kind: 'stream', rows: await openRowStream(stream, pgColumnNames(text.sql)) };
+    }
     const out = await ctx.engine.query(sql, range, { signal: ctx.signal });
     // PostgreSQL's names for unnamed columns (count, sum, ?column?) rather than DuckDB's (count_star(), …)
     const names = pgColumnNames(text.sql);

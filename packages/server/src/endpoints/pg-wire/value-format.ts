@@ -13,6 +13,7 @@ import { Type, type DataType, type Vector } from 'apache-arrow';
 import { OID, PG_TYPES, type PgType } from './pg-types.js';
 import { PG_EPOCH_DAYS, PG_EPOCH_US } from './parameters.js';
 import { cellsOf, type Cells } from '../arrow-cells.js';
+import { directTextWriter, type DirectTextWriter } from './text-cells.js';
 
 export type WireFormat = 'text' | 'binary';
 
@@ -27,6 +28,8 @@ export interface ColumnEncoder {
    * result's memory, valid until the next call); what the DataRow writer uses
    */
   cell(row: number): string | Uint8Array | null;
+  /** for the common text-format types: writes the cell (length prefix and text) straight into a buffer (text-cells.ts) */
+  direct?: DirectTextWriter;
 }
 
 const BINARY_OIDS = new Set<number>([OID.bool, OID.int2, OID.int4, OID.int8, OID.float4, OID.float8, OID.text, OID.json, OID.bytea, OID.date, OID.timestamp, OID.timestamptz]);
@@ -224,6 +227,7 @@ export function columnEncoder(vector: Vector, pg: PgType, format: WireFormat): C
   const type = format === 'binary' ? PG_TYPES.text : pg;
   // strings are written as the bytes Arrow holds, without decoding them to JavaScript strings and back
   const cell = typeId === Type.Utf8 ? utf8Cells(vector) : (r: number) => (cells.isNull(r) ? null : text(r));
+  const direct = format === 'text' ? directTextWriter(vector, pg, text) : undefined;
   return {
     type,
     format,
@@ -232,6 +236,7 @@ export function columnEncoder(vector: Vector, pg: PgType, format: WireFormat): C
       return v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
     },
     cell,
+    ...(direct ? { direct } : {}),
   };
 }
 
