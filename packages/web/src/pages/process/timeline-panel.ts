@@ -197,7 +197,7 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
         };
         info.textContent = detail
           ? `${total.toLocaleString()} spans in this window`
-          : `${total.toLocaleString()} spans in this window, drawn as ${spans.count.toLocaleString()} per-pixel aggregates · zoom in for single spans`;
+          : `${total.toLocaleString()} spans in this window, as per-pixel aggregates`;
         rebuildFlame(timeline.view());
       } catch (err) {
         if (isAbort(err)) return;
