@@ -277,6 +277,23 @@ for (const backend of pgBackends) {
       assert.ok(top !== undefined && Number(top.total_ms) >= 100, JSON.stringify(blamed));
     });
 
+    test('the bundlers\' build (the package\'s `browser` export, served from the app\'s own origin) starts its worker from its embedded copy', async () => {
+      proxy.up = true;
+      const page = await browser.newPage();
+      await page.goto(`${pages.origin}/app/`);
+      const state = await page.evaluate(async ({ url }) => {
+        const s = (await import('/app/tracing.bundler.js')) as Sdk;
+        s.init({ url, sampling: false, properties: { test_run: 'bundler' } });
+        for (let i = 0; i < 100; i++) s.info(`bundled ${i}`);
+        const ok = await s.flush({ timeoutMs: 30_000 });
+        return { ok, state: s.senderStatus() };
+      }, { url: server.url });
+      assert.deepEqual([state.ok, state.state?.mode], [true, 'worker'], JSON.stringify(state));
+      await page.close();
+      const proc = await waitFor('the bundled page\'s process', () => processOf('bundler'));
+      assert.equal(logs(await streamsOf(proc.process_id)).filter((m) => m.startsWith('bundled ')).length, 100);
+    });
+
     test('a page whose CSP forbids workers sends from its main thread', async () => {
       proxy.up = true;
       const page = await openPage('/csp/game');

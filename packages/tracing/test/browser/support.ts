@@ -5,7 +5,7 @@
  * fails at the network level; up: forwarded as is).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
@@ -57,10 +57,15 @@ function tracked(server: Server): Set<Socket> {
 
 /**
  * Empty HTML pages at any path; `/csp/…` pages forbid workers (`worker-src 'none'`); `/isolated/…` pages are
- * cross-origin isolated (COOP + COEP: SharedArrayBuffer, and Chromium's finer `performance.now()`).
+ * cross-origin isolated (COOP + COEP: SharedArrayBuffer, and Chromium's finer `performance.now()`);
+ * `/app/tracing.bundler.js` is the SDK's bundlers' build, as an app's bundle would serve it from its own origin.
  */
 export async function pageServer(): Promise<Loopback> {
   const server = http.createServer((req, res) => {
+    if (req.url === '/app/tracing.bundler.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(new URL('../../dist/browser/tracing.bundler.js', import.meta.url)));
+      return;
+    }
     const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8' };
     if (req.url?.startsWith('/csp')) headers['content-security-policy'] = "worker-src 'none'";
     if (req.url?.startsWith('/isolated')) {
