@@ -25,6 +25,7 @@ const suites = [
   'lake-scale',
   'scale-out',
   'trace-range',
+  'perfetto-export',
 ] as const;
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
