@@ -281,13 +281,13 @@ for (const backend of pgBackends) {
       proxy.up = true;
       const page = await browser.newPage();
       await page.goto(`${pages.origin}/app/`);
-      const state = await page.evaluate(async ({ url }) => {
-        const s = (await import('/app/tracing.bundler.js')) as Sdk;
+      const state = await page.evaluate(async ({ url, sdkPath }) => {
+        const s = (await import(sdkPath)) as Sdk;
         s.init({ url, sampling: false, properties: { test_run: 'bundler' } });
         for (let i = 0; i < 100; i++) s.info(`bundled ${i}`);
         const ok = await s.flush({ timeoutMs: 30_000 });
         return { ok, state: s.senderStatus() };
-      }, { url: server.url });
+      }, { url: server.url, sdkPath: '/app/tracing.bundler.js' });
       assert.deepEqual([state.ok, state.state?.mode], [true, 'worker'], JSON.stringify(state));
       await page.close();
       const proc = await waitFor('the bundled page\'s process', () => processOf('bundler'));
