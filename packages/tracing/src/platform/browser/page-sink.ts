@@ -36,6 +36,8 @@ export class PageSink implements BatchSink {
   private waiting: ToWorker[] = [];
   private loop: ReturnType<typeof setTimeout> | undefined;
   private readonly free: Float64Array[] = [];
+  /** lengths of the recorders' own buffers: only those are worth keeping when the worker hands them back */
+  private readonly poolable = new Set<number>();
   private readonly flushes = new Map<number, () => void>();
   private nextFlush = 1;
   /** bytes handed to the worker and not given back yet */
@@ -95,6 +97,7 @@ export class PageSink implements BatchSink {
     if (this.lent + this.held + batch.bytes > this.cfg.maxBufferBytes) return false;
     this.lent += batch.bytes;
     if (this.mode === 'worker') {
+      this.poolable.add(batch.f64.length);
       this.worker!.postMessage(batch satisfies ToWorker, [batch.f64.buffer as ArrayBuffer]);
     } else {
       // not started yet: keep a copy (the recorder goes on writing into its buffer)
@@ -171,7 +174,7 @@ export class PageSink implements BatchSink {
       case 'reuse':
         this.lent -= m.bytes;
         this.held = m.held;
-        if (this.free.length < 8) this.free.push(m.f64);
+        if (this.free.length < 8 && this.poolable.has(m.f64.length)) this.free.push(m.f64); // not the early copies
         break;
       case 'held':
         this.held = m.held;
