@@ -81,7 +81,8 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       }
       const originNs = BigInt(String(col(ext, 'b')!.get(0)));
       const lastNs = BigInt(String(col(ext, 'e')!.get(0)));
-      const zoom = parseZoom(ctx.route.params.get('zoom'));
+      // the current URL's, not the route's: switching threads keeps the stretch of time in view
+      const zoom = parseZoom(new URLSearchParams(location.search).get('zoom'));
       showWindowed(streamId, originNs, Number(lastNs - originNs),
         zoom ? { begin: Number(zoom.begin - originNs), end: Number(zoom.end - originNs) } : null);
     } catch (err) {
