@@ -6,6 +6,7 @@
 const suites = [
   'tracing-overhead',
   'tracing-sustained',
+  'tail-sampling-bytes',
   'browser-tracing',
   'span-storage',
   'ingestion-throughput',
