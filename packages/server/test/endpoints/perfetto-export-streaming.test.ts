@@ -2,7 +2,8 @@
  * The streamed Perfetto export end to end: blocks sent over HTTP, the trace read back over HTTP with an
  * independent reader. A range many times the export's memory bound (small windows, batches and pieces)
  * decodes to every span once; the first bytes arrive while later windows are still undecoded;
- * `perfetto_trace_chunks` over the PostgreSQL wire concatenates to the same bytes as the HTTP export.
+ * `perfetto_trace_chunks` over the PostgreSQL wire and Arrow Flight SQL concatenates to the same bytes as the
+ * HTTP export.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,8 @@ import { createLakehouse } from '../../src/lakehouse/index.js';
 import { createQueryEngine, type QueryEngine } from '../../src/analytics/query-engine.js';
 import { createPerfettoRoutes } from '../../src/endpoints/perfetto-export.js';
 import { startPgGateway, type PgGateway } from '../../src/endpoints/pg-wire/index.js';
+import { startFlightSqlServer } from '../../src/endpoints/flight-sql/index.js';
+import * as flight from './flight-client.js';
 import type { TraceExportOptions, TraceExportStats } from '../../src/analytics/perfetto/trace-export.js';
 import { post } from '../lakehouse/lake-fixtures.js';
 import { decodeTrace, type Decoded } from '../analytics/perfetto-reader.js';
@@ -204,5 +207,23 @@ test('perfetto_trace_chunks over the PostgreSQL wire concatenates to the HTTP ex
     }
   } finally {
     await gw?.close();
+  }
+});
+
+test('perfetto_trace_chunks over Arrow Flight SQL (GetFlightInfo, then DoGet) concatenates to the HTTP export', async () => {
+  const http = new Uint8Array(await (await fetch(`${server.url}/api/perfetto/${fx.process.process_id}?${range}`)).arrayBuffer());
+  const fs = await startFlightSqlServer({ engine, port: 0 });
+  const client = flight.connect(fs.port);
+  try {
+    const meta = flight.md({ 'x-sirius-begin': iso(fx.begin), 'x-sirius-end': iso(fx.end) });
+    const query = `SELECT chunk_id, chunk_payload FROM perfetto_trace_chunks('${fx.process.process_id}', '${iso(fx.begin)}', '${iso(fx.end)}') ORDER BY chunk_id`;
+    const info = await flight.flightInfo(client, 'CommandStatementQuery', { query }, meta);
+    const { table } = await flight.readTicket(client, info, meta);
+    assert.deepEqual(table.schema.fields.map((f) => f.name), ['chunk_id', 'chunk_payload']);
+    const payloads = table.getChild('chunk_payload')!.toArray() as Uint8Array[];
+    assert.equal(Buffer.compare(Buffer.from(concat([...payloads])), Buffer.from(http)), 0, 'the same bytes');
+  } finally {
+    client.close();
+    await fs.close();
   }
 });
