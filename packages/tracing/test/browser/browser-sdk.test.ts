@@ -277,6 +277,48 @@ for (const backend of pgBackends) {
       assert.ok(top !== undefined && Number(top.total_ms) >= 100, JSON.stringify(blamed));
     });
 
+    test('Web Vitals (LCP, CLS, INP) and the JS heap are recorded as measures without any call from the page', async () => {
+      proxy.up = true;
+      const page = await openPage('/vitals');
+      await page.evaluate(`(async () => {
+        globalThis.sdk.init({ sampling: false, properties: { test_run: 'vitals' } });
+        const button = document.createElement('button');
+        button.id = 'slow';
+        button.textContent = 'slow button';
+        button.style.cssText = 'display:block;width:300px;height:80px';
+        button.addEventListener('click', () => { const t = performance.now(); while (performance.now() - t < 120) {} });
+        document.body.append(button);
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        // an unexpected layout shift: everything moves down by 300 px
+        const banner = document.createElement('div');
+        banner.style.cssText = 'height:300px';
+        document.body.prepend(banner);
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        await new Promise((r) => setTimeout(r, 600)); // past the 500 ms after which a shift is no longer "after input"
+      })()`);
+      await page.click('#slow'); // the first input makes LCP final; the handler's 120 ms make a slow interaction
+      const flushed = await page.evaluate(`(async () => {
+        await new Promise((r) => setTimeout(r, 1200)); // event timing entries come after the next paint; one heap sample more
+        return globalThis.sdk.flush({ timeoutMs: 30000 });
+      })()`);
+      assert.equal(flushed, true);
+      await page.close();
+      const rows = await waitFor('the vitals and the heap', async () => {
+        const r = await sql(`SELECT name, target, unit, max(value) AS top, count(*) AS n FROM measures
+          WHERE property_get(process_properties, 'test_run') = 'vitals' GROUP BY name, target, unit ORDER BY name`);
+        return r.some((x) => x.name === 'inp') ? r : undefined;
+      });
+      const byName = new Map(rows.map((r) => [r.name as string, r]));
+      const lcp = byName.get('lcp');
+      assert.ok(lcp !== undefined && lcp.target === 'web_vitals' && lcp.unit === 'ms' && Number(lcp.n) === 1 && Number(lcp.top) > 0, JSON.stringify(rows));
+      const cls = byName.get('cls');
+      assert.ok(cls !== undefined && cls.unit === 'score' && Number(cls.top) > 0, JSON.stringify(rows));
+      const inp = byName.get('inp');
+      assert.ok(inp !== undefined && Number(inp.top) >= 100, JSON.stringify(rows));
+      const heap = byName.get('js_heap_used');
+      assert.ok(heap !== undefined && heap.target === 'browser' && heap.unit === 'bytes' && Number(heap.top) > 0, JSON.stringify(rows));
+    });
+
     test('the bundlers\' build (the package\'s `browser` export, served from the app\'s own origin) starts its worker from its embedded copy', async () => {
       proxy.up = true;
       const page = await browser.newPage();
