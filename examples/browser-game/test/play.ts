@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type RunningServer, type ServeOptions } from '@sirius/server';
 import { freePort } from '../../../packages/server/test/support/free-port.js';
+import { buildSdkIfStale } from '../../../packages/tracing/test/browser/support.js';
 import type { GameStats } from '../src/game.js';
 import { startGameServer, type GameServer } from '../serve.js';
 
@@ -24,6 +25,8 @@ export interface GameStack {
 
 /** A Sirius server (`options` on top of: ingestion, analytics and web roles, port 0) and the game, origin allowed. */
 export async function startGameStack(options: ServeOptions): Promise<GameStack> {
+  // the server serves the SDK from its build (npm start and npm ci build it; a test run may come first)
+  buildSdkIfStale();
   const gamePort = await freePort();
   const server = await startServer({
     httpPort: 0, roles: ['ingestion', 'analytics', 'web'], quiet: true,
