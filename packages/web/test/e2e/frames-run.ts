@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     });
     await new Promise((r) => setTimeout(r, 4));
   }
-  if (!(await shutdown({ timeoutMs: 20_000 }))) {
+  if (!(await shutdown({ timeoutMs: 60_000 }))) {
     console.error('frames run: shutdown timed out before the server stored everything');
     process.exit(1);
   }
