@@ -53,6 +53,11 @@ export interface JitView {
   segments(lake: Lake, instance: string, range: TimeRange, signal?: AbortSignal): Promise<Iterable<TimeRange>>;
   /** the source blocks of one segment */
   blocks(sql: SqlClient, instance: string, segment: TimeRange): Promise<SourceBlock[]>;
+  /**
+   * The segment's outputs when already built from its current blocks, found in one statement without a
+   * transaction or lock (undefined: build or check under the lock); a view without it always takes the lock.
+   */
+  cached?(sql: SqlClient, instance: string, segment: TimeRange): Promise<Built | undefined>;
   /** the rows of one segment; no block fetch starts once `signal` is aborted */
   rows(objects: ObjectStore, blocks: SourceBlock[], segment: TimeRange, signal?: AbortSignal): Promise<RowBatch | SegmentRows>;
 }
@@ -182,11 +187,11 @@ export interface Built {
 }
 
 /** A partition row holding the spans open at a segment's start has an empty insert range. */
-function isOpenRow(p: PartitionRecord): boolean {
+function isOpenRow(p: Pick<PartitionRecord, 'begin_insert_time' | 'end_insert_time'>): boolean {
   return p.end_insert_time === p.begin_insert_time;
 }
 
-function builtFrom(records: readonly PartitionRecord[]): Built | undefined {
+export function builtFrom(records: readonly Pick<PartitionRecord, 'file_path' | 'begin_insert_time' | 'end_insert_time'>[]): Built | undefined {
   const owned = records.find((p) => !isOpenRow(p));
   if (!owned) return undefined;
   return { owned: owned.file_path, open: records.find(isOpenRow)?.file_path ?? null };
@@ -339,6 +344,9 @@ async function resolveSegment(
   signal: AbortSignal,
 ): Promise<Built | null> {
   const lockKey = `jit:${view.name}:${instance}:${seg.begin}`;
+  // a segment queried again: one statement, no lock (a repeated query, or one window of a chunked export)
+  const hit = await view.cached?.(lake.sql, instance, seg);
+  if (hit) return hit;
   for (let attempt = 1; ; attempt++) {
     checkAborted(signal);
     const plan = await lake.sql.transaction(async (tx) => {

@@ -19,7 +19,10 @@ import { pickRows, SPAN_REACH, SPAN_SEGMENT, spanSegmentOf, spanWindow, threadSe
 import { concatSpanTables, PROCESS_SPANS_COLUMNS, spanTable, tagSpanTable, type SpanTable } from './span-table.js';
 import { CallSiteTable } from './span-hash.js';
 import { THREAD_SPANS_COLUMNS } from './thread-spans.js';
-import type { JitView, SegmentRows } from './jit-views.js';
+import { builtFrom, type Built, type JitView, type SegmentRows } from './jit-views.js';
+import { blocksHash } from './source-blocks.js';
+import { schemaHash } from './view-columns.js';
+import type { SqlClient } from '../lake/sql-client.js';
 import type { RowBatch } from './row-batch.js';
 import type { DecodedBlock } from './span-blocks.js';
 import type { TimeRange } from './lakehouse.js';
@@ -66,6 +69,31 @@ async function spanSegments(lake: Lake, view: string, by: 'stream' | 'process', 
     }
   }
   return [...starts].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map((begin) => ({ begin, end: begin + SPAN_SEGMENT }));
+}
+
+/**
+ * The segment's outputs when a partition row was built from exactly the blocks its window holds now: block ids
+ * and partition rows in one statement (what `segmentState` compares under the lock, without the lock).
+ */
+async function cachedSegment(sql: SqlClient, view: JitView, by: 'stream' | 'process', instance: string, seg: TimeRange, window: TimeRange): Promise<Built | undefined> {
+  const rows = await sql.query<{ k: string; v: string; h: string | null; sh: string | null; b: string | null; e: string | null }>(
+    `SELECT 'b' AS k, b.block_id AS v, NULL AS h, NULL AS sh, NULL::bigint AS b, NULL::bigint AS e
+     FROM blocks b JOIN streams s ON s.stream_id = b.stream_id
+     WHERE b.${by}_id = $1 AND b.begin_time < $3 AND b.end_time >= $2 AND 'cpu' = ANY(s.tags)
+     UNION ALL
+     SELECT 'p', file_path, source_data_hash, file_schema_hash, begin_insert_time, end_insert_time FROM lakehouse_partitions
+     WHERE view_set = $4 AND view_instance = $1 AND begin_insert_time = $5`,
+    [instance, window.begin, window.end, view.name, seg.begin],
+  );
+  const ids = rows.filter((r) => r.k === 'b').map((r) => ({ block_id: r.v }) as SourceBlock);
+  if (ids.length === 0) return undefined;
+  const hash = blocksHash(ids);
+  const schema = schemaHash(view.columns);
+  return builtFrom(
+    rows
+      .filter((r) => r.k === 'p' && r.h === hash && r.sh === schema)
+      .map((r) => ({ file_path: r.v, begin_insert_time: BigInt(r.b!), end_insert_time: BigInt(r.e!) })),
+  );
 }
 
 /** Decodes blocks, 16 fetches at a time; a block that cannot be read (object gone, corrupt) is skipped and logged. */
@@ -128,6 +156,7 @@ export const threadSpansView: JitView = {
     const w = spanWindow(seg);
     return blocksByEventTime(sql, 'cpu', 'stream', streamId, w.begin, w.end);
   },
+  cached: (sql, streamId, seg) => cachedSegment(sql, threadSpansView, 'stream', streamId, seg, spanWindow(seg)),
   async rows(objects, blocks, seg, signal): Promise<SegmentRows> {
     return streamSegment(objects, blocks, seg, signal);
   },
@@ -140,6 +169,7 @@ export const asyncEventsView: JitView = {
   segments: (lake, processId, range) => spanSegments(lake, 'async_events', 'process', processId, range),
   // the reach before the segment, for the parents' begins; nothing after it is needed
   blocks: (sql, processId, seg) => blocksByEventTime(sql, 'cpu', 'process', processId, seg.begin - SPAN_REACH, seg.end),
+  cached: (sql, processId, seg) => cachedSegment(sql, asyncEventsView, 'process', processId, seg, { begin: seg.begin - SPAN_REACH, end: seg.end }),
   async rows(objects, blocks, seg, signal) {
     const all = await processAsyncRows(objects, blocks, signal);
     const times = all.values[ASYNC_EVENTS_COLUMNS.findIndex((c) => c.name === 'time')] as bigint[];
@@ -170,6 +200,7 @@ export const processSpansView: JitView = {
     const w = spanWindow(seg);
     return blocksByEventTime(sql, 'cpu', 'process', processId, w.begin, w.end);
   },
+  cached: (sql, processId, seg) => cachedSegment(sql, processSpansView, 'process', processId, seg, spanWindow(seg)),
   async rows(objects, blocks, seg, signal): Promise<SegmentRows> {
     const columns = await spanBlocks(objects, blocks, signal);
     const ready = new Map(columns.map((d) => [d.block_id, d]));
