@@ -129,7 +129,9 @@ export async function openTraceExport(engine: Engine, req: TraceExportRequest, o
       heldBytes += bytes.length;
       if (heldBytes > stats.maxHeldBytes) stats.maxHeldBytes = heldBytes;
     };
+    let lastRelease = performance.now();
     const release = (): Uint8Array => {
+      lastRelease = performance.now();
       const out = concat(held, heldBytes);
       held = [];
       heldBytes = 0;
@@ -158,7 +160,8 @@ export async function openTraceExport(engine: Engine, req: TraceExportRequest, o
       }
       // nothing later than this window can precede its end
       hold(writer.cut(we));
-      if (heldBytes >= pieceBytes) yield release();
+      // a sparse trace still shows progress: what a window produced leaves within about a second
+      if (heldBytes >= pieceBytes || (heldBytes > 0 && performance.now() - lastRelease >= 1000)) yield release();
     }
     hold(writer.finish());
     yield release();
