@@ -9,7 +9,7 @@
  * of a process that ran for an hour builds one segment, not one per hour of its range.
  * The span views (`thread_spans` per stream, `async_events` and `process_spans` per process, span-views.ts) are
  * cut into one-minute segments rebuilt from the blocks around them (span-segments.ts). A span segment has a
- * second output, the spans open at its start (begun in earlier segments): it is committed with the segment as a
+ * second output, the spans open at its start (begun in earlier segments): when it has rows it is committed with the segment as a
  * partition row whose `end_insert_time` equals its `begin_insert_time`, and read only by a query whose range
  * begins in that segment. For JIT partitions `begin/end_insert_time` hold the segment bounds.
  *
