@@ -9,11 +9,10 @@ import { h, setChildren, statusBox, debounce } from '../../lib/dom.js';
 import { query, describeError, download, isAbort } from '../../app/api.js';
 import { resolved, type PageContext } from '../../app/page.js';
 import { patchParams } from '../../app/router.js';
-import { spansSql, spansFromTable, MAX_SPANS } from '../../lib/span-query.js';
-import { extentSql, windowSql, paddedWindow, needsReload, slackNs, DETAIL_LIMIT, type Loaded } from '../../lib/timeline-window.js';
+import { extentSql, DETAIL_LIMIT, type Loaded } from '../../lib/timeline-window.js';
+import { windowLoader, emptySpans, type WindowSpans } from './window-loader.js';
 import { parseZoom, formatZoom } from '../../lib/frames-query.js';
-import { col, numberColumn } from '../../lib/arrow-columns.js';
-import type { Table } from 'apache-arrow';
+import { col } from '../../lib/arrow-columns.js';
 import { buildFlameGraph, type SpanColumns } from '../../lib/flame-layout.js';
 import { flameCanvas, type FlameCanvas } from '../../components/flame-canvas.js';
 import { debugState } from '../../app/debug.js';
@@ -100,7 +99,6 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     const extent = { begin: 0, end: lastRel > 0 ? lastRel : 1 };
     let current: WindowSpans = emptySpans();
     let loaded: Loaded | null = null;
-    let pending: AbortController | null = null;
     let loads = 0;
     const flameSlot = h('div', { class: 'flame-slot' });
     const flameInfo = h('span', { class: 'muted' });
@@ -150,64 +148,43 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
       flameInfo.textContent = `${sub.count.toLocaleString()} spans in view, ${fg.count.toLocaleString()} call paths`;
       setChildren(flameSlot, flame.el);
     };
-    const fetchWindow = async (view: { begin: number; end: number }) => {
-      const v = { begin: Math.max(extent.begin, view.begin), end: Math.min(extent.end, view.end) };
-      if (!(v.end > v.begin) || !needsReload(v, loaded)) return;
-      pending?.abort();
-      const ac = new AbortController();
-      pending = ac;
-      const abort = () => ac.abort();
-      ctx.signal.addEventListener('abort', abort);
-      const win = paddedWindow(v, extent);
-      const widthPx = (timeline.el.clientWidth || 1200) * ((win.end - win.begin) / (v.end - v.begin));
-      const b = originNs + BigInt(Math.floor(win.begin));
-      const e = originNs + BigInt(Math.ceil(win.end)) + 1n;
-      // the lakehouse selects spans by begin: start the range early enough for spans running into the window
-      const qBegin = b - slackNs(e - b);
-      const qRange = { begin: Number(qBegin / 1_000_000n), end: Number(e / 1_000_000n) + 1 };
-      const t0 = performance.now();
-      info.textContent = `${info.textContent?.replace(/ · loading…$/, '') ?? ''} · loading…`;
-      try {
-        const t = await query(windowSql(streamId, { begin: b, end: e, widthPx }), qRange, ac.signal);
-        if (pending !== ac) return;
-        const total = Number(col(t, 'total')?.get(0) ?? 0);
-        if (total === 0 && loaded === null && zoomView === null) {
+    const loader = windowLoader({
+      ctx, streamId, originNs, extent,
+      widthPx: () => timeline.el.clientWidth || 1200,
+      onStart: () => (info.textContent = `${info.textContent?.replace(/ · loading…$/, '') ?? ''} · loading…`),
+      onError: (err) => (info.textContent = `Could not load spans: ${describeError(err)}`),
+      onLoad: (r) => {
+        if (r.total === 0 && loaded === null && zoomView === null) {
           // blocks but no span in them (a stream of another kind of event, or only begins and ends outside the range)
           setChildren(body, statusBox('empty', 'No spans on this thread in this time range.'));
           info.textContent = '';
           return;
         }
-        current = windowSpans(t, originNs);
-        const detail = total <= DETAIL_LIMIT;
-        loaded = { begin: win.begin, end: win.end, detail, viewWidth: v.end - v.begin };
+        current = r.spans;
+        loaded = r.loaded;
         loads++;
         timeline.setSpans(current);
-        timeline.canvas.setAttribute('aria-label', `Timeline: ${total.toLocaleString()} spans in view`);
+        timeline.canvas.setAttribute('aria-label', `Timeline: ${r.total.toLocaleString()} spans in view`);
         const spans = current;
         dbg.timeline = {
           count: spans.count,
           names: spans.names,
-          mode: detail ? 'spans' : 'aggregates',
-          total,
+          mode: r.detail ? 'spans' : 'aggregates',
+          total: r.total,
           loads,
-          loadMs: performance.now() - t0,
-          window: { begin: loaded.begin, end: loaded.end },
+          loadMs: r.ms,
+          window: { begin: r.loaded.begin, end: r.loaded.end },
           spans: () => Array.from({ length: spans.count }, (_, i) => ({
             name: spans.names[spans.name[i]!]!, depth: spans.depth[i]!, begin: spans.begin[i]!, end: spans.end[i]!, n: spans.n[i]!,
           })),
         };
-        info.textContent = detail
-          ? `${total.toLocaleString()} spans in this window`
-          : `${total.toLocaleString()} spans in this window, as per-pixel aggregates`;
+        info.textContent = r.detail
+          ? `${r.total.toLocaleString()} spans in this window`
+          : `${r.total.toLocaleString()} spans in this window, as per-pixel aggregates`;
         rebuildFlame(timeline.view());
-      } catch (err) {
-        if (isAbort(err)) return;
-        info.textContent = `Could not load spans: ${describeError(err)}`;
-      } finally {
-        ctx.signal.removeEventListener('abort', abort);
-        if (pending === ac) pending = null;
-      }
-    };
+      },
+    });
+    const fetchWindow = (v: { begin: number; end: number }) => loader.fetch(v);
     setChildren(body,
       h('h3', { class: 'sub' }, 'Timeline'), timeline.el,
       h('h3', { class: 'sub' }, 'Flame graph ', flameInfo), flameSlot);
@@ -217,7 +194,8 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
 
   /**
    * Every thread at once, one timeline each on a common time axis, panned and zoomed together: what the
-   * render thread did while the main thread waited. (A flame graph is per thread: pick one for it.)
+   * render thread did while the main thread waited. Each lane reads its own window of the shared view.
+   * (A flame graph is per thread: pick one for it.)
    */
   const loadAll = async () => {
     patchParams({ thread: ALL_THREADS });
@@ -225,28 +203,22 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
     canvases = [];
     setChildren(body, statusBox('loading', 'Loading spans of every thread…'));
     try {
-      const perThread = Math.floor(MAX_SPANS / threads.length);
-      const tables = await Promise.all(threads.map((t) => query(spansSql(t.streamId, perThread), resolved(ctx), ctx.signal)));
-      const lanes = threads.map((t, k) => ({ thread: t, spans: spansFromTable(tables[k]!) })).filter((l) => l.spans.count > 0);
-      if (lanes.length === 0) {
+      const exts = await Promise.all(threads.map((t) => query(extentSql(t.streamId), resolved(ctx), ctx.signal)));
+      const present = threads
+        .map((thread, k) => ({ thread, b: col(exts[k]!, 'b')?.get(0), e: col(exts[k]!, 'e')?.get(0) }))
+        .filter((x) => x.b != null && x.e != null)
+        .map((x) => ({ thread: x.thread, b: BigInt(String(x.b)), e: BigInt(String(x.e)) }));
+      if (present.length === 0) {
         setChildren(body, statusBox('empty', 'No spans on any thread in this time range.'));
         info.textContent = '';
         return;
       }
-      // one origin for all: each thread's times are relative to its own first span
-      const origin = lanes.reduce((m, l) => (l.spans.originNs < m ? l.spans.originNs : m), lanes[0]!.spans.originNs);
-      let begin = Infinity;
-      let end = -Infinity;
-      for (const { spans } of lanes) {
-        const shift = Number(spans.originNs - origin);
-        for (let i = 0; i < spans.count; i++) {
-          spans.begin[i]! += shift;
-          spans.end[i]! += shift;
-          if (spans.begin[i]! < begin) begin = spans.begin[i]!;
-          if (spans.end[i]! > end) end = spans.end[i]!;
-        }
-      }
-      const extent = { begin, end: end > begin ? end : begin + 1 };
+      // one origin and one extent for all, so the same view means the same stretch of time on every lane
+      const originNs = present.reduce((m, x) => (x.b < m ? x.b : m), present[0]!.b);
+      const lastNs = present.reduce((m, x) => (x.e > m ? x.e : m), present[0]!.e);
+      const extent = { begin: 0, end: lastNs > originNs ? Number(lastNs - originNs) : 1 };
+      const zoom = parseZoom(new URLSearchParams(location.search).get('zoom'));
+      const view = zoom ? { begin: Number(zoom.begin - originNs), end: Number(zoom.end - originNs) } : extent;
       let syncing = false;
       const follow = (from: number, v: { begin: number; end: number }) => {
         if (syncing) return;
@@ -257,21 +229,55 @@ export function timelinePanel(ctx: PageContext, threads: ThreadStream[]): HTMLEl
           syncing = false;
         }
       };
-      canvases = lanes.map(({ thread, spans }, k) => flameCanvas({
-        spans, label: `Timeline of ${thread.name}: ${spans.count} spans`, testId: 'thread-canvas', axis: k === 0, extent, view: extent,
-        describe: (i) => `${formatDuration(spans.end[i]! - spans.begin[i]!)} · depth ${spans.depth[i]}`,
-        onViewChange: (v) => follow(k, v),
-      }));
-      debugState().threads = {
-        names: lanes.map((l) => l.thread.name), counts: lanes.map((l) => l.spans.count), firstBegins: lanes.map((l) => l.spans.begin[0]!),
-        views: () => canvases.map((c) => c.view()),
+      const fetchAll = debounce(() => {
+        const v = canvases[0]!.view();
+        const whole = v.begin <= extent.begin && v.end >= extent.end;
+        patchParams({ zoom: whole ? null : formatZoom({ begin: originNs + BigInt(Math.round(v.begin)), end: originNs + BigInt(Math.round(v.end)) }) });
+        lanes.forEach((l) => void l.loader.fetch(v));
+      }, 200);
+      const publish = () => {
+        if (lanes.some((l) => l.loads === 0)) return;
+        debugState().threads = {
+          names: lanes.map((l) => l.thread.name), counts: lanes.map((l) => l.spans.count), firstBegins: lanes.map((l) => l.spans.begin[0] ?? NaN),
+          views: () => canvases.map((c) => c.view()),
+        };
+        const total = lanes.reduce((n, l) => n + l.total, 0);
+        info.textContent = `${total.toLocaleString()} spans in this window on ${lanes.length} thread${lanes.length === 1 ? '' : 's'}`;
       };
-      const total = lanes.reduce((n, l) => n + l.spans.count, 0);
-      info.textContent = `${total.toLocaleString()} spans on ${lanes.length} thread${lanes.length === 1 ? '' : 's'}`;
-      setChildren(body, ...lanes.flatMap(({ thread, spans }, k) => [
-        h('h3', { class: 'sub' }, thread.name, ' ', h('span', { class: 'muted' }, `${spans.count.toLocaleString()} spans${spans.count >= perThread ? ' (first ones)' : ''}`)),
-        canvases[k]!.el,
-      ]));
+      const lanes = present.map(({ thread }, k) => {
+        const note = h('span', { class: 'muted' });
+        const lane = {
+          thread, note, spans: emptySpans(), total: 0, loads: 0,
+          canvas: null as unknown as FlameCanvas, loader: null as unknown as ReturnType<typeof windowLoader>,
+        };
+        lane.canvas = flameCanvas({
+          spans: lane.spans, label: `Timeline of ${thread.name}`, testId: 'thread-canvas', axis: k === 0, extent, view,
+          describe: (i) => lane.spans.n[i]! > 1
+            ? `${lane.spans.n[i]!.toLocaleString()} spans · longest ${formatDuration(lane.spans.longest[i]!)} · depth ${lane.spans.depth[i]}`
+            : `${formatDuration(lane.spans.end[i]! - lane.spans.begin[i]!)} · depth ${lane.spans.depth[i]}`,
+          onViewChange: (v) => {
+            follow(k, v);
+            fetchAll();
+          },
+        });
+        lane.loader = windowLoader({
+          ctx, streamId: thread.streamId, originNs, extent,
+          widthPx: () => lane.canvas.el.clientWidth || 1200,
+          onError: (err) => (note.textContent = `could not load spans: ${describeError(err)}`),
+          onLoad: (r) => {
+            lane.spans = r.spans;
+            lane.total = r.total;
+            lane.loads++;
+            lane.canvas.setSpans(r.spans);
+            note.textContent = r.detail ? `${r.total.toLocaleString()} spans` : `${r.total.toLocaleString()} spans, as per-pixel aggregates`;
+            publish();
+          },
+        });
+        return lane;
+      });
+      canvases = lanes.map((l) => l.canvas);
+      setChildren(body, ...lanes.flatMap((l) => [h('h3', { class: 'sub' }, l.thread.name, ' ', l.note), l.canvas.el]));
+      lanes.forEach((l) => void l.loader.fetch(view));
     } catch (err) {
       if (!isAbort(err)) setChildren(body, statusBox('error', `Could not load spans: ${describeError(err)}`));
     }
@@ -298,23 +304,5 @@ function subset(s: SpanColumns, b: number, e: number): SpanColumns {
     depth: pick(s.depth, new Uint16Array(keep.length)),
     name: pick(s.name, new Int32Array(keep.length)),
     names: s.names,
-  };
-}
-
-/** A window's rows: spans, or per-pixel aggregates (`n` spans each, the longest `longest` ns). */
-interface WindowSpans extends SpanColumns {
-  n: Float64Array;
-  longest: Float64Array;
-}
-
-function windowSpans(t: Table, originNs: bigint): WindowSpans {
-  const s = spansFromTable(t, originNs);
-  return { ...s, n: numberColumn(col(t, 'n')), longest: numberColumn(col(t, 'longest')) };
-}
-
-function emptySpans(): WindowSpans {
-  return {
-    count: 0, begin: new Float64Array(0), end: new Float64Array(0), depth: new Uint16Array(0), name: new Int32Array(0), names: [],
-    n: new Float64Array(0), longest: new Float64Array(0),
   };
 }
