@@ -30,7 +30,7 @@ export interface PerfettoRoutesDeps {
 }
 
 /**
- * `SIRIUS_PERFETTO_WINDOW_MS` (time window per query, default 60 000), `SIRIUS_PERFETTO_BATCH_ROWS` (rows per
+ * `SIRIUS_PERFETTO_WINDOW_MS` (time window per query, default 10 000), `SIRIUS_PERFETTO_BATCH_ROWS` (rows per
  * streamed batch, default 16 384) and `SIRIUS_PERFETTO_PIECE_BYTES` (bytes gathered per write, default 1 MiB).
  */
 export function exportOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<TraceExportOptions, 'signal'> {
