@@ -31,7 +31,7 @@ import { cpuSeconds, createDatabase, postJson, stopProcess } from './ingestion-s
 
 const MAIN = fileURLToPath(new URL('../../packages/server/src/cli/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BLOCKS = Number(process.env.SCALE_OUT_BLOCKS ?? 600);
+const BLOCKS = Number(process.env.SCALE_OUT_BLOCKS ?? 300);
 const IN_FLIGHT = 16;
 /** event times are recent: the daemons' retention (90 days by default) would expire older blocks */
 const NOW = BigInt(Date.now()) * 1_000_000n;
