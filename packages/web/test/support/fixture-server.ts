@@ -72,8 +72,13 @@ export async function startFixtureServer(opts: FixtureOptions = {}): Promise<Fix
       await insertStream(lake.sql, { stream_id: s.id, process_id: p.id, tags: [kind], properties: s.thread ? { thread_name: s.thread, thread_id: '1' } : {} });
     }
   }
+  // spans of the main thread: frames packed at the end of the range; the cpu blocks cover just them, as an
+  // instrumented program's would (the timeline takes a thread's extent from its blocks)
+  const frames = Math.max(1, Math.floor(spans / 6));
+  const frameNs = BigInt(Math.round(opts.frameNs ?? 16_000_000));
+  const spanBegin = endNs - BigInt(frames) * frameNs;
   await insertBlocks(lake.sql, streams.map((s, i) => ({
-    block_id: `blk-${i}`, stream_id: s.id, process_id: s.pid, begin_time: beginNs, begin_ticks: 0n, end_time: endNs, end_ticks: 1n,
+    block_id: `blk-${i}`, stream_id: s.id, process_id: s.pid, begin_time: s.kind === 'cpu' ? spanBegin : beginNs, begin_ticks: 0n, end_time: endNs, end_ticks: 1n,
     nb_objects: 1, object_offset: 0n, payload_size: 100, insert_time: endNs,
   })));
 
@@ -111,10 +116,7 @@ export async function startFixtureServer(opts: FixtureOptions = {}): Promise<Fix
     FROM range(${seconds}) t(s), (VALUES ('fps', 'frames/s'), ('frame_time', 'ms'), ('heap_used', 'bytes')) m(name, unit),
          (VALUES ${procs.slice(0, 3).map((p) => `('${p.id}')`).join(', ')}) p(process_id)
     ORDER BY time) TO '${f('measures')}' (FORMAT parquet)`);
-  // spans of the main thread: frames of ~16 ms with update/physics/render/draw children, packed at the end of the range
-  const frames = Math.max(1, Math.floor(spans / 6));
-  const frameNs = BigInt(Math.round(opts.frameNs ?? 16_000_000));
-  const spanBegin = endNs - BigInt(frames) * frameNs;
+  // spans of the main thread: frames of ~16 ms with update/physics/render/draw children
   await c.run(`COPY (
     WITH f AS (SELECT i, ${spanBegin}::BIGINT + i * ${frameNs}::BIGINT AS b FROM range(${frames}) t(i)),
     k AS (SELECT * FROM (VALUES (0, 0, 'frame', 0.0, 0.95), (1, 1, 'update', 0.0, 0.30), (2, 2, 'physics.step', 0.02, 0.25),
