@@ -10,9 +10,16 @@
  * condition only ever admits a superset of it).
  */
 
+/**
+ * Closed ranges are stored as [low, high + 1): a bound at int64's maximum (times are validated only as int64)
+ * would overflow. Both bounds are capped one below it; capping is monotone, so every true overlap still
+ * overlaps once capped and the index still admits a superset.
+ */
+const CAP = '9223372036854775806::bigint';
+
 /** the indexed interval of a row with bounds `low` and `high` (closed) */
 export function rowIntervalSql(low: string, high: string): string {
-  return `int8range(least(${low}, ${high}), greatest(${low}, ${high}), '[]')`;
+  return `int8range(least(${low}, ${high}, ${CAP}), least(greatest(${low}, ${high}), ${CAP}), '[]')`;
 }
 
 /**
@@ -22,5 +29,5 @@ export function rowIntervalSql(low: string, high: string): string {
 export function overlapSql(low: string, high: string, begin: string, end: string): string {
   const b = `${begin}::bigint`;
   const e = `${end}::bigint`;
-  return `${rowIntervalSql(low, high)} && int8range(least(${b}, ${e}), greatest(${b}, ${e}), '[]') AND ${low} < ${e} AND ${high} >= ${b}`;
+  return `${rowIntervalSql(low, high)} && ${rowIntervalSql(b, e)} AND ${low} < ${e} AND ${high} >= ${b}`;
 }
