@@ -83,7 +83,8 @@ export function createQueryRoutes(opts: QueryRoutesOptions): Hono {
     rawReq.signal?.addEventListener('abort', () => controller.abort(), { once: true });
     try {
       const out = await opts.engine.query(sql, { begin, end: end ?? 'now' }, { signal: controller.signal });
-      const statsHeader = JSON.stringify(headerStats(out.stats));
+      // header values are bytes (Latin-1): characters beyond ASCII (a view instance named in the SQL) as \u escapes
+      const statsHeader = JSON.stringify(headerStats(out.stats)).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
       // both encodings are made batch by batch as the client reads: no second copy of the whole result
       if ((c.req.header('accept') ?? '').includes(ARROW_STREAM)) {
         const parts = ipcStreamParts(tableToIpcMessages(out.table));

@@ -54,6 +54,18 @@ describe('POST /api/query', () => {
     assert.equal(raw[1], 1_714_521_601_000_000_123n);
   });
 
+  test('SQL with characters beyond Latin-1 (in a view instance the stats header names): answered, the header ASCII JSON', async () => {
+    const r = await post({ sql: `SELECT count(*) AS n FROM view_instance('log_entries', 'proc…ess 漢') WHERE msg <> '🙂'`, begin: BEGIN, end: 'now' });
+    const body = (await r.json()) as { rows?: { n: number }[]; error?: string };
+    assert.ok(r.status === 200 || r.status === 400, `status ${r.status}: ${JSON.stringify(body)}`);
+    if (r.status === 200) {
+      assert.deepEqual(body.rows, [{ n: 0 }]);
+      const header = r.headers.get('x-sirius-query-stats')!;
+      assert.match(header, /^[\x20-\x7e]*$/);
+      assert.ok((JSON.parse(header) as { views: string[] }).views.some((v) => v.includes('proc…ess 漢')), header);
+    }
+  });
+
   test('relative begin ("1h") and end "now" are accepted', async () => {
     const r = await post({ sql: `SELECT count(*) AS n FROM log_entries`, begin: '1h', end: 'now' });
     assert.equal(r.status, 200);
