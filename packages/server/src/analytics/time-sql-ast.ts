@@ -35,9 +35,25 @@ export async function parseSqlAst(conn: DuckDBConnection, sql: string): Promise<
   return ast;
 }
 
+const FLOAT_TYPES = new Set(['DOUBLE', 'FLOAT']);
+const MARK = '\u0000float:';
+
+/**
+ * The tree as the JSON DuckDB reads back. A floating-point constant with an integral value (`1e6`) comes out of
+ * JSON.parse as a plain integer, which DuckDB's deserializer refuses for a DOUBLE ("expected type 'double',
+ * but got type: 'uint'"): such values are written with a fraction.
+ */
+function astJson(ast: SqlAst): string {
+  const text = JSON.stringify(ast, function (this: { type?: { id?: unknown } }, key, v: unknown) {
+    if (key === 'value' && typeof v === 'number' && Number.isInteger(v) && FLOAT_TYPES.has(String(this.type?.id))) return `${MARK}${v}`;
+    return v;
+  });
+  return text.replace(/"\\u0000float:([^"]+)"/g, (_, n: string) => (/[.eE]/.test(n) ? n : `${n}.0`));
+}
+
 /** SQL text for a parse tree (DuckDB's own rendering: formatting and comments are not kept). */
 export async function renderSqlAst(conn: DuckDBConnection, ast: SqlAst): Promise<string> {
-  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [JSON.stringify(ast)]);
+  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [astJson(ast)]);
   return String(reader.getRows()[0]?.[0]);
 }
 

@@ -1,7 +1,9 @@
 /**
  * Every ```sql example in docs/*.md and README.md runs, verbatim, against a real `sirius serve` holding a
  * game-loop recording, over the PostgreSQL gateway (the one endpoint that takes everything the docs show:
- * several statements, SET/SHOW, comments). A failure names the file and line of the example.
+ * several statements, SET/SHOW, comments). A failure names the file and line of the example. The one
+ * placeholder the docs use where SQL must name a real process, `'<process_id>'`, is filled with the
+ * recording's process.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,12 +59,13 @@ describe('SQL examples in the docs', () => {
     if (templates.length > 0) t.diagnostic(`not run, Grafana templates: ${templates.map((e) => e.where).join(', ')}`);
     assert.ok(examples.length >= 15, `only ${examples.length} examples found`);
     const failures: string[] = [];
+    const processId = await demoProcessId(demo.pgPort);
     for (const ex of examples) {
       // a session of its own per example: one example's SET does not change the next
       const client = new pg.Client({ host: '127.0.0.1', port: demo.pgPort, user: 'sirius', database: 'sirius' });
       await client.connect();
       try {
-        await client.query(ex.sql);
+        await client.query(ex.sql.replaceAll(`'<process_id>'`, `'${processId}'`));
       } catch (err) {
         failures.push(`${ex.where}: ${(err as Error).message}\n    ${ex.sql.split('\n').join('\n    ')}`);
       } finally {
@@ -72,3 +75,16 @@ describe('SQL examples in the docs', () => {
     assert.equal(failures.length, 0, `${failures.length} of ${examples.length} examples fail:\n${failures.join('\n')}`);
   });
 });
+
+/** the recording's process (the demo sender makes one) */
+async function demoProcessId(port: number): Promise<string> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'sirius', database: 'sirius' });
+  await client.connect();
+  try {
+    const r = await client.query(`SELECT process_id FROM processes WHERE start_time >= now() - INTERVAL '1 day' LIMIT 1`);
+    assert.equal(r.rows.length, 1, 'the demo recorded a process');
+    return String(r.rows[0].process_id);
+  } finally {
+    await client.end();
+  }
+}
