@@ -62,9 +62,11 @@ for (const target of lakeTargets.filter((t) => t.name.endsWith('+file'))) {
       assert.deepEqual(withHitch, hitchIndexes, 'exactly the hitch frames hold a hitch span');
       for (const i of hitchIndexes) {
         const f = kept.get(i)!;
-        assert.deepEqual(childrenOf(spans, f).map((s) => s.name), ['update', 'hitch', 'render'], `children of hitch frame ${i}`);
+        // as sets: a page without cross-origin isolation reads a 100 µs clock, so siblings may share a begin
+        const names = (parent: (typeof spans)[number]) => childrenOf(spans, parent).map((s) => s.name).sort();
+        assert.deepEqual(names(f), ['hitch', 'render', 'update'], `children of hitch frame ${i}`);
         const update = childrenOf(spans, f).find((s) => s.name === 'update')!;
-        assert.deepEqual(childrenOf(spans, update).map((s) => s.name), ['physics', 'collisions', 'wear']);
+        assert.deepEqual(names(update), ['collisions', 'physics', 'wear']);
         for (let j = Math.max(0, i - AROUND); j <= Math.min(times.length - 1, i + AROUND); j++) assert.ok(kept.has(j), `frame ${j} near hitch ${i} kept`);
       }
       for (const f of frames) assert.ok(below(f).some((s) => s.name === 'render'), 'every kept frame is whole');
