@@ -7,23 +7,12 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseTimeArg, TimeArgError } from '@sirius/client/time-arg';
+import { CLIENT_OPTIONS, progressLine, serverTarget, timeRange, write, type ClientCommandIo } from './server-client.js';
 import { UsageError, type Command } from './command.js';
 
-const OPTIONS = {
-  begin: { type: 'string', short: 'b' },
-  end: { type: 'string', short: 'e' },
-  output: { type: 'string', short: 'o' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  progress: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = { ...CLIENT_OPTIONS, output: { type: 'string', short: 'o' } } as const;
 
-export interface PerfettoCommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+export type PerfettoCommandIo = ClientCommandIo;
 
 export function createPerfettoCommand(io: PerfettoCommandIo = { stdout: process.stdout, stderr: process.stderr }): Command {
   return {
@@ -63,18 +52,8 @@ Example:
       }
       if (positionals.length !== 1) throw new UsageError('give exactly one process id: sirius perfetto <process_id> [-o trace.pftrace]');
       const processId = positionals[0]!;
-      const begin = values.begin ?? '1h';
-      const end = values.end ?? 'now';
-      for (const t of [begin, end]) {
-        try {
-          parseTimeArg(t);
-        } catch (err) {
-          if (err instanceof TimeArgError) throw new UsageError(err.message);
-          throw err;
-        }
-      }
-      const base = (values.url ?? process.env.SIRIUS_URL ?? 'http://127.0.0.1:9000').replace(/\/+$/, '');
-      const apiKey = values['api-key'] ?? process.env.SIRIUS_API_KEY;
+      const { begin, end } = timeRange(values);
+      const { base, apiKey } = serverTarget(values);
       const output = values.output ?? `${processId}.pftrace`;
       const fail = (msg: string): number => {
         io.stderr.write(`sirius perfetto: ${msg}\n`);
@@ -101,17 +80,16 @@ Example:
       const toStdout = output === '-';
       const partial = `${output}.partial`;
       const out = toStdout ? io.stdout : createWriteStream(partial);
-      const progress = startProgress(io.stderr, values.progress === true || io.stderr.isTTY === true);
       let bytes = 0;
+      const stopProgress = progressLine(io, values.progress, (s) => `received ${formatBytes(bytes)} in ${s.toFixed(0)} s`);
       try {
         const reader = res.body.getReader();
         for (let c = await reader.read(); !c.done; c = await reader.read()) {
           bytes += c.value.length;
-          progress.bytes = bytes;
           await write(out, c.value);
         }
       } catch (err) {
-        progress.stop();
+        stopProgress();
         if (!toStdout) {
           await closeStream(out as ReturnType<typeof createWriteStream>).catch(() => undefined);
           await rm(partial, { force: true });
@@ -119,7 +97,7 @@ Example:
         const cause = (err as { cause?: { message?: string } }).cause?.message;
         return fail(`the export broke off after ${formatBytes(bytes)}: ${(err as Error).message}${cause ? ` (${cause})` : ''}; nothing was written${toStdout ? ' completely' : ''}`);
       }
-      progress.stop();
+      stopProgress();
       if (!toStdout) {
         await closeStream(out as ReturnType<typeof createWriteStream>);
         await rename(partial, output);
@@ -150,28 +128,6 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** a line on stderr every second with the bytes received so far */
-function startProgress(stderr: PerfettoCommandIo['stderr'], enabled: boolean): { bytes: number; stop(): void } {
-  const state = { bytes: 0, stop: () => {} };
-  if (!enabled) return state;
-  const started = Date.now();
-  let shown = false;
-  const timer = setInterval(() => {
-    shown = true;
-    stderr.write(`\rreceived ${formatBytes(state.bytes)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  }, 1000);
-  state.stop = () => {
-    clearInterval(timer);
-    if (shown) stderr.write('\r\x1b[K');
-  };
-  return state;
-}
-
-function write(out: NodeJS.WritableStream, data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(data, (err) => (err ? reject(err) : resolve()));
-  });
-}
 
 function closeStream(s: ReturnType<typeof createWriteStream>): Promise<void> {
   return new Promise((resolve, reject) => s.end((err?: Error | null) => (err ? reject(err) : resolve())));

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 // only the time-bound parser: the client's main entry loads apache-arrow, which the CLI does not need
-import { parseTimeArg, TimeArgError } from '@sirius/client/time-arg';
+import { CLIENT_OPTIONS, progressLine, serverTarget, timeRange, write, type ClientCommandIo } from './server-client.js';
 import { UsageError, type Command } from './command.js';
 import { postQuery, QueryRefused, Unreachable, type JsonAnswer } from './query-http.js';
 import { toAligned, toCsv } from './query-render.js';
@@ -14,20 +14,9 @@ import { toAligned, toCsv } from './query-render.js';
 const FORMATS = ['table', 'csv', 'json', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
 
-const OPTIONS = {
-  begin: { type: 'string', short: 'b' },
-  end: { type: 'string', short: 'e' },
-  format: { type: 'string', short: 'f' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  progress: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = { ...CLIENT_OPTIONS, format: { type: 'string', short: 'f' } } as const;
 
-export interface QueryCommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+export type QueryCommandIo = ClientCommandIo;
 
 export function createQueryCommand(io: QueryCommandIo = { stdout: process.stdout, stderr: process.stderr }): Command {
   return {
@@ -66,20 +55,10 @@ Example:
       const sql = positionals[0]!;
       const format = (values.format ?? 'table') as Format;
       if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${values.format}" (want ${FORMATS.join(', ')})`);
-      const begin = values.begin ?? '1h';
-      const end = values.end ?? 'now';
-      for (const t of [begin, end]) {
-        try {
-          parseTimeArg(t);
-        } catch (err) {
-          if (err instanceof TimeArgError) throw new UsageError(err.message);
-          throw err;
-        }
-      }
-      const url = values.url ?? process.env.SIRIUS_URL ?? 'http://127.0.0.1:9000';
-      const apiKey = values['api-key'] ?? process.env.SIRIUS_API_KEY;
+      const { begin, end } = timeRange(values);
+      const { base: url, apiKey } = serverTarget(values);
       const request = { sql, begin, end };
-      const stopProgress = startProgress(io.stderr, values.progress === true || io.stderr.isTTY === true);
+      const stopProgress = progressLine(io, values.progress, (s) => `querying… ${s.toFixed(1)} s`);
       let output: string | Uint8Array;
       try {
         output = format === 'arrow' ? await postQuery(url, request, 'arrow', apiKey) : render(await postQuery(url, request, 'json', apiKey), format);
@@ -124,22 +103,3 @@ function caret(sql: string, position: number | undefined): string {
   return `  ${line}\n  ${' '.repeat(offset - lineStart)}^\n`;
 }
 
-function startProgress(stderr: QueryCommandIo['stderr'], enabled: boolean): () => void {
-  if (!enabled) return () => {};
-  const started = Date.now();
-  let shown = false;
-  const timer = setInterval(() => {
-    shown = true;
-    stderr.write(`\rquerying… ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }, 1000);
-  return () => {
-    clearInterval(timer);
-    if (shown) stderr.write('\r\x1b[K');
-  };
-}
-
-function write(out: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    out.write(data, (err) => (err ? reject(err) : resolve()));
-  });
-}

@@ -28,9 +28,9 @@ test('sirius serve --help lists every flag and environment variable', () => {
   const flags = [...options.matchAll(/^\s*'?([a-z-]+)'?: \{/gm)].map((m) => `--${m[1]}`);
   assert.ok(flags.length >= 16, `flags found: ${flags.join(' ')}`);
   for (const flag of flags) assert.ok(r.stdout.includes(flag), `missing ${flag}`);
-  // every environment variable the server's code reads (`sirius query`'s and `sirius perfetto`'s own are in their help)
+  // every environment variable the server's code reads (the client commands' SIRIUS_URL and SIRIUS_API_KEY, read in cli/server-client.ts, are in `sirius query`'s and `sirius perfetto`'s help)
   const src = join(root, 'packages/server/src');
-  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !/(query|perfetto)-command\.ts$/.test(f));
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !/((query|perfetto)-command|server-client)\.ts$/.test(f));
   const read = files.map((f) => readFileSync(join(src, f), 'utf8')).join('\n');
   const vars = new Set([...read.matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
   // …and the names the configuration and the command pass around as strings
