@@ -10,18 +10,9 @@ import { BEGIN_THREAD, END_THREAD, BEGIN_ASYNC } from '../../src/core/records.js
 import { defaultSamplingPolicy, type FrameInfo, type SampledBlock } from '../../src/core/sampling-policy.js';
 import { compilePolicy, resolveSampling, type SamplingSettings } from '../../src/core/sampling-settings.js';
 import { TailSampler } from '../../src/core/tail-sampler.js';
+// a seeded PRNG, so "random" baselines are reproducible
+import { prng } from '../../../transit/test/support/prng.js';
 
-/** mulberry32: a small seeded PRNG, so "random" baselines are reproducible */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PERIOD = 1000 / 60;
 
