@@ -212,6 +212,8 @@ export class PageSink implements BatchSink {
       if (x.type === 'thread') this.host.sender.hello(x);
       else if (x.type === 'batch') this.waiting.push(x);
       else if (x.type === 'flush') {
+        // the batches queued before this flush go first: it answers for everything handed over before it
+        this.drainPage(Infinity);
         const id = x.id;
         void this.host.sender.flush().then(() => this.onWorkerMessage({ type: 'flushed', id }));
       }
