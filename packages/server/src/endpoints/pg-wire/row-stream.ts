@@ -1,7 +1,7 @@
 /**
  * A query result sent as the engine produces it: one record batch at a time becomes DataRows while DuckDB
  * computes the next, so the first rows leave before the last are made and memory holds one batch whatever
- * the result's size. The first batch is read when the stream opens, so Describe can report the columns'
+ * the result's size (two batches: one being sent, the next being made). The first batch is read when the stream opens, so Describe can report the columns'
  * types (and an empty result still has them, from the schema). A stream holds a query slot until it is
  * read to the end or closed: the session closes it with its portal.
  *
@@ -10,7 +10,7 @@
  *   for (let chunk = await rows.next(); chunk; chunk = await rows.next()) send(chunk);
  *   await rows.close();
  */
-import { Table } from 'apache-arrow';
+import { Table, type RecordBatch } from 'apache-arrow';
 import { QueryError } from '../../analytics/query-error.js';
 import type { QueryStream } from '../../analytics/query-stream.js';
 import { arrowRows, type RowSource } from './row-source.js';
@@ -36,13 +36,22 @@ export async function openRowStream(stream: QueryStream, names?: readonly string
   const rowsOf = (b: Parameters<typeof arrowRows>[0]) => arrowRows(b, stream.sqlTypes, useNames);
   let first: RowSource | undefined;
   let handed = 0;
+  // one batch read ahead: DuckDB computes the next while the session encodes and sends this one
+  let ahead: Promise<RecordBatch | undefined> | undefined;
+  const fetchNext = (): Promise<RecordBatch | undefined> => {
+    const p = stream.next();
+    p.catch(() => undefined); // observed by read(); not an unhandled rejection meanwhile
+    return p;
+  };
   const read = async (): Promise<RowSource | undefined> => {
     try {
-      const batch = await stream.next();
+      const batch = await (ahead ?? fetchNext());
+      ahead = batch === undefined ? undefined : fetchNext();
       if (batch === undefined) return undefined;
       handed += batch.numRows;
       return rowsOf(batch);
     } catch (err) {
+      ahead = undefined;
       await stream.close();
       if (err instanceof QueryError) throw new StatementError(sqlStateFor(err), err.message);
       throw err;
