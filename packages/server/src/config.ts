@@ -163,6 +163,7 @@ export const SERVE_ENV_VARS: ReadonlyArray<[string, string]> = [
   ['SIRIUS_SHUTDOWN_GRACE_MS', `as --shutdown-grace-ms: how long requests in flight may finish at shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})`],
   ['SIRIUS_SELF_TELEMETRY', "as --self-telemetry: record the server's own logs, metrics and spans: 1 = into this server, or a Sirius URL (default off)"],
   ['SIRIUS_INGESTION_KEY, SIRIUS_FLUSH_TIMEOUT_MS', 'with --self-telemetry <url>: the key sent to that server, and how long the last flush may take (as for any instrumented program)'],
+  ['SIRIUS_PERFETTO_WINDOW_MS, SIRIUS_PERFETTO_BATCH_ROWS, SIRIUS_PERFETTO_PIECE_BYTES', 'Perfetto export (GET /api/perfetto, perfetto_trace_chunks): event time read per query (default 10000 ms), rows per streamed batch (default 16384), bytes gathered per write (default 1 MiB)'],
   ['SIRIUS_LAKEHOUSE_THREADS', 'DuckDB threads the daemon uses to compact partitions (default 2)'],
   ['SIRIUS_PARQUET_WRITER', "direct (default: Sirius's own Parquet writer for per-second partitions) or duckdb"],
   ['SIRIUS_LAKEHOUSE_STEP_PAUSE_MS, SIRIUS_LAKEHOUSE_TEST_SPANS_MS', 'test hooks: a pause inside each materialization step; shorter compaction spans (unset in production)'],
