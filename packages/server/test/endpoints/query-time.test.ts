@@ -101,11 +101,13 @@ describe('time as UTC instants, and the range a query bounds itself to', () => {
           return async (...args: Parameters<QueryEngine['stream']>) => {
             const stream = await target.stream(...args);
             const close = stream.close.bind(stream);
+            let noted = false;
             return Object.assign(Object.create(stream) as typeof stream, {
               close: async () => {
-                const had = stream.stats !== undefined;
                 await close();
-                if (!had && stream.stats) seen.push(stream.stats);
+                // once, whether the query ended before the close (read to the end) or with it
+                if (!noted && stream.stats) seen.push(stream.stats);
+                noted = true;
               },
             });
           };
