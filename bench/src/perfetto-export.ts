@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BlockEncoder, encodeBlock, type BlockMeta } from '@sirius/transit';
+import { encodeBlock, type BlockMeta } from '@sirius/transit';
 import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
 import { openLake } from '../../packages/server/src/lake/open-lake.js';
 import { insertProcess } from '../../packages/server/src/lake/process-repository.js';
@@ -32,39 +32,13 @@ import { openTraceExport } from '../../packages/server/src/analytics/perfetto/tr
 import { perfettoTrace } from '../../packages/server/src/analytics/perfetto/index.js';
 import type { RowBatch } from '../../packages/server/src/lakehouse/row-batch.js';
 import { createDatabase } from './ingestion-server.js';
+import { secondOfFrames } from './game-second.js';
 
 const SPANS_PER_SECOND = 50_000;
 const SEC = 1_000_000_000n;
 const TSC = 1_000_000_000; // one tick per ns
 const T0 = 1_764_000_000_000_000_000n;
 const SELF = fileURLToPath(import.meta.url);
-
-/** One second of a 60 fps game: per frame 1 frame span, 8 systems, leaves under each: 50,000 spans. */
-function secondOfFrames(): { payload: Uint8Array; events: number } {
-  const enc = new BlockEncoder();
-  let events = 0;
-  const frames = 60;
-  const leaves = Math.round((SPANS_PER_SECOND / frames - 9) / 8);
-  for (let f = 0; f < frames; f++) {
-    const t0 = Math.floor((f * 1e9) / frames);
-    enc.beginThreadSpan(t0, 'frame', 'game', 'loop.ts', 1);
-    let t = t0 + 1000;
-    for (let s = 0; s < 8; s++) {
-      enc.beginThreadSpan(t, `system ${s}`, 'game', 'systems.ts', 10 + s);
-      for (let l = 0; l < leaves; l++) {
-        enc.beginThreadSpan(t + 1, l % 2 ? 'move' : 'collide', 'game', 'entity.ts', 40 + (l % 2));
-        enc.endThreadSpan(t + 15, l % 2 ? 'move' : 'collide', 'game', 'entity.ts', 40 + (l % 2));
-        t += 16;
-      }
-      enc.endThreadSpan(t + 5, `system ${s}`, 'game', 'systems.ts', 10 + s);
-      t += 10;
-      events += 2 + leaves * 2;
-    }
-    enc.endThreadSpan(t + 100, 'frame', 'game', 'loop.ts', 1);
-    events += 2;
-  }
-  return { payload: enc.finish(), events };
-}
 
 interface ChildJob {
   mode: 'stream' | 'whole';
@@ -164,7 +138,7 @@ export async function run(minutes = Number(process.env.SIRIUS_BENCH_PERFETTO_MIN
           cpu_brand: 'bench', tsc_frequency: TSC, start_time: String(T0), start_ticks: '0', parent_process_id: null, properties: {},
         });
         await insertStream(lake.sql, { stream_id: streamId, process_id: processId, tags: ['cpu'], properties: { thread_name: 'main' } });
-        const { payload, events } = secondOfFrames();
+        const { payload, events } = secondOfFrames(SPANS_PER_SECOND);
         const genStart = performance.now();
         let batch: BlockRecord[] = [];
         for (let s = 0; s < seconds; s++) {

@@ -17,7 +17,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlockEncoder, encodeBlock, type BlockMeta } from '@sirius/transit';
+import { encodeBlock, type BlockMeta } from '@sirius/transit';
 import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
 import { openLake } from '../../packages/server/src/lake/open-lake.js';
 import { insertProcess } from '../../packages/server/src/lake/process-repository.js';
@@ -28,39 +28,13 @@ import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
 import { SPAN_REACH } from '../../packages/server/src/lakehouse/span-segments.js';
 import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
 import { createDatabase } from './ingestion-server.js';
+import { secondOfFrames } from './game-second.js';
 
 const SPANS_PER_SECOND = 50_000;
 const SEC = 1_000_000_000n;
 const TSC = 1_000_000_000; // ticks per second: one tick per ns
 const T0 = 1_764_000_000_000_000_000n;
 const WITH_PAYLOAD = 120n * SEC;
-
-/** One second of a 60 fps game: per frame 1 frame span, 8 systems, 103 leaves each (833 spans, 1,666 events). */
-function secondOfFrames(): { payload: Uint8Array; events: number } {
-  const enc = new BlockEncoder();
-  let events = 0;
-  const frames = 60;
-  const leaves = Math.round((SPANS_PER_SECOND / frames - 9) / 8);
-  for (let f = 0; f < frames; f++) {
-    const t0 = Math.floor((f * 1e9) / frames);
-    enc.beginThreadSpan(t0, 'frame', 'game', 'loop.ts', 1);
-    let t = t0 + 1000;
-    for (let s = 0; s < 8; s++) {
-      enc.beginThreadSpan(t, `system${s}`, 'game', 'systems.ts', 10 + s);
-      for (let l = 0; l < leaves; l++) {
-        enc.beginThreadSpan(t + 1, 'entity', 'game', 'entity.ts', 40);
-        enc.endThreadSpan(t + 15, 'entity', 'game', 'entity.ts', 40);
-        t += 16;
-      }
-      enc.endThreadSpan(t + 5, `system${s}`, 'game', 'systems.ts', 10 + s);
-      t += 10;
-      events += 2 + leaves * 2;
-    }
-    enc.endThreadSpan(t + 100, 'frame', 'game', 'loop.ts', 1);
-    events += 2;
-  }
-  return { payload: enc.finish(), events };
-}
 
 /** The object store, counting the block payloads asked for. */
 function counting(objects: ObjectStore, asked: string[]): ObjectStore {
@@ -89,7 +63,7 @@ export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<
   const counted = { sql: lake.sql, objects: counting(lake.objects, asked) };
   const out: Record<string, number | string> = { metadata: db ? 'PostgreSQL' : 'PGlite', 'spans per second': SPANS_PER_SECOND };
   try {
-    const { payload, events } = secondOfFrames();
+    const { payload, events } = secondOfFrames(SPANS_PER_SECOND);
     out['events per 1 s block'] = events;
     const lakehouse = createLakehouse({ lake: counted, dataDir: dir });
     const engine = await createQueryEngine({ lake: counted, lakehouse, cacheDir: join(dir, 'cache'), limits: { timeoutMs: 600_000 } });

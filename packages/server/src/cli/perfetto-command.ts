@@ -6,9 +6,9 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { CLIENT_OPTIONS, progressLine, serverTarget, timeRange, write, type ClientCommandIo } from './server-client.js';
 import { UsageError, type Command } from './command.js';
+import { parseCommandArgs } from './parse.js';
 
 const OPTIONS = { ...CLIENT_OPTIONS, output: { type: 'string', short: 'o' } } as const;
 
@@ -39,13 +39,7 @@ Example:
   sirius perfetto 3f2c…-…  --begin 2024-05-01T12:00:00Z --end 2024-05-01T12:10:00Z -o game.pftrace
 `,
     async run(args) {
-      let parsed;
-      try {
-        parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const { values, positionals } = parsed;
+      const { values, positionals } = parseCommandArgs(args, OPTIONS, true);
       if (values.help) {
         io.stdout.write(this.help());
         return 0;

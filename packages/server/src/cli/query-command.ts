@@ -4,10 +4,10 @@
  * It asks the server for JSON (or for the Arrow stream, passed through), so it loads no Arrow library.
  * Queries slower than a second show a progress line on stderr (when it is a terminal, or with --progress).
  */
-import { parseArgs } from 'node:util';
 // only the time-bound parser: the client's main entry loads apache-arrow, which the CLI does not need
 import { CLIENT_OPTIONS, progressLine, serverTarget, timeRange, write, type ClientCommandIo } from './server-client.js';
 import { UsageError, type Command } from './command.js';
+import { parseCommandArgs } from './parse.js';
 import { postQuery, QueryRefused, Unreachable, type JsonAnswer } from './query-http.js';
 import { toAligned, toCsv } from './query-render.js';
 
@@ -40,13 +40,7 @@ Example:
   sirius query "SELECT level, count(*) AS n FROM log_entries GROUP BY level ORDER BY level" --begin 1h
 `,
     async run(args) {
-      let parsed;
-      try {
-        parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-      } catch (err) {
-        throw new UsageError((err as Error).message);
-      }
-      const { values, positionals } = parsed;
+      const { values, positionals } = parseCommandArgs(args, OPTIONS, true);
       if (values.help) {
         io.stdout.write(this.help());
         return 0;
