@@ -110,6 +110,9 @@ describe('tracing under faults', { skip: target.skip }, () => {
     const mib = (b: number): string => (b / 1048576).toFixed(1);
     const held = (m: Mem): number => m.heapUsed + m.arrayBuffers;
     assert.ok(held(end) - held(mid) < 16 * 1024 * 1024, `heap + array buffers grew by ${mib(held(end) - held(mid))} MiB`);
+    // buffers the sender hands back wait in the busy thread's queue until it reads them: a few, not one per
+    // batch (they once held 40 MiB here, ten times the bound)
+    assert.ok(end.arrayBuffers < 16 * 1024 * 1024, `array buffers hold ${mib(end.arrayBuffers)} MiB with a 4 MiB bound`);
     assert.ok(end.rss - mid.rss < 64 * 1024 * 1024, `rss grew by ${mib(end.rss - mid.rss)} MiB (from ${mib(mid.rss)})`);
     const server = await serve(port);
     const done = await child.step('done');

@@ -11,7 +11,12 @@ const REPORTED = 2;
 const READY = 3;
 /** batches worker threads have posted to the sender's channel */
 const POSTED = 4;
-const CELLS = 5;
+/** buffers the sender handed back to the thread that lent them, and how many of those that thread took in */
+const GIVEN_BACK = 5;
+const TAKEN_BACK = 6;
+/** how many handed-back buffers may wait in a thread's message queue (a thread busy for seconds reads none) */
+const MAX_UNREAD_GIVEN_BACK = 8;
+export const BUDGET_CELLS = 7;
 
 export class Budget {
   private readonly cells: BigInt64Array;
@@ -21,7 +26,7 @@ export class Budget {
   }
 
   static create(maxBytes: number): Budget {
-    return new Budget(new SharedArrayBuffer(8 * CELLS), maxBytes);
+    return new Budget(new SharedArrayBuffer(8 * BUDGET_CELLS), maxBytes);
   }
 
   /** Charges `bytes` if that keeps the total within the bound; false (nothing charged) otherwise. */
@@ -84,5 +89,21 @@ export class Budget {
 
   get posted(): number {
     return Number(Atomics.load(this.cells, POSTED));
+  }
+
+  /**
+   * Whether the sender may hand a buffer back for reuse. A calling thread in a long synchronous loop never
+   * reads its messages, so buffers handed back would pile up in its queue outside the bound; past a few
+   * unread ones the sender lets the buffer go (garbage in its own heap) and the thread allocates a new one.
+   */
+  mayGiveBack(): boolean {
+    if (Number(Atomics.load(this.cells, GIVEN_BACK) - Atomics.load(this.cells, TAKEN_BACK)) >= MAX_UNREAD_GIVEN_BACK) return false;
+    Atomics.add(this.cells, GIVEN_BACK, 1n);
+    return true;
+  }
+
+  /** The lending thread read a handed-back buffer. */
+  tookBack(): void {
+    Atomics.add(this.cells, TAKEN_BACK, 1n);
   }
 }

@@ -7,7 +7,7 @@
  * must send them again.
  */
 import { lz4SectionsCodec } from '@sirius/transit';
-import { Budget } from '../../core/budget.js';
+import { BUDGET_CELLS, Budget } from '../../core/budget.js';
 import { Sender } from '../../core/sender.js';
 import { fetchTransport, type Transport } from '../../core/transport.js';
 import { clock, timeOrigin } from './clock.js';
@@ -17,7 +17,7 @@ import { uuid } from './uuid.js';
 
 /** A budget over a plain ArrayBuffer: the same cells as the shared one, for one realm. */
 export function localBudget(maxBytes: number): Budget {
-  return new Budget(new ArrayBuffer(8 * 5) as unknown as SharedArrayBuffer, maxBytes);
+  return new Budget(new ArrayBuffer(8 * BUDGET_CELLS) as unknown as SharedArrayBuffer, maxBytes);
 }
 
 export interface SenderHost {

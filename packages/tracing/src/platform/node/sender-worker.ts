@@ -44,7 +44,7 @@ function handle(m: ToSender, fromParent: boolean): void {
       break;
     case 'batch':
       sender.batch(m);
-      if (fromParent) giveBack(m);
+      if (fromParent && budget.mayGiveBack()) giveBack(m);
       break;
     case 'flush':
       void channelCaughtUp()

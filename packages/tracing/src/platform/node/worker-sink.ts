@@ -26,6 +26,7 @@ export class WorkerSink implements BatchSink {
     this.worker = startWorker(new URL(`./sender-worker${SELF_EXT}`, import.meta.url), { workerData: cfg });
     this.worker.on('message', (m: FromSender) => {
       if (m.type === 'reuse') {
+        this.budget.tookBack();
         if (this.free.length < 8) this.free.push(m.f64);
       } else {
         const done = this.waiting.get(m.id);
