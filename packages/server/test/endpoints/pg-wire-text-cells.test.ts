@@ -60,6 +60,18 @@ test('integers, doubles, strings, booleans: the same bytes as the general path',
   assert.deepEqual(r.direct, r.general);
 });
 
+test('fractional doubles of every decimal count and sign, near the fast path\'s edges: the same bytes', async () => {
+  // the direct writer prints doubles of up to six decimals below 2^31 itself, the rest through String():
+  // thirds and sevenths (17 digits), halves to millionths, values either side of 2^31, tiny and huge ones
+  const sql = `SELECT i / 3.0 AS thirds, -i / 7.0 AS sevenths, i / 2.0 AS halves, i * 0.001 AS milli, i * 1e-6 AS micro,
+      round(i * 1.37, 3) AS rounded, (i - 500) * 0.1 AS tenths, 2147483648.0 - i / 4.0 AS near_two31,
+      i * 1234567.891 AS big, i * 1e-9 AS tiny, (i / 1e6)::FLOAT AS single
+    FROM range(2000) r(i)`;
+  const r = await bothWays(sql);
+  assert.equal(r.directColumns, 11);
+  assert.deepEqual(r.direct, r.general);
+});
+
 test('timestamps with and without zone, ns and µs, before 1970 and far out: the same bytes', async () => {
   const sql = `SELECT t::TIMESTAMPTZ AS tz, t AS ts_us, t::TIMESTAMP_NS AS ns, make_timestamp_ns(n) AS ns2 FROM (VALUES
       (TIMESTAMP '2024-05-01 00:00:00', 0::BIGINT),

@@ -89,6 +89,7 @@ export class PgSession {
   private processing = false;
   private out: Buffer[] = [];
   private outBytes = 0;
+  private readonly chunks = new msg.ChunkPool();
   private phase: 'startup' | 'password' | 'ready' | 'closed' = 'startup';
   private readonly statements = new Map<string, Prepared>();
   private readonly portals = new Map<string, Portal>();
@@ -240,10 +241,16 @@ export class PgSession {
 
   private async flush(): Promise<void> {
     if (this.out.length === 0 || this.phase === 'closed') return;
-    const data = Buffer.concat(this.out);
+    const out = this.out;
     this.out = [];
     this.outBytes = 0;
-    if (!this.socket.write(data)) {
+    // one writev for the lot (no concatenated copy); row chunks go back to the pool once written
+    const socket = this.socket;
+    let ok = true;
+    socket.cork();
+    for (const b of out) ok = this.chunks.owns(b) ? socket.write(b, () => this.chunks.giveBack(b)) : socket.write(b);
+    socket.uncork();
+    if (!ok) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.socket.off('drain', done);
@@ -505,7 +512,7 @@ export class PgSession {
     if (describe) this.send(msg.rowDescription(rows.columns.map((c, i) => ({ name: c.name, type: encoders[i]!.type, format: encoders[i]!.format }))));
     const from = portal?.sent ?? 0;
     const to = maxRows > 0 ? Math.min(rows.rowCount, from + maxRows) : rows.rowCount;
-    const writer = new msg.DataRowWriter();
+    const writer = new msg.DataRowWriter(this.chunks);
     for (let r = from; r < to; r++) {
       writer.row(encoders, r);
       if (this.outBytes + writer.size >= FLUSH_BYTES) {
@@ -528,7 +535,7 @@ export class PgSession {
     const formats = resultFormats(portal?.formatCodes ?? [], rows.columns.length);
     if (describe) this.send(msg.rowDescription(rows.describe(formats)));
     const at: StreamPosition = portal ? (portal.streamed ??= { offset: 0, total: 0, done: false }) : { offset: 0, total: 0, done: false };
-    const writer = new msg.DataRowWriter();
+    const writer = new msg.DataRowWriter(this.chunks);
     let sent = 0;
     try {
       while (!at.done) {

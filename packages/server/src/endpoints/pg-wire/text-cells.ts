@@ -24,6 +24,7 @@ export interface DirectTextWriter {
 const NUMBER_BOUND = 4 + 24; // "-1.2345678901234567e-308" is the longest double
 const TIMESTAMP_BOUND = 4 + 32;
 const US_PER_DAY = 86_400_000_000;
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** The chunk holding each row, found by walking forward from the last one (rows are asked for in order). */
 class ChunkWalk {
@@ -77,20 +78,39 @@ function writeNull(buf: Uint8Array, at: number): number {
   return at + 4;
 }
 
+/** how many decimal digits a number below 2^31 has */
+function digitCount(v: number): number {
+  let len = 1;
+  while (len < 10 && v >= POW10[len]!) len++;
+  return len;
+}
+
+/** `len` digits of `v` (< 2^31) ending at `p + len`, with leading zeros if it has fewer: int32 arithmetic, no fmod */
+function writeSmall(buf: Uint8Array, p: number, v: number, len: number): void {
+  for (let i = p + len - 1; i >= p; i--) {
+    const q = (v / 10) | 0;
+    buf[i] = 48 + v - q * 10;
+    v = q;
+  }
+}
+
 /** the decimal digits of a safe integer at `p`; returns the offset after them */
 function writeDigits(buf: Uint8Array, p: number, v: number): number {
   if (v < 0) {
     buf[p++] = 45; // '-'
     v = -v;
   }
-  let len = 1;
-  for (let t = v; t >= 10; t = (t - (t % 10)) / 10) len++;
-  for (let i = p + len - 1; i >= p; i--) {
-    const d = v % 10;
-    buf[i] = 48 + d;
-    v = (v - d) / 10;
+  if (v < 2147483648) {
+    const len = digitCount(v);
+    writeSmall(buf, p, v, len);
+    return p + len;
   }
-  return p + len;
+  // below 2^53: at most 8 digits above the last 8, each part within int32
+  const hi = Math.floor(v / 1e8);
+  const len = digitCount(hi);
+  writeSmall(buf, p, hi, len);
+  writeSmall(buf, p + len, v - hi * 1e8, 8);
+  return p + len + 8;
 }
 
 /** an ASCII string at `p` (the callers only write numbers' text) */
@@ -100,15 +120,55 @@ function writeAscii(buf: Uint8Array, p: number, s: string): number {
 }
 
 function writeTwo(buf: Uint8Array, p: number, v: number): void {
-  buf[p] = 48 + ((v / 10) | 0);
-  buf[p + 1] = 48 + (v % 10);
+  const tens = (v / 10) | 0;
+  buf[p] = 48 + tens;
+  buf[p + 1] = 48 + v - tens * 10;
 }
 
-/** a cell whose text is written at `at + 4` by `body`, which returns the offset after the text */
-function framed(body: (buf: Uint8Array, p: number) => number, buf: Uint8Array, at: number): number {
-  const end = body(buf, at + 4);
+/** a cell of an ASCII string: its length then its bytes */
+function asciiCell(buf: Uint8Array, at: number, s: string): number {
+  writeLength(buf, at, s.length);
+  return writeAscii(buf, at + 4, s);
+}
+
+/** a cell of a safe integer's digits (no closure per cell: the hot path allocates nothing) */
+function digitsCell(buf: Uint8Array, at: number, v: number): number {
+  const end = writeDigits(buf, at + 4, v);
   writeLength(buf, at, end - at - 4);
   return end;
+}
+
+
+/**
+ * A double's shortest round-trip text (what `String(v)` gives) for the common values with at most six
+ * decimals and |v| < 2^31, or -1 for the others. There the decimals' spacing (≥ 1e-6) exceeds the double's
+ * ulp (≤ 2^-22), so at most one d-decimal number rounds to v, `Math.round(v · 10^d)` finds it, and the
+ * division by 10^d (both exact, the quotient correctly rounded) is exactly what parsing the text gives: the
+ * smallest such d is the shortest text.
+ */
+function fixedCell(buf: Uint8Array, at: number, v: number): number {
+  const a = v < 0 ? -v : v;
+  if (!(a < 2147483648)) return -1;
+  for (let d = 1; d <= 6; d++) {
+    const scale = POW10[d]!;
+    const n = Math.round(a * scale);
+    if (n / scale !== a) continue;
+    let p = at + 4;
+    if (v < 0) buf[p++] = 45; // '-'
+    const int = Math.floor(n / scale);
+    p = writeDigits(buf, p, int);
+    buf[p] = 46; // '.'
+    let frac = n - int * scale;
+    for (let k = d; k >= 1; k--) {
+      const dgt = frac % 10;
+      buf[p + k] = 48 + dgt;
+      frac = (frac - dgt) / 10;
+    }
+    p += d + 1;
+    writeLength(buf, at, p - at - 4);
+    return p;
+  }
+  return -1;
 }
 
 function int64Writer(walk: ChunkWalk, signed: boolean, fallback: (row: number) => string): DirectTextWriter {
@@ -121,8 +181,8 @@ function int64Writer(walk: ChunkWalk, signed: boolean, fallback: (row: number) =
       const i = walk.slot * 2;
       const hi = v[i + 1]!;
       const lo = v[i]! >>> 0;
-      if (hi >= -0x200000 && hi < 0x200000 && (signed || hi >= 0)) return framed((b, p) => writeDigits(b, p, hi * 4294967296 + lo), buf, at);
-      return framed((b, p) => writeAscii(b, p, fallback(row)), buf, at);
+      if (hi >= -0x200000 && hi < 0x200000 && (signed || hi >= 0)) return digitsCell(buf, at, hi * 4294967296 + lo);
+      return asciiCell(buf, at, fallback(row));
     },
   };
 }
@@ -134,7 +194,7 @@ function smallIntWriter(walk: ChunkWalk): DirectTextWriter {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
       const v = Number((walk.data.values as unknown as ArrayLike<number>)[walk.slot]);
-      return framed((b, p) => writeDigits(b, p, v), buf, at);
+      return digitsCell(buf, at, v);
     },
   };
 }
@@ -147,8 +207,12 @@ function floatWriter(walk: ChunkWalk, single: boolean): DirectTextWriter {
       if (walk.isNull) return writeNull(buf, at);
       const v = (walk.data.values as unknown as ArrayLike<number>)[walk.slot]!;
       // integral doubles print as their digits (String(2) is "2"), without building the string
-      if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) return framed((b, p) => writeDigits(b, p, v), buf, at);
-      return framed((b, p) => writeAscii(b, p, formatFloat(v, single)), buf, at);
+      if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) return digitsCell(buf, at, v);
+      if (!single) {
+        const end = fixedCell(buf, at, v);
+        if (end >= 0) return end;
+      }
+      return asciiCell(buf, at, formatFloat(v, single));
     },
   };
 }
@@ -219,7 +283,7 @@ function timestampWriter(walk: ChunkWalk, unit: number, zoned: boolean): DirectT
       if (!Number.isSafeInteger(us) || (unit === 2 && (hi >= 0x200000 || hi < -0x200000))) {
         const r = raw();
         const exact = unit === 3 ? (r >= 0n ? r / 1000n : -((-r + 999n) / 1000n)) : r;
-        return framed((b, p) => writeAscii(b, p, fallback(row, exact)), buf, at);
+        return asciiCell(buf, at, fallback(row, exact));
       }
       const d = Math.floor(us / US_PER_DAY);
       if (d !== lastDay) {
@@ -229,31 +293,30 @@ function timestampWriter(walk: ChunkWalk, unit: number, zoned: boolean): DirectT
         if (text.length !== 11) lastDay = NaN;
         else writeAscii(day, 0, text);
       }
-      if (Number.isNaN(lastDay)) return framed((b, p) => writeAscii(b, p, fallback(row, BigInt(us))), buf, at);
+      if (Number.isNaN(lastDay)) return asciiCell(buf, at, fallback(row, BigInt(us)));
       let p = at + 4;
-      buf.set(day, p);
+      for (let k = 0; k < 11; k++) buf[p + k] = day[k]!; // TypedArray.set costs more per call than 11 bytes
       p += 11;
       const inDay = us - d * US_PER_DAY;
+      // below 86,400 s and 10^6 µs: int32 arithmetic from here on
       const secs = Math.floor(inDay / 1_000_000);
-      writeTwo(buf, p, Math.floor(secs / 3600));
+      const hours = (secs / 3600) | 0;
+      const minutes = ((secs - hours * 3600) / 60) | 0;
+      writeTwo(buf, p, hours);
       buf[p + 2] = 58; // ':'
-      writeTwo(buf, p + 3, Math.floor(secs / 60) % 60);
+      writeTwo(buf, p + 3, minutes);
       buf[p + 5] = 58;
-      writeTwo(buf, p + 6, secs % 60);
+      writeTwo(buf, p + 6, secs - hours * 3600 - minutes * 60);
       p += 8;
       let frac = inDay - secs * 1_000_000;
       if (frac !== 0) {
         let digits = 6;
-        while (frac % 10 === 0) {
-          frac /= 10;
+        for (let q = (frac / 10) | 0; q * 10 === frac; q = (frac / 10) | 0) {
+          frac = q;
           digits--;
         }
         buf[p] = 46; // '.'
-        for (let k = digits; k >= 1; k--) {
-          const dgt = frac % 10;
-          buf[p + k] = 48 + dgt;
-          frac = (frac - dgt) / 10;
-        }
+        writeSmall(buf, p + 1, frac, digits);
         p += digits + 1;
       }
       if (zoned) {
