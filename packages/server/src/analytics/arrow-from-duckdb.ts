@@ -28,6 +28,8 @@ interface Sink {
   /** appends `count` values; returns roughly how many bytes they add to the result */
   push(vector: duckdb.Vector, count: number, chunk: DuckDBDataChunk, column: number): number;
   finish(length: number): { type: DataType; data: Data };
+  /** bytes of values appended so far (sizes the next batch's buffers) */
+  readonly size: number;
 }
 
 function validityOf(vector: duckdb.Vector, count: number): Uint8Array | null {
@@ -36,10 +38,13 @@ function validityOf(vector: duckdb.Vector, count: number): Uint8Array | null {
 }
 
 /** fixed-width values whose bytes are the Arrow layout already */
-function fixedSink(width: number, type: DataType): Sink {
-  const data = new ByteBuffer();
+function fixedSink(width: number, type: DataType, capacity?: number): Sink {
+  const data = new ByteBuffer(capacity);
   const valid = new BitBuffer();
   return {
+    get size() {
+      return data.length;
+    },
     push(vector, count) {
       data.append(duckdb.vector_get_data(vector, count * width));
       valid.appendBitmap(validityOf(vector, count), count);
@@ -65,6 +70,7 @@ function boolSink(): Sink {
   const values = new BitBuffer();
   const valid = new BitBuffer();
   return {
+    size: 0,
     push(vector, count) {
       const bytes = duckdb.vector_get_data(vector, count);
       for (let i = 0; i < count; i++) values.appendBit(bytes[i] !== 0);
@@ -80,12 +86,15 @@ function boolSink(): Sink {
 }
 
 /** VARCHAR and BLOB: DuckDB string_t is 16 bytes: u32 length, then ≤ 12 inline bytes or a prefix + pointer */
-function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void): Sink {
-  const data = new ByteBuffer();
+function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void, capacity?: number, rows = 1024): Sink {
+  const data = new ByteBuffer(capacity);
   const valid = new BitBuffer();
-  let offsets = new Int32Array(1024);
+  let offsets = new Int32Array(rows + 1);
   let n = 0;
   return {
+    get size() {
+      return data.length;
+    },
     push(vector, count) {
       const raw = duckdb.vector_get_data(vector, count * 16);
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -129,7 +138,7 @@ function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void): Sink 
         length,
         nullCount: valid.nullCount,
         nullBitmap: valid.nullCount > 0 ? valid.finish() : null,
-        valueOffsets: offsets.slice(0, n + 1),
+        valueOffsets: n + 1 >= offsets.length * 0.75 ? offsets.subarray(0, n + 1) : offsets.slice(0, n + 1),
         data: data.finish(),
       });
       return { type, data: d as Data };
@@ -142,6 +151,7 @@ function hugeSink(signed: boolean, strict: boolean): Sink {
   const words = new ByteBuffer();
   const valid = new BitBuffer();
   return {
+    size: 0,
     push(vector, count) {
       words.append(duckdb.vector_get_data(vector, count * 16));
       valid.appendBitmap(validityOf(vector, count), count);
@@ -181,6 +191,7 @@ function valueSink(duckType: DuckDBType): Sink {
   const type = arrowTypeFor(duckType);
   const values: unknown[] = [];
   return {
+    size: 0,
     push(_vector, count, chunk, column) {
       const vec = chunk.getColumnVector(column);
       let bytes = 0;
@@ -280,13 +291,15 @@ function fixedLayout(id: DuckDBTypeId): [width: number, type: DataType] | undefi
 }
 
 /** `strictHuge`: HUGEINT is always Int64 (a value past 64 bits fails), so every batch of a stream has one schema */
-function sinkFor(t: DuckDBType, account: (bytes: number) => void, strictHuge = false): Sink {
+function sinkFor(t: DuckDBType, account: (bytes: number) => void, strictHuge = false, hint?: { bytes: number; rows: number }): Sink {
   const fixed = fixedLayout(t.typeId);
-  if (fixed) return fixedSink(fixed[0], fixed[1]);
+  // a hint (the previous batch's size, plus a margin) lets a stream's buffers grow once instead of ~10 times
+  const capacity = hint === undefined ? undefined : Math.ceil(hint.bytes * 1.15);
+  if (fixed) return fixedSink(fixed[0], fixed[1], capacity);
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN: return boolSink();
-    case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8(), account);
-    case DuckDBTypeId.BLOB: return bytesSink(new Binary(), account);
+    case DuckDBTypeId.VARCHAR: return bytesSink(new Utf8(), account, capacity, hint?.rows);
+    case DuckDBTypeId.BLOB: return bytesSink(new Binary(), account, capacity, hint?.rows);
     case DuckDBTypeId.HUGEINT: return hugeSink(true, strictHuge);
     case DuckDBTypeId.UHUGEINT: return hugeSink(false, strictHuge);
     default: return valueSink(t);
@@ -399,6 +412,8 @@ export class ArrowBatchReader {
   private readonly types: DuckDBType[];
   private done = false;
   private first = true;
+  /** the previous batch's size per column, to size the next one's buffers */
+  private hints: { bytes: number; rows: number }[] | undefined;
 
   constructor(
     private readonly result: DuckDBResult,
@@ -417,7 +432,8 @@ export class ArrowBatchReader {
     this.first = false;
     const maxRows = this.opts.batchRows ?? Infinity;
     const account = (added: number) => this.opts.reserve?.(added);
-    const sinks = this.types.map((t) => sinkFor(t, account, true));
+    const hints = this.hints;
+    const sinks = this.types.map((t, i) => sinkFor(t, account, true, hints?.[i]));
     let rows = 0;
     let bytes = 0;
     while (rows < maxRows && bytes < maxBytes) {
@@ -435,6 +451,7 @@ export class ArrowBatchReader {
       this.opts.signal?.();
     }
     if (rows === 0) return undefined;
+    this.hints = sinks.map((s) => ({ bytes: s.size, rows: Math.ceil(rows * 1.15) }));
     const built = sinks.map((s) => s.finish(rows));
     const structData = makeData({ type: new Struct(this.schema.fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
     return new RecordBatch(this.schema, structData);

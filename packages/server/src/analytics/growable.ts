@@ -3,8 +3,13 @@
  */
 
 export class ByteBuffer {
-  bytes = new Uint8Array(1024);
+  bytes: Uint8Array;
   length = 0;
+
+  /** `capacity`: what the caller expects to append (a streamed result's previous batch), to grow once at most */
+  constructor(capacity = 1024) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
 
   reserve(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
@@ -21,8 +26,12 @@ export class ByteBuffer {
     this.length += src.length;
   }
 
-  /** a right-sized copy aligned for a typed-array view */
+  /**
+   * The bytes, aligned for a typed-array view: the buffer itself when it is at least 3/4 full (a copy would
+   * cost more than the slack), else a right-sized copy.
+   */
   finish(): Uint8Array {
+    if (this.length >= this.bytes.length * 0.75) return this.bytes.subarray(0, this.length);
     return this.bytes.slice(0, this.length);
   }
 }
