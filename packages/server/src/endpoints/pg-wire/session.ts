@@ -513,8 +513,8 @@ export class PgSession {
     const from = portal?.sent ?? 0;
     const to = maxRows > 0 ? Math.min(rows.rowCount, from + maxRows) : rows.rowCount;
     const writer = new msg.DataRowWriter(this.chunks);
-    for (let r = from; r < to; r++) {
-      writer.row(encoders, r);
+    for (let r = from; r < to; ) {
+      r = writer.rows(encoders, r, to, FLUSH_BYTES - this.outBytes);
       if (this.outBytes + writer.size >= FLUSH_BYTES) {
         for (const b of writer.take()) this.send(b);
         await this.flush();
@@ -551,8 +551,8 @@ export class PgSession {
         }
         const encoders = at.encoders!;
         const end = maxRows > 0 ? Math.min(at.chunk.rowCount, at.offset + (maxRows - sent)) : at.chunk.rowCount;
-        for (let r = at.offset; r < end; r++) {
-          writer.row(encoders, r);
+        for (let r = at.offset; r < end; ) {
+          r = writer.rows(encoders, r, end, FLUSH_BYTES - this.outBytes);
           if (this.outBytes + writer.size >= FLUSH_BYTES) {
             for (const b of writer.take()) this.send(b);
             await this.flush();

@@ -17,6 +17,8 @@ import { OID, type PgType } from './pg-types.js';
 export interface DirectTextWriter {
   /** at most this many bytes for the cell at `row`, its length prefix included */
   bound(row: number): number;
+  /** the largest `bound` of rows [from, to) */
+  maxBound(from: number, to: number): number;
   /** writes the cell at `row` (length prefix then text) at `at`; returns the offset after it */
   write(buf: Uint8Array, at: number, row: number): number;
 }
@@ -30,35 +32,46 @@ const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 10
 class ChunkWalk {
   private k = 0;
   private start = 0;
+  private end: number;
   data: Data;
   /** the row's slot in `data`'s buffers, offset included */
   slot = 0;
   /** 64-bit values as (low, high) 32-bit word pairs: Arrow may hold them as BigInt64Array, which costs a BigInt per read */
   words: Int32Array;
+  /** the chunk's validity bitmap, null when it has no nulls (read once per chunk: `Data.nullCount` is a getter) */
+  private nulls: Uint8Array | null;
 
   constructor(private readonly chunks: readonly Data[]) {
     this.data = chunks[0]!;
+    this.end = this.data.length;
     this.words = wordsOf(this.data);
+    this.nulls = nullsOf(this.data);
   }
 
   seek(row: number): void {
-    if (row < this.start || row >= this.start + this.data.length) {
+    if (row >= this.end || row < this.start) {
       if (row < this.start) {
         this.k = 0;
         this.start = 0;
       }
       while (row >= this.start + this.chunks[this.k]!.length) this.start += this.chunks[this.k++]!.length;
       this.data = this.chunks[this.k]!;
+      this.end = this.start + this.data.length;
       this.words = wordsOf(this.data);
+      this.nulls = nullsOf(this.data);
     }
     this.slot = row - this.start + this.data.offset;
   }
 
   /** after `seek`: whether the row is NULL */
   get isNull(): boolean {
-    const d = this.data;
-    return d.nullCount > 0 && d.nullBitmap !== undefined && d.nullBitmap.length > 0 && (d.nullBitmap[this.slot >> 3]! & (1 << (this.slot & 7))) === 0;
+    const n = this.nulls;
+    return n !== null && (n[this.slot >> 3]! & (1 << (this.slot & 7))) === 0;
   }
+}
+
+function nullsOf(d: Data): Uint8Array | null {
+  return d.nullCount > 0 && d.nullBitmap !== undefined && d.nullBitmap.length > 0 ? d.nullBitmap : null;
 }
 
 function wordsOf(d: Data): Int32Array {
@@ -174,6 +187,7 @@ function fixedCell(buf: Uint8Array, at: number, v: number): number {
 function int64Writer(walk: ChunkWalk, signed: boolean, fallback: (row: number) => string): DirectTextWriter {
   return {
     bound: () => NUMBER_BOUND,
+    maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
@@ -190,6 +204,7 @@ function int64Writer(walk: ChunkWalk, signed: boolean, fallback: (row: number) =
 function smallIntWriter(walk: ChunkWalk): DirectTextWriter {
   return {
     bound: () => NUMBER_BOUND,
+    maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
@@ -202,6 +217,7 @@ function smallIntWriter(walk: ChunkWalk): DirectTextWriter {
 function floatWriter(walk: ChunkWalk, single: boolean): DirectTextWriter {
   return {
     bound: () => NUMBER_BOUND,
+    maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
@@ -225,6 +241,14 @@ function utf8Writer(walk: ChunkWalk): DirectTextWriter {
   };
   return {
     bound: (row) => 4 + length(row),
+    maxBound(from, to) {
+      let max = 0;
+      for (let r = from; r < to; r++) {
+        const n = length(r);
+        if (n > max) max = n;
+      }
+      return 4 + max;
+    },
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
@@ -244,6 +268,7 @@ function utf8Writer(walk: ChunkWalk): DirectTextWriter {
 function boolWriter(walk: ChunkWalk): DirectTextWriter {
   return {
     bound: () => 5,
+    maxBound: () => 5,
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
@@ -270,6 +295,7 @@ function timestampWriter(walk: ChunkWalk, unit: number, zoned: boolean): DirectT
   };
   return {
     bound: () => TIMESTAMP_BOUND,
+    maxBound: () => TIMESTAMP_BOUND,
     write(buf, at, row) {
       walk.seek(row);
       if (walk.isNull) return writeNull(buf, at);
