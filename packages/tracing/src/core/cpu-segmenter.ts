@@ -9,7 +9,7 @@ import { ASYNC_SPAN_SLOTS, BEGIN_THREAD, END_THREAD, THREAD_SPAN_SLOTS } from '.
 import type { FrameInfo } from './sampling-policy.js';
 
 export interface CpuSegment {
-  /** records (a view of the input or of a carried copy): encode it before the input is reused */
+  /** records (a view of the input or of a carried copy): encode or copy it before the input is reused */
   f64: Float64Array;
   slots: number;
   events: number;

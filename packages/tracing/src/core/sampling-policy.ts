@@ -22,7 +22,10 @@ export interface SamplingMark {
   reason: string;
 }
 
-/** A cpu block waiting for its decision. */
+/**
+ * A cpu block waiting for its decision: one segment of a thread's records (a frame, by default). The policy
+ * decides each segment; the sender then uploads the kept segments that follow each other as one block.
+ */
 export interface SampledBlock {
   /** the recording thread (its key, as in `SamplingContext.frames`) */
   thread: string;
@@ -30,7 +33,10 @@ export interface SampledBlock {
   begin: number;
   end: number;
   events: number;
-  /** compressed size */
+  /**
+   * size of its records as held, uncompressed (8 bytes per slot: 16 per thread-span event, 32 per async one);
+   * segments are encoded and compressed only once kept, together with their kept neighbours
+   */
   bytes: number;
   /** frames that ended in this block */
   frames: number;

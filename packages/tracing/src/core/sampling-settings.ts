@@ -19,7 +19,7 @@ export interface SamplingOptions {
   baseline?: number;
   /** frames per cpu block once frames are recorded (default 1) */
   framesPerBlock?: number;
-  /** bytes of compressed blocks the window may hold; past it the oldest are decided early (default min(8 MiB, maxBufferBytes / 4)) */
+  /** bytes of raw records the window may hold (16 per thread-span event); past it the oldest are decided early (default min(8 MiB, maxBufferBytes / 4)) */
   maxWindowBytes?: number;
   /** replaces the default policy; runs in the sender, so it may only use its arguments (no closures, no imports) */
   policy?: SamplingPolicy;

@@ -3,12 +3,16 @@
  * it and queues it for upload. It owns the process's `log` and `metrics` streams and one `cpu` stream per
  * thread, and reports events dropped under the memory bound as the `sirius.dropped_events` metric once the
  * server stores blocks again. Platform code runs it in a worker (Node) and feeds it messages.
+ *
+ * With tail sampling, a thread's cpu records wait in the window as raw segments (a frame each, by default);
+ * once decided, the kept segments that follow each other go out as one block, so a run of kept frames pays
+ * one string table and one compression window rather than one per frame.
  */
 import { BlockEncoder, encodeBlock } from '@sirius/transit';
 import type { Codec, ProcessInfo, StreamInfo } from '@sirius/transit';
 import { encodeBatch, type ThreadTable } from './batch-encoder.js';
 import type { Budget } from './budget.js';
-import { CpuSegmenter } from './cpu-segmenter.js';
+import { CpuSegmenter, type CpuSegment } from './cpu-segmenter.js';
 import { FRAME_SPAN, FRAME_TARGET, KEEP_TRACE_TARGET } from './frames.js';
 import { LOG_SLOTS, type Batch, type StreamKind, type ThreadHello } from './records.js';
 import { defaultSamplingPolicy } from './sampling-policy.js';
@@ -38,7 +42,12 @@ export interface SenderOptions {
 }
 
 export const DROPPED_METRIC = 'sirius.dropped_events';
-/** counts of cpu blocks the tail sampler kept and discarded since the previous report (sum them) */
+/**
+ * What the tail sampler did since the previous report (sum them). "Blocks" count the policy's decisions, one
+ * per cpu segment (a frame, by default), not the blocks uploaded: consecutive kept segments share one
+ * uploaded block. Kept bytes are the compressed bytes uploaded for the kept segments; discarded bytes are the
+ * raw record bytes of the discarded ones (8 per slot: they are never encoded, so they have no compressed size).
+ */
 export const KEPT_BLOCKS_METRIC = 'sirius.sampling.kept_blocks';
 export const DISCARDED_BLOCKS_METRIC = 'sirius.sampling.discarded_blocks';
 export const KEPT_BYTES_METRIC = 'sirius.sampling.kept_bytes';
@@ -46,6 +55,36 @@ export const DISCARDED_BYTES_METRIC = 'sirius.sampling.discarded_bytes';
 /** the counts are a few dozen bytes a report: every 10 s keeps them a rounding error next to what sampling saves */
 const SAMPLING_REPORT_MS = 10_000;
 const MAX_WINDOW_BYTES = 8 * 1024 * 1024;
+/**
+ * Bounds of one block made of kept segments: about what an unsampled thread sends in a block (a hand-off a
+ * second), so a long kept run (a hitchy minute, a baseline of 1) neither makes huge blocks nor waits long.
+ */
+const MAX_RUN_MS = 1000;
+const MAX_RUN_SLOTS = 1 << 15;
+
+/** A cpu segment in the sampling window: its records, copied (the batch's buffer goes back to its thread). */
+interface HeldSegment {
+  thread: string;
+  /** its place among its thread's held segments: consecutive numbers are adjacent records */
+  seq: number;
+  f64: Float64Array;
+  events: number;
+  begin: number;
+  end: number;
+  /** charged to the memory bound while held */
+  bytes: number;
+}
+
+/** Kept segments of one thread that follow each other, to be encoded as one block. */
+interface KeptRun {
+  parts: HeldSegment[];
+  slots: number;
+  events: number;
+  bytes: number;
+  begin: number;
+  /** the seq of the segment that would extend it */
+  nextSeq: number;
+}
 
 interface SenderThread extends ThreadTable {
   cpuStreamId: string;
@@ -53,6 +92,11 @@ interface SenderThread extends ThreadTable {
   segmenter: CpuSegmenter | undefined;
   /** descriptor id of this thread's frame span, -1 until defined */
   frameDesc: number;
+  /** segments held so far (the next one's seq), and decided so far (the window decides each thread's in order) */
+  held: number;
+  decided: number;
+  /** kept segments waiting for the decision on the one after them, which may extend their block */
+  run: KeptRun | undefined;
 }
 
 interface SamplingCounts {
@@ -65,7 +109,7 @@ interface SamplingCounts {
 
 export class Sender {
   private readonly threads = new Map<string, SenderThread>();
-  private readonly sampler: TailSampler<Job> | undefined;
+  private readonly sampler: TailSampler<HeldSegment> | undefined;
   private readonly sampling: SamplingSettings | undefined;
   private samplingTimer: ReturnType<typeof setInterval> | undefined;
   private readonly counts: SamplingCounts = { keptBlocks: 0, discardedBlocks: 0, keptBytes: 0, discardedBytes: 0, lastReport: 0 };
@@ -95,7 +139,7 @@ export class Sender {
       this.sampling = o.sampling;
       const policy = o.sampling.policySource === undefined ? defaultSamplingPolicy : compilePolicy(o.sampling.policySource);
       const maxWindow = o.sampling.maxWindowBytes ?? Math.min(MAX_WINDOW_BYTES, Math.floor(o.budget.maxBytes / 4));
-      this.sampler = new TailSampler<Job>(o.sampling, policy, maxWindow, o.random);
+      this.sampler = new TailSampler<HeldSegment>(o.sampling, policy, maxWindow, o.random);
     }
     this.uploader.enqueue(this.processJob());
     this.addStream({ stream_id: o.logStreamId, process_id: o.process.process_id, tags: ['log'], properties: {} });
@@ -106,7 +150,7 @@ export class Sender {
     if (this.threads.has(h.thread)) return;
     const t: SenderThread = {
       descriptors: [], originOffsetMs: h.originOffsetMs, cpuStreamId: h.cpuStreamId, sampled: h.sampled !== false,
-      segmenter: undefined, frameDesc: -1,
+      segmenter: undefined, frameDesc: -1, held: 0, decided: 0, run: undefined,
     };
     const sampler = this.sampler;
     if (sampler !== undefined && t.sampled) {
@@ -121,7 +165,7 @@ export class Sender {
     });
   }
 
-  /** Encodes and queues one batch; the batch's charge is swapped for the compressed block's. */
+  /** Encodes and queues one batch (or, sampled, holds its segments' records); the batch's charge is swapped for what is kept of it. */
   batch(b: Batch): void {
     const table = this.threads.get(b.thread);
     try {
@@ -157,7 +201,7 @@ export class Sender {
     if (this.sampler !== undefined) {
       for (const [thread, t] of this.threads) {
         const seg = t.segmenter?.takeCarry();
-        if (seg !== undefined) this.holdSegment(thread, t, seg, { ...this.emptyCpuBatch(thread), f64: seg.f64, slots: seg.slots, events: seg.events });
+        if (seg !== undefined) this.holdSegment(thread, seg);
       }
       this.decide(Infinity, true);
     }
@@ -165,7 +209,7 @@ export class Sender {
     return this.uploader.drained();
   }
 
-  /** blocks waiting in the sampling window and their bytes (for tests and the memory bound) */
+  /** segments waiting in the sampling window and their raw bytes (for tests and the memory bound) */
   get samplingWindow(): { blocks: number; bytes: number; remembered: number } {
     const s = this.sampler;
     return s === undefined ? { blocks: 0, bytes: 0, remembered: 0 } : { blocks: s.heldBlocks, bytes: s.heldBytes, remembered: s.remembered };
@@ -193,12 +237,33 @@ export class Sender {
     const sampler = this.sampler;
     if (sampler === undefined) return;
     const d = sampler.decide(nowMs);
-    for (const job of d.kept) this.uploader.enqueue(job);
-    for (const job of d.discarded) this.o.budget.release(job.bytes);
     const c = this.counts;
+    for (const seg of d.discarded) {
+      this.threads.get(seg.thread)!.decided++;
+      this.o.budget.release(seg.bytes);
+    }
+    for (const seg of d.kept) {
+      const t = this.threads.get(seg.thread)!;
+      t.decided++;
+      const run = t.run;
+      if (run !== undefined && run.nextSeq === seg.seq && run.slots + seg.f64.length <= MAX_RUN_SLOTS && seg.end - run.begin <= MAX_RUN_MS) {
+        run.parts.push(seg);
+        run.slots += seg.f64.length;
+        run.events += seg.events;
+        run.bytes += seg.bytes;
+        run.nextSeq++;
+        continue;
+      }
+      if (run !== undefined) this.uploadRun(t, run);
+      t.run = { parts: [seg], slots: seg.f64.length, events: seg.events, bytes: seg.bytes, begin: seg.begin, nextSeq: seg.seq + 1 };
+    }
+    // a run waits only while the segment after it is still in the window (it may be kept and join the block)
+    for (const t of this.threads.values()) {
+      const run = t.run;
+      if (run !== undefined && !(run.nextSeq === t.decided && t.held > t.decided)) this.uploadRun(t, run);
+    }
     c.keptBlocks += d.kept.length;
     c.discardedBlocks += d.discarded.length;
-    c.keptBytes += d.keptBytes;
     c.discardedBytes += d.discardedBytes;
     if (sampler.heldBlocks === 0 && this.samplingTimer !== undefined) {
       clearInterval(this.samplingTimer);
@@ -209,7 +274,7 @@ export class Sender {
       this.warn('sirius tracing: the sampling policy threw; the blocks it was deciding were kept');
     }
     const now = this.o.nowTicks() / 1e6;
-    if (c.keptBlocks + c.discardedBlocks === 0 || (!report && now - c.lastReport < SAMPLING_REPORT_MS)) return;
+    if (c.keptBlocks + c.discardedBlocks + c.keptBytes === 0 || (!report && now - c.lastReport < SAMPLING_REPORT_MS)) return;
     c.lastReport = now;
     const t = Math.max(0, Math.round(this.o.nowTicks()));
     this.encoder.intMetric(0, KEPT_BLOCKS_METRIC, 'count', 'sirius.tracing', c.keptBlocks);
@@ -220,8 +285,33 @@ export class Sender {
     c.keptBlocks = c.discardedBlocks = c.keptBytes = c.discardedBytes = 0;
   }
 
-  private emptyCpuBatch(thread: string): Batch {
-    return { type: 'batch', thread, stream: 'cpu', f64: new Float64Array(0), slots: 0, events: 0, bytes: 0, descriptors: [] };
+  /** Encodes a run of kept segments as one block and queues it; their raw records' charge is released. */
+  private uploadRun(t: SenderThread, run: KeptRun): void {
+    t.run = undefined;
+    let f64 = run.parts[0]!.f64;
+    if (run.parts.length > 1) {
+      f64 = new Float64Array(run.slots);
+      let at = 0;
+      for (const p of run.parts) {
+        f64.set(p.f64, at);
+        at += p.f64.length;
+      }
+    }
+    const thread = run.parts[0]!.thread;
+    try {
+      // descriptors were registered in the thread's table as their batches arrived; the encoder writes the
+      // strings this block's records use into the block itself
+      const e = encodeBatch({ type: 'batch', thread, stream: 'cpu', f64, slots: run.slots, events: run.events, bytes: 0, descriptors: [] }, t, this.encoder);
+      const job = this.blockJob(t.cpuStreamId, e.payload, e.beginTicks, e.endTicks, e.events);
+      this.uploader.enqueue(job);
+      this.counts.keptBytes += job.bytes;
+    } catch (err) {
+      this.encoder.finish();
+      this.warn(`sirius tracing: dropped ${run.events} kept cpu events: ${(err as Error).message}`);
+      this.o.budget.countDropped(run.events);
+    } finally {
+      this.o.budget.release(run.bytes);
+    }
   }
 
   /** Cuts a cpu batch at frame boundaries (once the program records frames) and holds the blocks for the policy. */
@@ -234,16 +324,23 @@ export class Sender {
         const e = encodeBatch(sub, table, this.encoder);
         this.uploader.enqueue(this.blockJob(table.cpuStreamId, e.payload, e.beginTicks, e.endTicks, e.events));
       } else {
-        this.holdSegment(b.thread, table, seg, sub);
+        this.holdSegment(b.thread, seg);
       }
     }
   }
 
-  private holdSegment(thread: string, table: SenderThread, seg: { begin: number; end: number; events: number; frames: number; selfContained: boolean }, sub: Batch): void {
+  /**
+   * Holds a segment's records for the policy, charged to the memory bound by their raw size. They are
+   * encoded only if kept, together with the kept segments next to them (`decide`).
+   */
+  private holdSegment(thread: string, seg: CpuSegment): void {
     const sampler = this.sampler!;
-    const e = encodeBatch(sub, table, this.encoder);
-    const job = this.blockJob(table.cpuStreamId, e.payload, e.beginTicks, e.endTicks, e.events);
-    sampler.hold({ thread, begin: seg.begin, end: seg.end, events: seg.events, bytes: job.bytes, frames: seg.frames }, job, !seg.selfContained);
+    const t = this.threads.get(thread)!;
+    const f64 = seg.f64.slice(0, seg.slots);
+    const bytes = f64.byteLength;
+    this.o.budget.charge(bytes);
+    const held: HeldSegment = { thread, seq: t.held++, f64, events: seg.events, begin: seg.begin, end: seg.end, bytes };
+    sampler.hold({ thread, begin: seg.begin, end: seg.end, events: seg.events, bytes, frames: seg.frames }, held, !seg.selfContained);
     if (this.samplingTimer === undefined) {
       const every = Math.max(10, Math.min(250, this.sampling!.windowMs / 4));
       this.samplingTimer = setInterval(() => this.decide(this.o.nowTicks() / 1e6), every);
@@ -254,7 +351,7 @@ export class Sender {
   }
 
   /** error/fatal logs and keepTrace calls ask the sampler to keep the trace around them */
-  private collectMarks(b: Batch, table: ThreadTable, sampler: TailSampler<Job>): void {
+  private collectMarks(b: Batch, table: ThreadTable, sampler: TailSampler<HeldSegment>): void {
     const a = b.f64;
     const msgs = b.msgs ?? [];
     const index = b.msgIndex;

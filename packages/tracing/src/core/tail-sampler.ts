@@ -1,6 +1,8 @@
 /**
  * The window of tail sampling: cpu blocks wait here until `windowMs` after their last event (or until the
  * window holds more than its byte bound, oldest first), then the policy decides whether each is uploaded.
+ * Bytes are whatever the caller says a block weighs (the sender: its raw records). A thread's blocks are
+ * decided in the order they were held, so the caller can tell which kept ones follow each other.
  * Frames and marks (error logs, keepTrace) are remembered only as long as a waiting or future block can
  * need them, so memory stays bounded when nothing is ever kept. Time is the caller's (ms, process clock),
  * which makes the window deterministic in tests.
