@@ -138,7 +138,7 @@ function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void, capaci
         length,
         nullCount: valid.nullCount,
         nullBitmap: valid.nullCount > 0 ? valid.finish() : null,
-        valueOffsets: n + 1 >= offsets.length * 0.75 ? offsets.subarray(0, n + 1) : offsets.slice(0, n + 1),
+        valueOffsets: n + 1 >= offsets.length * 0.85 ? offsets.subarray(0, n + 1) : offsets.slice(0, n + 1),
         data: data.finish(),
       });
       return { type, data: d as Data };
@@ -294,7 +294,7 @@ function fixedLayout(id: DuckDBTypeId): [width: number, type: DataType] | undefi
 function sinkFor(t: DuckDBType, account: (bytes: number) => void, strictHuge = false, hint?: { bytes: number; rows: number }): Sink {
   const fixed = fixedLayout(t.typeId);
   // a hint (the previous batch's size, plus a margin) lets a stream's buffers grow once instead of ~10 times
-  const capacity = hint === undefined ? undefined : Math.ceil(hint.bytes * 1.15);
+  const capacity = hint === undefined ? undefined : Math.ceil(hint.bytes * 1.08);
   if (fixed) return fixedSink(fixed[0], fixed[1], capacity);
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN: return boolSink();
@@ -451,7 +451,7 @@ export class ArrowBatchReader {
       this.opts.signal?.();
     }
     if (rows === 0) return undefined;
-    this.hints = sinks.map((s) => ({ bytes: s.size, rows: Math.ceil(rows * 1.15) }));
+    this.hints = sinks.map((s) => ({ bytes: s.size, rows: Math.ceil(rows * 1.08) }));
     const built = sinks.map((s) => s.finish(rows));
     const structData = makeData({ type: new Struct(this.schema.fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
     return new RecordBatch(this.schema, structData);

@@ -27,11 +27,11 @@ export class ByteBuffer {
   }
 
   /**
-   * The bytes, aligned for a typed-array view: the buffer itself when it is at least 3/4 full (a copy would
+   * The bytes, aligned for a typed-array view: the buffer itself when it is at least 85 % full (a copy would
    * cost more than the slack), else a right-sized copy.
    */
   finish(): Uint8Array {
-    if (this.length >= this.bytes.length * 0.75) return this.bytes.subarray(0, this.length);
+    if (this.length >= this.bytes.length * 0.85) return this.bytes.subarray(0, this.length);
     return this.bytes.slice(0, this.length);
   }
 }
