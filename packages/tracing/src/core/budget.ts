@@ -40,7 +40,7 @@ export class Budget {
     return true;
   }
 
-  /** Charges unconditionally (a compressed block replacing the batch it came from). */
+  /** Charges unconditionally (a compressed block, or a sampled segment's raw records, replacing the batch it came from). */
   charge(bytes: number): void {
     Atomics.add(this.cells, INFLIGHT, BigInt(Math.ceil(bytes)));
   }
