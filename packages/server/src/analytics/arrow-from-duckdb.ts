@@ -86,10 +86,10 @@ function boolSink(): Sink {
 }
 
 /** VARCHAR and BLOB: DuckDB string_t is 16 bytes: u32 length, then ≤ 12 inline bytes or a prefix + pointer */
-function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void, capacity?: number, rows = 1024): Sink {
+function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void, capacity?: number, rows?: number): Sink {
   const data = new ByteBuffer(capacity);
   const valid = new BitBuffer();
-  let offsets = new Int32Array(rows + 1);
+  let offsets = new Int32Array((rows ?? 1024) + 1);
   let n = 0;
   return {
     get size() {
@@ -138,7 +138,7 @@ function bytesSink(type: Utf8 | Binary, account: (bytes: number) => void, capaci
         length,
         nullCount: valid.nullCount,
         nullBitmap: valid.nullCount > 0 ? valid.finish() : null,
-        valueOffsets: n + 1 >= offsets.length * 0.85 ? offsets.subarray(0, n + 1) : offsets.slice(0, n + 1),
+        valueOffsets: rows !== undefined && n + 1 >= offsets.length * 0.85 ? offsets.subarray(0, n + 1) : offsets.slice(0, n + 1),
         data: data.finish(),
       });
       return { type, data: d as Data };
@@ -392,6 +392,15 @@ export interface ArrowBatchReaderOptions {
   batchBytes?: number;
   /** … or this many rows (default: no row limit) */
   batchRows?: number;
+  /**
+   * Size each batch's column buffers from the previous batch (+8 %) and hand over those at least 85 % full
+   * without a copy, instead of growing each from 1 KiB and copying it to size: about 20 % less CPU from DuckDB
+   * to Arrow, and much less short-lived memory, which is what the PostgreSQL gateway (CPU-bound next to its
+   * client) wants. Off by default: with it, Flight SQL's first 10 M-row stream peaked 10–14 MiB higher in
+   * RSS (96–100 vs 86 MiB, against a 100 MiB target), for a reason not pinned down (the allocator keeping
+   * the uniformly sized buffers is the suspect).
+   */
+  sizeFromPrevious?: boolean;
   /** called after each chunk; throws to stop */
   signal?: () => void;
   /** called with the bytes each chunk adds before they are kept; throws to refuse them */
@@ -432,7 +441,7 @@ export class ArrowBatchReader {
     this.first = false;
     const maxRows = this.opts.batchRows ?? Infinity;
     const account = (added: number) => this.opts.reserve?.(added);
-    const hints = this.hints;
+    const hints = this.opts.sizeFromPrevious ? this.hints : undefined;
     const sinks = this.types.map((t, i) => sinkFor(t, account, true, hints?.[i]));
     let rows = 0;
     let bytes = 0;
@@ -451,7 +460,7 @@ export class ArrowBatchReader {
       this.opts.signal?.();
     }
     if (rows === 0) return undefined;
-    this.hints = sinks.map((s) => ({ bytes: s.size, rows: Math.ceil(rows * 1.08) }));
+    if (this.opts.sizeFromPrevious) this.hints = sinks.map((s) => ({ bytes: s.size, rows: Math.ceil(rows * 1.08) }));
     const built = sinks.map((s) => s.finish(rows));
     const structData = makeData({ type: new Struct(this.schema.fields), length: rows, nullCount: 0, children: built.map((b) => b.data) });
     return new RecordBatch(this.schema, structData);

@@ -5,10 +5,13 @@
 export class ByteBuffer {
   bytes: Uint8Array;
   length = 0;
+  /** sized from an expectation: handed over uncopied when nearly full */
+  private readonly sized: boolean;
 
   /** `capacity`: what the caller expects to append (a streamed result's previous batch), to grow once at most */
-  constructor(capacity = 1024) {
-    this.bytes = new Uint8Array(Math.max(16, capacity));
+  constructor(capacity?: number) {
+    this.sized = capacity !== undefined;
+    this.bytes = new Uint8Array(Math.max(16, capacity ?? 1024));
   }
 
   reserve(extra: number): void {
@@ -27,11 +30,11 @@ export class ByteBuffer {
   }
 
   /**
-   * The bytes, aligned for a typed-array view: the buffer itself when it is at least 85 % full (a copy would
-   * cost more than the slack), else a right-sized copy.
+   * The bytes, aligned for a typed-array view: a right-sized copy, or the buffer itself when it was sized from
+   * an expectation and is at least 85 % full (the copy would cost more than the slack).
    */
   finish(): Uint8Array {
-    if (this.length >= this.bytes.length * 0.85) return this.bytes.subarray(0, this.length);
+    if (this.sized && this.length >= this.bytes.length * 0.85) return this.bytes.subarray(0, this.length);
     return this.bytes.slice(0, this.length);
   }
 }

@@ -103,6 +103,8 @@ export interface StreamOptions extends QueryOptions {
   batchBytes?: number;
   /** … or once it has at least this many rows (whole DuckDB chunks of 2 048 rows; default: no row limit) */
   batchRows?: number;
+  /** size each batch's buffers from the previous batch (see `ArrowBatchReaderOptions.sizeFromPrevious`) */
+  sizeFromPrevious?: boolean;
 }
 
 export interface QueryDescription {
@@ -416,7 +418,9 @@ export async function createQueryEngine(opts: QueryEngineOptions): Promise<Query
   async function toBatches(q: PreparedQuery, qopts: StreamOptions, serve: ServeBatches): Promise<QueryStats> {
     const result = await q.prepared.stream();
     q.checkBudget();
-    const reader = new ArrowBatchReader(result, { batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, signal: q.checkBudget, reserve: q.reserve });
+    const reader = new ArrowBatchReader(result, {
+      batchBytes: qopts.batchBytes, batchRows: qopts.batchRows, sizeFromPrevious: qopts.sizeFromPrevious, signal: q.checkBudget, reserve: q.reserve,
+    });
     // the batch handed out last has left the engine's hands when the next is asked for
     const rows = await serve(reader, q.signal, q.releaseReserved);
     // what a streamed query read and how long it ran, as for a whole result (and its query_duration)

@@ -167,7 +167,7 @@ async function runQuery(text: SqlText, ctx: StatementContext, opts: RunOptions):
   try {
     // EXPLAIN's tag carries no count and its plan is small: only plain queries stream
     if (opts.stream && !catalog && !opts.describeOnly && /^\s*(select|with|values|from|table)\b/i.test(stripLeadingComments(text.sql))) {
-      const stream = await ctx.engine.stream(sql, range, { signal: ctx.signal, batchBytes: STREAM_BATCH_BYTES });
+      const stream = await ctx.engine.stream(sql, range, { signal: ctx.signal, batchBytes: STREAM_BATCH_BYTES, sizeFromPrevious: true });
       return { kind: 'stream', rows: await openRowStream(stream, pgColumnNames(text.sql)) };
     }
     const out = await ctx.engine.query(sql, range, { signal: ctx.signal });
