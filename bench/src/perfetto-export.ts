@@ -13,31 +13,22 @@
  * PostgreSQL when SIRIUS_BENCH_PG (or SIRIUS_TEST_PG) is set, else PGlite.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeBlock, type BlockMeta } from '@sirius/transit';
-import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
 import { openLake } from '../../packages/server/src/lake/open-lake.js';
-import { insertProcess } from '../../packages/server/src/lake/process-repository.js';
-import { insertStream } from '../../packages/server/src/lake/stream-repository.js';
-import { insertBlocks, type BlockRecord } from '../../packages/server/src/lake/block-repository.js';
-import { blobKey } from '../../packages/server/src/lake/object-store.js';
 import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
 import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
 import { openTraceExport } from '../../packages/server/src/analytics/perfetto/trace-export.js';
 import { perfettoTrace } from '../../packages/server/src/analytics/perfetto/index.js';
 import type { RowBatch } from '../../packages/server/src/lakehouse/row-batch.js';
 import { createDatabase } from './ingestion-server.js';
-import { secondOfFrames } from './game-second.js';
+import { GAME_T0 as T0, writeGameStream } from './game-second.js';
 
 const SPANS_PER_SECOND = 50_000;
 const SEC = 1_000_000_000n;
-const TSC = 1_000_000_000; // one tick per ns
-const T0 = 1_764_000_000_000_000_000n;
 const SELF = fileURLToPath(import.meta.url);
 
 interface ChildJob {
@@ -127,33 +118,16 @@ export async function run(minutes = Number(process.env.SIRIUS_BENCH_PERFETTO_MIN
   const dir = await mkdtemp(join(tmpdir(), 'sirius-bench-perfetto-'));
   const out: Record<string, number | string> = { metadata: db ? 'PostgreSQL' : 'PGlite', 'spans per second': SPANS_PER_SECOND, minutes };
   try {
-    const processId = randomUUID();
-    const streamId = randomUUID();
     const seconds = minutes * 60;
+    let processId: string;
+    let streamId: string;
     {
       const lake = await openLake({ sqlConnectionString: db?.url, dataDir: dir, objectStoreUri: `file://${join(dir, 'objects')}` });
       try {
-        await insertProcess(lake.sql, {
-          process_id: processId, exe: 'bench-game', username: 'bench', realname: 'bench', computer: 'bench', distro: 'debian',
-          cpu_brand: 'bench', tsc_frequency: TSC, start_time: String(T0), start_ticks: '0', parent_process_id: null, properties: {},
-        });
-        await insertStream(lake.sql, { stream_id: streamId, process_id: processId, tags: ['cpu'], properties: { thread_name: 'main' } });
-        const { payload, events } = secondOfFrames(SPANS_PER_SECOND);
         const genStart = performance.now();
-        let batch: BlockRecord[] = [];
-        for (let s = 0; s < seconds; s++) {
-          const meta: BlockMeta = {
-            block_id: randomUUID(), stream_id: streamId, process_id: processId,
-            begin_time: T0 + BigInt(s) * SEC, begin_ticks: BigInt(s) * SEC, end_time: T0 + BigInt(s + 1) * SEC, end_ticks: BigInt(s + 1) * SEC,
-            nb_objects: events,
-          };
-          const body = encodeBlock(meta, payload, lz4Codec);
-          await lake.objects.put(blobKey(processId, streamId, meta.block_id), body);
-          batch.push({ ...meta, object_offset: 0n, payload_size: body.byteLength });
-          if (batch.length === 600) (await insertBlocks(lake.sql, batch), (batch = []));
-        }
-        await insertBlocks(lake.sql, batch);
-        out['events per 1 s block'] = events;
+        const made = await writeGameStream(lake, seconds, SPANS_PER_SECOND);
+        ({ processId, streamId } = made);
+        out['events per 1 s block'] = made.events;
         out['lake made in (s)'] = r1((performance.now() - genStart) / 1000);
       } finally {
         await lake.close();

@@ -12,28 +12,20 @@
  * Runs alone: `node --conditions=sirius-source --import tsx bench/src/trace-range.ts [minutes…]`.
  * PostgreSQL when SIRIUS_BENCH_PG (or SIRIUS_TEST_PG) is set, else PGlite.
  */
-import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBlock, type BlockMeta } from '@sirius/transit';
-import { lz4Codec } from '../../packages/server/src/lake/lz4-codec.js';
 import { openLake } from '../../packages/server/src/lake/open-lake.js';
-import { insertProcess } from '../../packages/server/src/lake/process-repository.js';
-import { insertStream } from '../../packages/server/src/lake/stream-repository.js';
-import { insertBlocks, type BlockRecord } from '../../packages/server/src/lake/block-repository.js';
-import { blobKey, type ObjectStore } from '../../packages/server/src/lake/object-store.js';
+import type { ObjectStore } from '../../packages/server/src/lake/object-store.js';
 import { createLakehouse } from '../../packages/server/src/lakehouse/index.js';
 import { SPAN_REACH } from '../../packages/server/src/lakehouse/span-segments.js';
 import { createQueryEngine } from '../../packages/server/src/analytics/query-engine.js';
 import { createDatabase } from './ingestion-server.js';
-import { secondOfFrames } from './game-second.js';
+import { GAME_T0 as T0, secondOfFrames, writeGameStream } from './game-second.js';
 
 const SPANS_PER_SECOND = 50_000;
 const SEC = 1_000_000_000n;
-const TSC = 1_000_000_000; // ticks per second: one tick per ns
-const T0 = 1_764_000_000_000_000_000n;
 const WITH_PAYLOAD = 120n * SEC;
 
 /** The object store, counting the block payloads asked for. */
@@ -63,44 +55,18 @@ export async function run(lengthsMin: number[] = [10, 60, 360]): Promise<Record<
   const counted = { sql: lake.sql, objects: counting(lake.objects, asked) };
   const out: Record<string, number | string> = { metadata: db ? 'PostgreSQL' : 'PGlite', 'spans per second': SPANS_PER_SECOND };
   try {
-    const { payload, events } = secondOfFrames(SPANS_PER_SECOND);
-    out['events per 1 s block'] = events;
+    out['events per 1 s block'] = secondOfFrames(SPANS_PER_SECOND).events;
     const lakehouse = createLakehouse({ lake: counted, dataDir: dir });
     const engine = await createQueryEngine({ lake: counted, lakehouse, cacheDir: join(dir, 'cache'), limits: { timeoutMs: 600_000 } });
     const firsts: number[] = [];
     try {
       for (const minutes of lengthsMin) {
-        const processId = randomUUID();
-        const streamId = randomUUID();
-        await insertProcess(lake.sql, {
-          process_id: processId, exe: 'bench-game', username: 'bench', realname: 'bench', computer: 'bench', distro: 'debian',
-          cpu_brand: 'bench', tsc_frequency: TSC, start_time: String(T0), start_ticks: '0', parent_process_id: null, properties: {},
-        });
-        await insertStream(lake.sql, { stream_id: streamId, process_id: processId, tags: ['cpu'], properties: { thread_name: 'main' } });
         const seconds = minutes * 60;
         // the queried minute: in the middle, not on a segment edge
         const q = { begin: T0 + BigInt(Math.floor(seconds / 2)) * SEC + 17n * SEC, end: 0n };
         q.end = q.begin + 60n * SEC;
         const genStart = performance.now();
-        let objects = 0;
-        let batch: BlockRecord[] = [];
-        for (let s = 0; s < seconds; s++) {
-          const meta: BlockMeta = {
-            block_id: randomUUID(), stream_id: streamId, process_id: processId,
-            begin_time: T0 + BigInt(s) * SEC, begin_ticks: BigInt(s) * SEC, end_time: T0 + BigInt(s + 1) * SEC, end_ticks: BigInt(s + 1) * SEC,
-            nb_objects: events,
-          };
-          let size = 0;
-          if (meta.end_time > q.begin - WITH_PAYLOAD && meta.begin_time < q.end + WITH_PAYLOAD) {
-            const body = encodeBlock(meta, payload, lz4Codec);
-            await lake.objects.put(blobKey(processId, streamId, meta.block_id), body);
-            size = body.byteLength;
-            objects++;
-          }
-          batch.push({ ...meta, object_offset: 0n, payload_size: size });
-          if (batch.length === 2000) (await insertBlocks(lake.sql, batch), (batch = []));
-        }
-        await insertBlocks(lake.sql, batch);
+        const { streamId, objects } = await writeGameStream(lake, seconds, SPANS_PER_SECOND, (b, e) => e > q.begin - WITH_PAYLOAD && b < q.end + WITH_PAYLOAD);
         out[`${minutes} min: blocks (rows / with payload)`] = `${seconds} / ${objects}`;
         out[`${minutes} min: lake made in (s)`] = ms((performance.now() - genStart) / 1000);
         const sql = `SELECT count(*) AS n, max(depth) AS d FROM view_instance('thread_spans', '${streamId}')`;

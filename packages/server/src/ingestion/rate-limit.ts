@@ -13,10 +13,9 @@
  *   app.use('*', requireApiKey(gate));
  *   app.use('*', limitByKey(new TokenBuckets({ rate: 2000, burst: 4000 })));
  */
-import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { bearerToken } from './api-keys.js';
+import { bearerToken, hashKey } from './api-keys.js';
 
 /** Requests per second sustained and at once, per client address and per API key; a rate of 0 is no limit. */
 export interface IngestionRateLimits {
@@ -106,7 +105,7 @@ export function limitByKey(buckets: TokenBuckets): MiddlewareHandler {
     const key = buckets.enabled ? bearerToken(c.req.header('authorization')) : undefined;
     if (key === undefined) return next();
     // keyed by a hash: the raw key is not kept in memory longer than the request
-    const waitMs = buckets.take(createHash('sha256').update(key).digest('base64'));
+    const waitMs = buckets.take(hashKey(key).toString('base64'));
     if (waitMs > 0) return tooMany(c, waitMs, `more than ${buckets.o.rate} requests/s (burst ${buckets.o.burst}) with this API key`);
     return next();
   };

@@ -75,16 +75,16 @@ interface HeldSegment {
   bytes: number;
 }
 
-/** Kept segments of one thread that follow each other, to be encoded as one block. */
+/** Kept segments of one thread that follow each other (consecutive seqs), to be encoded as one block. */
 interface KeptRun {
   parts: HeldSegment[];
   slots: number;
   events: number;
   bytes: number;
-  begin: number;
-  /** the seq of the segment that would extend it */
-  nextSeq: number;
 }
+
+/** the seq of the segment that would extend the run */
+const nextSeq = (run: KeptRun): number => run.parts[run.parts.length - 1]!.seq + 1;
 
 interface SenderThread extends ThreadTable {
   cpuStreamId: string;
@@ -246,21 +246,20 @@ export class Sender {
       const t = this.threads.get(seg.thread)!;
       t.decided++;
       const run = t.run;
-      if (run !== undefined && run.nextSeq === seg.seq && run.slots + seg.f64.length <= MAX_RUN_SLOTS && seg.end - run.begin <= MAX_RUN_MS) {
+      if (run !== undefined && nextSeq(run) === seg.seq && run.slots + seg.f64.length <= MAX_RUN_SLOTS && seg.end - run.parts[0]!.begin <= MAX_RUN_MS) {
         run.parts.push(seg);
         run.slots += seg.f64.length;
         run.events += seg.events;
         run.bytes += seg.bytes;
-        run.nextSeq++;
         continue;
       }
       if (run !== undefined) this.uploadRun(t, run);
-      t.run = { parts: [seg], slots: seg.f64.length, events: seg.events, bytes: seg.bytes, begin: seg.begin, nextSeq: seg.seq + 1 };
+      t.run = { parts: [seg], slots: seg.f64.length, events: seg.events, bytes: seg.bytes };
     }
     // a run waits only while the segment after it is still in the window (it may be kept and join the block)
     for (const t of this.threads.values()) {
       const run = t.run;
-      if (run !== undefined && !(run.nextSeq === t.decided && t.held > t.decided)) this.uploadRun(t, run);
+      if (run !== undefined && !(nextSeq(run) === t.decided && t.held > t.decided)) this.uploadRun(t, run);
     }
     c.keptBlocks += d.kept.length;
     c.discardedBlocks += d.discarded.length;

@@ -6,7 +6,7 @@
  *   socket.write(readyForQuery('I'));
  */
 import type { PgType } from './pg-types.js';
-import type { DirectTextWriter } from './text-cells.js';
+import { writeLength, type DirectTextWriter } from './text-cells.js';
 
 export type TransactionStatus = 'I' | 'T' | 'E';
 
@@ -171,13 +171,6 @@ export class ChunkPool {
   }
 }
 
-function writeInt32(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = v >>> 24;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
-}
-
 /** the cells of row `r`, one call site per column position (see `DataRowWriter.rows`) */
 function writeCells(ws: readonly DirectTextWriter[], n: number, buf: Uint8Array, at: number, r: number): number {
   at = ws[0]!.write(buf, at, r);
@@ -300,7 +293,7 @@ export class DataRowWriter {
       buf[start + 5] = 0;
       buf[start + 6] = n;
       at = writeCells(ws, n, buf, start + 7, r);
-      writeInt32(buf, start + 1, at - start - 1);
+      writeLength(buf, start + 1, at - start - 1);
       r++;
       if (this.doneBytes + at >= limit) {
         this.at = at;

@@ -63,8 +63,18 @@ class ChunkWalk {
     this.slot = row - this.start + this.data.offset;
   }
 
-  /** after `seek`: whether the row is NULL */
-  get isNull(): boolean {
+  /** after `seek`: the high (signed) and low (unsigned) 32-bit words of a 64-bit value */
+  get hi(): number {
+    return this.words[this.slot * 2 + 1]!;
+  }
+
+  get lo(): number {
+    return this.words[this.slot * 2]! >>> 0;
+  }
+
+  /** seeks `row` and tells whether it is NULL */
+  nullAt(row: number): boolean {
+    this.seek(row);
     const n = this.nulls;
     return n !== null && (n[this.slot >> 3]! & (1 << (this.slot & 7))) === 0;
   }
@@ -79,7 +89,8 @@ function wordsOf(d: Data): Int32Array {
   return v === undefined ? new Int32Array(0) : new Int32Array(v.buffer, v.byteOffset, v.byteLength >> 2);
 }
 
-function writeLength(buf: Uint8Array, at: number, n: number): void {
+/** a big-endian int32 at `at` (a cell's or a message's length) */
+export function writeLength(buf: Uint8Array, at: number, n: number): void {
   buf[at] = n >>> 24;
   buf[at + 1] = (n >>> 16) & 0xff;
   buf[at + 2] = (n >>> 8) & 0xff;
@@ -189,12 +200,9 @@ function int64Writer(walk: ChunkWalk, signed: boolean, fallback: (row: number) =
     bound: () => NUMBER_BOUND,
     maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
-      const v = walk.words;
-      const i = walk.slot * 2;
-      const hi = v[i + 1]!;
-      const lo = v[i]! >>> 0;
+      if (walk.nullAt(row)) return writeNull(buf, at);
+      const hi = walk.hi;
+      const lo = walk.lo;
       if (hi >= -0x200000 && hi < 0x200000 && (signed || hi >= 0)) return digitsCell(buf, at, hi * 4294967296 + lo);
       return asciiCell(buf, at, fallback(row));
     },
@@ -206,8 +214,7 @@ function smallIntWriter(walk: ChunkWalk): DirectTextWriter {
     bound: () => NUMBER_BOUND,
     maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
+      if (walk.nullAt(row)) return writeNull(buf, at);
       const v = Number((walk.data.values as unknown as ArrayLike<number>)[walk.slot]);
       return digitsCell(buf, at, v);
     },
@@ -219,8 +226,7 @@ function floatWriter(walk: ChunkWalk, single: boolean): DirectTextWriter {
     bound: () => NUMBER_BOUND,
     maxBound: () => NUMBER_BOUND,
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
+      if (walk.nullAt(row)) return writeNull(buf, at);
       const v = (walk.data.values as unknown as ArrayLike<number>)[walk.slot]!;
       // integral doubles print as their digits (String(2) is "2"), without building the string
       if (Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) return digitsCell(buf, at, v);
@@ -250,8 +256,7 @@ function utf8Writer(walk: ChunkWalk): DirectTextWriter {
       return 4 + max;
     },
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
+      if (walk.nullAt(row)) return writeNull(buf, at);
       const o = walk.data.valueOffsets as Int32Array;
       const from = o[walk.slot]!;
       const n = o[walk.slot + 1]! - from;
@@ -270,8 +275,7 @@ function boolWriter(walk: ChunkWalk): DirectTextWriter {
     bound: () => 5,
     maxBound: () => 5,
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
+      if (walk.nullAt(row)) return writeNull(buf, at);
       const bits = walk.data.values as Uint8Array;
       writeLength(buf, at, 1);
       buf[at + 4] = (bits[walk.slot >> 3]! & (1 << (walk.slot & 7))) !== 0 ? 116 : 102; // 't' / 'f'
@@ -288,21 +292,14 @@ function timestampWriter(walk: ChunkWalk, unit: number, zoned: boolean): DirectT
   let lastDay = NaN;
   const day = new Uint8Array(11);
   const fallback = (row: number, us: bigint) => formatTimestampUs(us) + (zoned ? '+00' : '');
-  const raw = (): bigint => {
-    const v = walk.words;
-    const i = walk.slot * 2;
-    return (BigInt(v[i + 1]!) << 32n) | BigInt(v[i]! >>> 0);
-  };
+  const raw = (): bigint => (BigInt(walk.hi) << 32n) | BigInt(walk.lo);
   return {
     bound: () => TIMESTAMP_BOUND,
     maxBound: () => TIMESTAMP_BOUND,
     write(buf, at, row) {
-      walk.seek(row);
-      if (walk.isNull) return writeNull(buf, at);
-      const v = walk.words;
-      const i = walk.slot * 2;
-      const hi = v[i + 1]!;
-      const lo = v[i]! >>> 0;
+      if (walk.nullAt(row)) return writeNull(buf, at);
+      const hi = walk.hi;
+      const lo = walk.lo;
       // ns → µs without BigInt: ns = hi·2^32 + lo and 2^32 = 1000·4294967 + 296, every term exact in a double
       const us = unit === 3 ? hi * 4294967 + Math.floor((hi * 296 + lo) / 1000) : hi * 4294967296 + lo;
       // µs from two words are exact below 2^53 (unit 2: |hi| < 2^21); beyond, the BigInt path
